@@ -1,0 +1,20 @@
+"""Errors a user can fix. The CLI turns them into one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import os
+
+
+class AudiogenError(Exception):
+    """Bad usage or bad input: the run cannot go on, and the message says why in one line."""
+
+    exit_code = 2
+
+
+class BadInputError(AudiogenError):
+    """A file (or directory) given by the user cannot be used; the message names it."""
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        self.path = os.fspath(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
