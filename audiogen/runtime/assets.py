@@ -1,0 +1,55 @@
+"""The bundled default models.
+
+They live in ``assets/models/`` in a checkout and in ``audiogen/_assets/models/`` in a wheel.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import audiogen
+from audiogen.errors import AudiogenError
+
+MODEL_SUFFIX = ".safetensors"
+
+
+def models_dir() -> Path | None:
+    """Where the bundled models are: the installed package first, then the repository root."""
+    package = Path(audiogen.__file__).resolve().parent
+    for candidate in (package / "_assets" / "models", package.parent / "assets" / "models"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _read_kind(path: Path) -> str:
+    """The ``audiogen.kind`` of a model file, reading only its header; "unreadable" on failure."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(os.fspath(path), framework="pt") as f:
+            return (f.metadata() or {}).get("audiogen.kind", "unreadable")
+    except Exception:
+        return "unreadable"
+
+
+def bundled_models() -> list[dict]:
+    """One dict per bundled ``*.safetensors``: name (file name), path, size_bytes, kind."""
+    directory = models_dir()
+    if directory is None:
+        return []
+    return [
+        {"name": p.name, "path": p, "size_bytes": p.stat().st_size, "kind": _read_kind(p)}
+        for p in sorted(directory.glob("*" + MODEL_SUFFIX))
+        if p.is_file()
+    ]
+
+
+def bundled_model_path(filename: str) -> Path:
+    """Path of a bundled model by file name (``.safetensors`` may be left off)."""
+    name = filename if filename.endswith(MODEL_SUFFIX) else filename + MODEL_SUFFIX
+    directory = models_dir()
+    if directory is not None and Path(name).name == name and (directory / name).is_file():
+        return directory / name
+    raise AudiogenError(f"no bundled model {name}; pass --model PATH")

@@ -1,0 +1,393 @@
+"""Shared training-run mechanics; each model family writes its own loop on top::
+
+    config = read_run_config(out) if resume else asdict(cfg)   # build the model from this
+    run = TrainingRun(out, kind="abc", config=config, modules={"model": model},
+                      optimizers={"opt": opt}, total_steps=steps, checkpoint_every=500,
+                      resume=resume, init_from=init_from, quiet=quiet)
+    for step in run.steps():            # 0-based step numbers, run.step .. total_steps - 1
+        loss = train_step(...)
+        run.log(step, loss=loss)
+    run.export(dtype=torch.float16, extra={"vocab": vocab})
+
+A run directory holds ``config.json`` (the run's config), ``metrics.jsonl`` (one JSON object per
+``log`` call), ``checkpoint.pt`` (resumable state, written atomically) and ``model.safetensors``
+(``export``). ``run.step`` counts completed steps; a checkpoint's step is that count.
+
+- New run: refuses a directory that already holds ``checkpoint.pt`` (never overwrites one).
+- ``resume``: restores modules, optimizers, schedulers, ``run.state`` and the step count from
+  ``checkpoint.pt``; the RNG states are restored when ``steps()`` starts, so set-up code between
+  the constructor and the loop sees the same seeded RNG as the original run did, and resuming is
+  bit-exact on CPU. The saved ``config.json`` wins over the given config (a warning names the
+  keys that differ): build the modules from ``read_run_config(out_dir)`` when resuming.
+  Metrics lines at or after the checkpoint's step are dropped, as those steps will run again.
+- ``init_from``: strict load of a model file of the same kind; tensors are named
+  ``<module name>.<parameter name>`` (``model.lstm.weight_ih_l0``), as ``export`` writes them.
+- Ctrl-C inside ``steps()``: the current step finishes, a checkpoint is written and
+  ``TrainingInterrupted`` (exit code 130) is raised; a second Ctrl-C aborts at once with
+  KeyboardInterrupt (the previous checkpoint stays intact: writes are atomic).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import torch
+
+from audiogen.errors import AudiogenError, BadInputError
+from audiogen.runtime.atomic import atomic_write_text
+from audiogen.runtime.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from audiogen.runtime.modelfile import load_model, save_model
+from audiogen.runtime.progress import make_progress, stderr_console
+
+CONFIG_NAME = "config.json"
+METRICS_NAME = "metrics.jsonl"
+CHECKPOINT_NAME = "checkpoint.pt"
+MODEL_NAME = "model.safetensors"
+CHECKPOINT_FORMAT = "audiogen-training-run"
+CHECKPOINT_VERSION = 1
+
+
+class TrainingInterrupted(AudiogenError):
+    """Ctrl-C during training: a checkpoint was saved; the CLI exits with 130."""
+
+    exit_code = 130
+
+    def __init__(self, step: int, checkpoint: Path):
+        self.step = step
+        self.checkpoint = checkpoint
+        super().__init__(
+            f"interrupted at step {step}; checkpoint saved to {checkpoint}; continue with --resume"
+        )
+
+
+def _plain(config: object) -> dict:
+    """The config as plain JSON data (tuples become lists), so saved and given configs compare."""
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        config = dataclasses.asdict(config)
+    return json.loads(json.dumps(config))
+
+
+def read_run_config(out_dir: str | os.PathLike) -> dict | None:
+    """The ``config.json`` of a run directory, or None when there is none."""
+    path = Path(out_dir) / CONFIG_NAME
+    if not path.is_file():
+        return None
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadInputError(path, f"not a readable run config: {e}") from None
+    if not isinstance(config, dict):
+        raise BadInputError(path, "not a run config: expected a JSON object")
+    return config
+
+
+def _one_line(e: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}"
+
+
+def _scalar(value: object) -> object:
+    """Tensors and numpy scalars as plain Python numbers (or lists) for JSON."""
+    if isinstance(value, torch.Tensor):
+        return value.item() if value.numel() == 1 else value.tolist()
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return value.item()
+    return value
+
+
+class TrainingRun:
+    """One training run in ``out_dir``: see the module docstring for the life cycle.
+
+    Attributes: ``step`` (completed steps), ``total_steps``, ``state`` (a dict of tensors /
+    plain data saved in the checkpoint, e.g. a data iterator position), ``config``, ``kind``,
+    ``modules``, ``optimizers``, ``schedulers``, and the paths ``config_path``,
+    ``metrics_path``, ``checkpoint_path``, ``model_path``.
+    ``checkpoint_every`` 0 writes checkpoints only at the end (and on Ctrl-C).
+    """
+
+    def __init__(
+        self,
+        out_dir: str | os.PathLike,
+        *,
+        kind: str,
+        config: dict,
+        modules: dict[str, torch.nn.Module],
+        optimizers: dict[str, torch.optim.Optimizer],
+        schedulers: dict | None = None,
+        total_steps: int,
+        checkpoint_every: int,
+        resume: bool = False,
+        init_from: str | os.PathLike | None = None,
+        quiet: bool = False,
+    ):
+        if total_steps < 0:
+            raise AudiogenError(f"--steps {total_steps}: expected 0 or more")
+        if checkpoint_every < 0:
+            raise AudiogenError(
+                f"--checkpoint-every {checkpoint_every}: expected 0 (only at the end) or more"
+            )
+        if resume and init_from is not None:
+            raise AudiogenError(
+                "--init-from cannot be combined with --resume: "
+                "the checkpoint already holds the weights"
+            )
+        self.out_dir = Path(out_dir)
+        self.config_path = self.out_dir / CONFIG_NAME
+        self.metrics_path = self.out_dir / METRICS_NAME
+        self.checkpoint_path = self.out_dir / CHECKPOINT_NAME
+        self.model_path = self.out_dir / MODEL_NAME
+        self.kind = kind
+        self.config = _plain(config)
+        self.modules = dict(modules)
+        self.optimizers = dict(optimizers)
+        self.schedulers = dict(schedulers or {})
+        self.total_steps = int(total_steps)
+        self.checkpoint_every = int(checkpoint_every)
+        self.quiet = quiet
+        self.step = 0
+        self.state: dict = {}
+        self._elapsed_before = 0.0
+        self._t0 = time.perf_counter()
+        self._pending_rng: dict | None = None
+        self._interrupted = False
+
+        if self.out_dir.exists() and not self.out_dir.is_dir():
+            raise BadInputError(self.out_dir, "exists and is not a directory")
+        if resume:
+            self._resume()
+        else:
+            self._start(init_from)
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def _start(self, init_from: str | os.PathLike | None) -> None:
+        if self.checkpoint_path.exists():
+            raise AudiogenError(
+                f"{self.out_dir}: already holds a training run ({CHECKPOINT_NAME}); "
+                "pass --resume to continue it or choose another --out"
+            )
+        if init_from is not None:
+            self._init_from(init_from)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.config_path, json.dumps(self.config, indent=2) + "\n")
+        # Lines left by an earlier attempt that never reached a checkpoint belong to no run.
+        atomic_write_text(self.metrics_path, "")
+
+    def _init_from(self, path: str | os.PathLike) -> None:
+        loaded = load_model(path, kind=self.kind)
+        for name, module in self.modules.items():
+            for key, want in module.state_dict().items():
+                full = f"{name}.{key}"
+                have = loaded.tensors.get(full)
+                if have is None:
+                    raise BadInputError(
+                        loaded.path, f"does not fit this model: tensor {full} is missing"
+                    )
+                if have.shape != want.shape:
+                    raise BadInputError(
+                        loaded.path,
+                        f"does not fit this model: tensor {full} has shape {tuple(have.shape)}, "
+                        f"expected {tuple(want.shape)}",
+                    )
+        expected = {f"{n}.{k}" for n, m in self.modules.items() for k in m.state_dict()}
+        unexpected = sorted(set(loaded.tensors) - expected)
+        if unexpected:
+            raise BadInputError(
+                loaded.path, f"does not fit this model: unexpected tensor {unexpected[0]}"
+            )
+        for name, module in self.modules.items():
+            # copy_ inside load_state_dict casts float16 files to the module's dtype.
+            module.load_state_dict(loaded.state_dict(None, prefix=name + "."), strict=True)
+
+    def _resume(self) -> None:
+        path = self.checkpoint_path
+        if not path.is_file():
+            raise BadInputError(
+                path, "no checkpoint to resume from (drop --resume to start a new run)"
+            )
+        ckpt = load_checkpoint(path)
+        if ckpt.get("format") != CHECKPOINT_FORMAT:
+            raise BadInputError(path, "not an audiogen training checkpoint")
+        if int(ckpt.get("version", 0)) > CHECKPOINT_VERSION:
+            raise BadInputError(path, "checkpoint written by a newer audiogen; upgrade audiogen")
+        if ckpt.get("kind") != self.kind:
+            raise BadInputError(path, f"is a {ckpt.get('kind')} training run, expected {self.kind}")
+
+        saved = read_run_config(self.out_dir)
+        if saved is None:
+            saved = ckpt.get("config", self.config)
+        if saved != self.config:
+            given = self.config
+            keys = sorted(k for k in set(saved) | set(given) if saved.get(k) != given.get(k))
+            stderr_console().print(
+                f"warning: {self.config_path} differs from the given config "
+                f"({', '.join(keys)}); resuming with the saved config",
+                markup=False,
+                highlight=False,
+            )
+            self.config = saved
+
+        self._load_named(self.modules, ckpt.get("modules", {}), "module")
+        self._load_named(self.optimizers, ckpt.get("optimizers", {}), "optimizer")
+        self._load_named(self.schedulers, ckpt.get("schedulers", {}), "scheduler")
+        self.step = int(ckpt["step"])
+        self.state = dict(ckpt.get("state", {}))
+        self._elapsed_before = float(ckpt.get("elapsed", 0.0))
+        self._pending_rng = ckpt.get("rng")
+        self._trim_metrics()
+
+    def _load_named(self, objects: dict, saved: dict, what: str) -> None:
+        for name, obj in objects.items():
+            if name not in saved:
+                raise BadInputError(
+                    self.checkpoint_path, f"has no {what} named {name!r} (it holds {sorted(saved)})"
+                )
+            try:
+                obj.load_state_dict(saved[name])
+            except (RuntimeError, ValueError, KeyError, TypeError) as e:
+                raise BadInputError(
+                    self.checkpoint_path, f"{what} {name!r} does not match: {_one_line(e)}"
+                ) from None
+
+    def _trim_metrics(self) -> None:
+        """Drop metrics lines for steps >= the checkpoint's step (and any torn last line)."""
+        if not self.metrics_path.is_file():
+            return
+        lines = self.metrics_path.read_text(encoding="utf-8").splitlines()
+        keep = []
+        for line in lines:
+            try:
+                record = json.loads(line)
+                if int(record["step"]) < self.step:
+                    keep.append(line)
+            except (ValueError, KeyError, TypeError):
+                continue
+        if len(keep) != len(lines):
+            atomic_write_text(self.metrics_path, "".join(line + "\n" for line in keep))
+
+    # -- the loop -------------------------------------------------------------------------
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds of training so far, summed over every session of this run."""
+        return self._elapsed_before + (time.perf_counter() - self._t0)
+
+    def steps(self) -> Iterator[int]:
+        """Yield step numbers ``self.step .. total_steps - 1``; see the module docstring."""
+        if self._pending_rng is not None:
+            set_rng_state(self._pending_rng)
+            self._pending_rng = None
+        start = self.step
+        if start >= self.total_steps:
+            self._say(
+                f"{self.kind}: run already at step {start} of {self.total_steps}; nothing to train"
+            )
+            return
+        began = time.perf_counter()
+        restore = self._catch_sigint()
+        try:
+            with make_progress(quiet=self.quiet) as progress:
+                task = progress.add_task(
+                    f"train {self.kind}", total=self.total_steps, completed=start
+                )
+                while self.step < self.total_steps:
+                    yield self.step
+                    self.step += 1
+                    progress.update(task, completed=self.step)
+                    if self._interrupted:
+                        self.save_checkpoint()
+                        raise TrainingInterrupted(self.step, self.checkpoint_path)
+                    every = self.checkpoint_every
+                    if self.step == self.total_steps or (every and self.step % every == 0):
+                        self.save_checkpoint()
+        finally:
+            restore()
+            self._interrupted = False
+        self._say(
+            f"{self.kind}: trained steps {start}..{self.step} of {self.total_steps} in "
+            f"{_duration(time.perf_counter() - began)}; run in {self.out_dir}"
+        )
+
+    def _catch_sigint(self) -> Callable[[], None]:
+        """Install the Ctrl-C handler; returns a function that puts the old one back."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None  # signal handlers can only be set from the main thread
+
+        def handler(signum: int, frame: object) -> None:
+            if self._interrupted:
+                raise KeyboardInterrupt
+            self._interrupted = True
+            self._say(
+                "interrupt: finishing this step, then saving a checkpoint (Ctrl-C again to abort)"
+            )
+
+        old = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, handler)
+        if old is None:  # installed from C; the closest Python equivalent
+            old = signal.default_int_handler
+        return lambda: signal.signal(signal.SIGINT, old)
+
+    def _say(self, text: str) -> None:
+        if not self.quiet:
+            stderr_console().print(text, markup=False, highlight=False)
+
+    # -- outputs --------------------------------------------------------------------------
+
+    def log(self, step: int, **metrics: object) -> None:
+        """Append ``{"step", "time" (training seconds so far), **metrics}`` to metrics.jsonl."""
+        record = {"step": int(step), "time": round(self.elapsed, 3)}
+        record.update({k: _scalar(v) for k, v in metrics.items()})
+        with open(self.metrics_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+            f.flush()
+
+    def save_checkpoint(self) -> Path:
+        """Write checkpoint.pt now (atomically); ``steps()`` calls this on its own schedule."""
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "kind": self.kind,
+            "config": self.config,
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "modules": {n: m.state_dict() for n, m in self.modules.items()},
+            "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
+            "schedulers": {n: s.state_dict() for n, s in self.schedulers.items()},
+            "rng": self._pending_rng if self._pending_rng is not None else rng_state(),
+            "state": self.state,
+        }
+        return save_checkpoint(self.checkpoint_path, state)
+
+    def named_tensors(self) -> dict[str, torch.Tensor]:
+        """Every module's state_dict, named ``<module name>.<tensor name>``."""
+        return {
+            f"{name}.{key}": t
+            for name, module in self.modules.items()
+            for key, t in module.state_dict().items()
+        }
+
+    def export(
+        self, *, dtype: torch.dtype | None = None, extra: dict[str, object] | None = None
+    ) -> Path:
+        """Write model.safetensors (run kind and config; ``extra`` gets ``trained_steps`` too)."""
+        meta: dict[str, object] = {"trained_steps": self.step}
+        meta.update(extra or {})
+        return save_model(
+            self.model_path, self.named_tensors(), kind=self.kind, config=self.config,
+            extra=meta, dtype=dtype,
+        )
