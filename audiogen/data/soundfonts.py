@@ -1,0 +1,149 @@
+"""SoundFonts and drum kits on this system, and notes rendered from a SoundFont with FluidSynth.
+
+FluidSynth runs in-process through pyfluidsynth (libfluidsynth3 on Debian); the SoundFont is
+loaded once per `NoteRenderer`.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+
+from audiogen.errors import AudiogenError, BadInputError
+
+SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/sounds/sf3", "/usr/share/soundfonts",
+                  "/usr/local/share/soundfonts", "/opt/homebrew/share/soundfonts")
+HYDROGEN_KIT_DIRS = ("/usr/share/hydrogen/data/drumkits", "~/.hydrogen/data/drumkits")
+SONIC_PI_SAMPLE_DIRS = ("/usr/share/sonic-pi/samples", "/usr/lib/sonic-pi/etc/samples")
+PREFERRED_SOUNDFONTS = ("FluidR3_GM.sf2", "FluidR3_GM.sf3", "MuseScore_General.sf2",
+                        "MuseScore_General.sf3", "TimGM6mb.sf2")
+
+
+def small_soundfont() -> Path | None:
+    """The 6 MB GM SoundFont (TimGM6mb) that the pretty_midi wheel carries."""
+    spec = importlib.util.find_spec("pretty_midi")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "TimGM6mb.sf2"
+        if path.is_file():
+            return path
+    return None
+
+
+def find_soundfonts() -> list[Path]:
+    """SoundFont files found on this system: $AUDIOGEN_SOUNDFONT, system folders, pretty_midi's."""
+    found: list[Path] = []
+    env = os.environ.get("AUDIOGEN_SOUNDFONT")
+    if env and Path(env).is_file():
+        found.append(Path(env))
+    for folder in SOUNDFONT_DIRS:
+        for pattern in ("*.sf2", "*.sf3"):
+            found.extend(Path(p) for p in sorted(glob.glob(os.path.join(folder, pattern))))
+    small = small_soundfont()
+    if small:
+        found.append(small)
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
+
+
+def default_soundfont() -> Path:
+    """$AUDIOGEN_SOUNDFONT, else FluidR3_GM when installed, else another GM font, else TimGM6mb."""
+    fonts = find_soundfonts()
+    env = os.environ.get("AUDIOGEN_SOUNDFONT")
+    if env and fonts and fonts[0] == Path(env):
+        return fonts[0]
+    for name in PREFERRED_SOUNDFONTS:
+        for path in fonts:
+            if path.resolve().name == name:
+                return path
+    if fonts:
+        return fonts[0]
+    raise AudiogenError("no SoundFont found: install fluid-soundfont-gm or pass --soundfont FILE.sf2")
+
+
+def find_drum_kits() -> list[dict]:
+    """Drum sample collections on this system: Hydrogen kits (drumkit.xml) and sonic-pi samples."""
+    kits = []
+    for folder in HYDROGEN_KIT_DIRS:
+        for xml in sorted(glob.glob(os.path.join(os.path.expanduser(folder), "*", "drumkit.xml"))):
+            kit = Path(xml).parent
+            kits.append({"source": "hydrogen", "name": kit.name, "path": str(kit),
+                         "files": sum(1 for p in kit.iterdir() if p.suffix.lower() in (".wav", ".flac"))})
+    for folder in SONIC_PI_SAMPLE_DIRS:
+        if os.path.isdir(folder):
+            files = glob.glob(os.path.join(folder, "*.flac")) + glob.glob(os.path.join(folder, "*.wav"))
+            kits.append({"source": "sonic-pi", "name": "sonic-pi", "path": folder, "files": len(files)})
+    return kits
+
+
+def fluidsynth_available() -> tuple[bool, str]:
+    """(True, library version) when pyfluidsynth finds libfluidsynth, else (False, why not)."""
+    try:
+        import fluidsynth  # noqa: F401  (loads the shared library)
+    except ImportError as e:
+        return False, str(e)
+    except OSError as e:
+        return False, f"libfluidsynth failed to load: {e}"
+    try:
+        import ctypes
+
+        major, minor, micro = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        fluidsynth._fl.fluid_version(ctypes.byref(major), ctypes.byref(minor), ctypes.byref(micro))
+        return True, f"{major.value}.{minor.value}.{micro.value}"
+    except Exception:  # the version is informative only
+        return True, "unknown version"
+
+
+class NoteRenderer:
+    """Renders single notes of General MIDI programs from one SoundFont, loaded once.
+
+    Reverb and chorus are off, so a note is the instrument alone.
+    """
+
+    def __init__(self, soundfont: str | os.PathLike | None = None, sample_rate: int = 16000, gain: float = 0.5):
+        ok, why = fluidsynth_available()
+        if not ok:
+            raise AudiogenError(f"FluidSynth is not available ({why}); install libfluidsynth3 "
+                                "(Debian/Ubuntu: sudo apt-get install libfluidsynth3)")
+        import fluidsynth
+
+        self.soundfont = Path(soundfont) if soundfont else default_soundfont()
+        if not self.soundfont.is_file():
+            raise BadInputError(self.soundfont, "no such SoundFont file")
+        self.sample_rate = sample_rate
+        self._synth = fluidsynth.Synth(gain=gain, samplerate=float(sample_rate),
+                                       **{"synth.reverb.active": 0, "synth.chorus.active": 0})
+        self._sfid = self._synth.sfload(str(self.soundfont))
+        if self._sfid < 0:
+            self._synth.delete()
+            raise BadInputError(self.soundfont, "FluidSynth could not load this SoundFont")
+
+    def render(self, program: int, pitch: int, velocity: int = 100, *, hold: float = 3.0,
+               release: float = 1.0, drum: bool = False) -> np.ndarray:
+        """One note: `hold` seconds on, `release` seconds after note-off -> (samples,) float32 mono."""
+        channel = 9 if drum else 0
+        self._synth.program_select(channel, self._sfid, 128 if drum else 0, 0 if drum else program)
+        self._synth.noteon(channel, pitch, velocity)
+        on = self._synth.get_samples(round(hold * self.sample_rate))
+        self._synth.noteoff(channel, pitch)
+        off = self._synth.get_samples(round(release * self.sample_rate))
+        self._synth.all_sounds_off(channel)
+        self._synth.get_samples(64)  # flush the voice so the next note starts from silence
+        stereo = np.concatenate([on, off]).astype(np.float32).reshape(-1, 2) / 32768.0
+        return stereo.mean(axis=1)
+
+    def close(self) -> None:
+        if self._synth is not None:
+            self._synth.delete()
+            self._synth = None
+
+    def __enter__(self) -> "NoteRenderer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
