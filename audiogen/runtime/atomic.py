@@ -43,7 +43,10 @@ def atomic_output(path: str | os.PathLike, *, suffix: str | None = None) -> Iter
     path = Path(path)
     if path.is_dir():
         raise BadInputError(path, "is a directory; expected a file path to write")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BadInputError(path, f"cannot create its folder ({e.strerror or e})") from None
     if suffix is None:
         suffix = path.suffix
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -54,6 +57,8 @@ def atomic_output(path: str | os.PathLike, *, suffix: str | None = None) -> Iter
             break
         except FileExistsError:
             continue
+        except OSError as e:
+            raise BadInputError(path, f"cannot write here ({e.strerror or e})") from None
     try:
         yield tmp
         with open(tmp, "rb+") as f:

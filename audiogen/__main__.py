@@ -1,0 +1,3 @@
+from audiogen.cli.main import main
+
+main()

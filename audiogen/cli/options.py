@@ -1,0 +1,32 @@
+"""Options every command shares, with the same names and help everywhere (design.md §2)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+class AudioFormat(str, Enum):
+    wav = "wav"
+    flac = "flac"
+
+
+class Subtype(str, Enum):
+    PCM_16 = "PCM_16"
+    PCM_24 = "PCM_24"
+    FLOAT = "FLOAT"
+
+
+InputFile = Annotated[Path, typer.Argument(help="Input audio file (WAV, FLAC, OGG, MP3, ...).",
+                                           show_default=False, metavar="FILE")]
+OutFile = Annotated[Path, typer.Option("--out", "-o", help="Output file.", show_default=False)]
+DeviceOpt = Annotated[str, typer.Option("--device", help="auto|cpu|cuda|cuda:N|mps (auto: CUDA, then MPS, then CPU).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout; human text goes to stderr.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or notes on stderr.")]
+RngSeedOpt = Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for reproducible runs (default: a fresh one, reported).")]
+SampleRateOpt = Annotated[int, typer.Option("--sample-rate", min=1000, max=384000, help="Sample rate in Hz.")]
+FormatOpt = Annotated[Optional[AudioFormat], typer.Option("--format", help="Audio container (default: from the --out extension, else wav).")]
+SubtypeOpt = Annotated[Subtype, typer.Option("--subtype", help="Sample format.")]

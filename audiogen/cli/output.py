@@ -1,0 +1,54 @@
+"""How commands talk: results on stdout (JSON with --json), notes and progress on stderr."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import audiogen
+
+
+def emit_json(result: dict) -> None:
+    """One strict JSON document on stdout: paths become strings, NaN and infinities null."""
+    sys.stdout.write(json.dumps(_finite(result), indent=2, default=_jsonable, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _jsonable(value):
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def provenance(command: str, args: dict, **extra) -> dict:
+    """What made an output: the command, its arguments, the audiogen version, plus e.g. rng_seed."""
+    return {"command": command, "audiogen": audiogen.__version__,
+            "args": {k: (str(v) if isinstance(v, Path) else getattr(v, "value", v)) for k, v in args.items()},
+            **extra}
+
+
+def note(message: str, *, quiet: bool = False) -> None:
+    """A human line on stderr (skipped with --quiet)."""
+    if not quiet:
+        from audiogen.runtime.progress import stderr_console
+
+        stderr_console().print(message, highlight=False, soft_wrap=True)
+
+
+def result_line(message: str, *, json_mode: bool) -> None:
+    """A human result line: stdout normally, stderr when stdout carries --json."""
+    print(message, file=sys.stderr if json_mode else sys.stdout, flush=True)
