@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 
 class AudiogenError(Exception):
@@ -18,3 +19,18 @@ class BadInputError(AudiogenError):
         self.path = os.fspath(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+def require_file(path: str | os.PathLike, expected: str) -> Path:
+    """`path` as a Path when it names an existing, non-empty file; else BadInputError.
+
+    `expected` completes "is a directory, expected ..." (e.g. "an audio file").
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BadInputError(path, "no such file")
+    if path.is_dir():
+        raise BadInputError(path, f"is a directory, expected {expected}")
+    if path.stat().st_size == 0:
+        raise BadInputError(path, "empty file")
+    return path

@@ -91,8 +91,8 @@ def main() -> None:
     lin_rate = rate(lambda: [wave_to_specgram(b) for b in batches], args.notes, args.repeats)
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
           f"torch {torch.__version__}")
-    print(f"| path | device | notes/s |")
-    print(f"|---|---|---|")
+    print("| path | device | notes/s |")
+    print("|---|---|---|")
     print(f"| reference: librosa.stft + np.unwrap + dense mel, per note | cpu | {ref_rate:.1f} |")
     print(f"| audiogen wave_to_specgram(mel=True), batch {args.batch} | cpu | {ours_rate:.1f} |")
     print(f"| audiogen wave_to_specgram (linear IF), batch {args.batch} | cpu | {lin_rate:.1f} |")

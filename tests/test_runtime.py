@@ -260,7 +260,7 @@ def test_model_file_bad_inputs(tmp_path):
 
     empty = tmp_path / "empty.safetensors"
     empty.write_bytes(b"")
-    with pytest.raises(BadInputError, match="not an audiogen model file"):
+    with pytest.raises(BadInputError, match="empty file"):
         load_model(empty)
 
     good = save_model(tmp_path / "g.safetensors", _tensors(), kind="toy", config={})

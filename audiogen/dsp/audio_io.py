@@ -13,19 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from audiogen.errors import AudiogenError, BadInputError
+from audiogen.errors import AudiogenError, BadInputError, require_file
 
 FORMATS = ("wav", "flac")
 SUBTYPES = ("PCM_16", "PCM_24", "FLOAT")
-
-
-def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise BadInputError(path, "no such file")
-    if path.is_dir():
-        raise BadInputError(path, "is a directory, expected an audio file")
-    if path.stat().st_size == 0:
-        raise BadInputError(path, "empty file")
 
 
 def _wav_data_shortfall(path: Path) -> tuple[int, int] | None:
@@ -68,8 +59,7 @@ def load_audio(path: str | os.PathLike, sr: int | None = 16000, mono: bool = Tru
     """
     import soundfile as sf
 
-    path = Path(path)
-    _check_path(path)
+    path = require_file(path, "an audio file")
     try:
         data, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from audiogen.errors import BadInputError
+from audiogen.errors import BadInputError, require_file
 from audiogen.runtime.atomic import atomic_output
 
 
@@ -27,11 +27,7 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
     """Read a checkpoint written by ``save_checkpoint``; unreadable -> BadInputError naming it."""
-    path = Path(path)
-    if not path.exists():
-        raise BadInputError(path, "no such file")
-    if path.is_dir():
-        raise BadInputError(path, "is a directory, expected a checkpoint file")
+    path = require_file(path, "a checkpoint file")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # zip, unpickler and storage errors all mean "not a usable checkpoint"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from audiogen.errors import BadInputError
+from audiogen.errors import BadInputError, require_file
 from audiogen.runtime.atomic import atomic_output
 
 FORMAT_VERSION = 1
@@ -149,11 +149,7 @@ def load_model(
     """
     from safetensors import safe_open
 
-    path = Path(path)
-    if not path.exists():
-        raise BadInputError(path, "no such file")
-    if path.is_dir():
-        raise BadInputError(path, "is a directory, expected a model file (.safetensors)")
+    path = require_file(path, "a model file (.safetensors)")
     try:
         with safe_open(os.fspath(path), framework="pt", device=str(torch.device(device))) as f:
             metadata = f.metadata() or {}
