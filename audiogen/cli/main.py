@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
             _fail(f"internal error: {type(e).__name__}: {e}", 1)
-        _fail(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)", 1)
+        _fail(f"internal error: {type(e).__name__}: {e} (rerun as `audiogen --debug ...` for the traceback)", 1)
 
 
 if __name__ == "__main__":
