@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import torch
 
+from audiogen.dsp.fourier import centered_stft, hann_window
+
 
 def magnitude_stft(wave: torch.Tensor, *, n_fft: int = 2048, hop: int = 512) -> torch.Tensor:
     """|STFT| with centred (zero-padded) frames and a periodic Hann window: (..., T) -> (..., n_fft//2+1, frames)."""
-    lead = wave.shape[:-1]
-    flat = wave.reshape(-1, wave.shape[-1])
-    window = torch.hann_window(n_fft, periodic=True, device=wave.device, dtype=flat.dtype)
-    spec = torch.stft(flat, n_fft, hop, window=window, center=True, pad_mode="constant",
-                      return_complex=True).abs()
-    return spec.reshape(*lead, *spec.shape[-2:])
+    return centered_stft(wave, n_fft=n_fft, hop=hop).abs()
 
 
 def griffin_lim(magnitude: torch.Tensor, *, n_fft: int = 2048, hop: int = 512, length: int | None = None,
@@ -25,7 +22,7 @@ def griffin_lim(magnitude: torch.Tensor, *, n_fft: int = 2048, hop: int = 512, l
 
     lead = magnitude.shape[:-2]
     flat = magnitude.reshape(-1, *magnitude.shape[-2:])
-    window = torch.hann_window(n_fft, periodic=True, device=magnitude.device, dtype=flat.dtype)
+    window = hann_window(n_fft, device=magnitude.device, dtype=flat.dtype)
     if generator is not None:
         # torchaudio draws its initial phase from the global RNG; fork it so the caller's
         # generator decides the result without touching global state.

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from audiogen.dsp.config import SpecgramConfig
+from audiogen.dsp.fourier import centered_stft
 
 
 def hz_to_mel(hz):
@@ -125,20 +126,15 @@ def mel_spectrogram(wave: torch.Tensor, *, sample_rate: int = 16000, n_fft: int 
     With `top_db`, each clip is floored at its maximum minus top_db; `scale_db` maps such values
     to [0, 1].
     """
-    lead = wave.shape[:-1]
-    flat = wave.reshape(-1, wave.shape[-1])
-    window = torch.hann_window(n_fft, periodic=True, device=wave.device, dtype=flat.dtype)
-    spec = torch.stft(flat, n_fft, hop, window=window, center=True, pad_mode="constant",
-                      return_complex=True)
-    power = spec.real.square() + spec.imag.square()  # (N, n_fft // 2 + 1, frames)
+    spec = centered_stft(wave, n_fft=n_fft, hop=hop)
+    power = spec.real.square() + spec.imag.square()  # (..., n_fft // 2 + 1, frames)
     fb = mel_filterbank(sample_rate=sample_rate, n_fft=n_fft, n_mels=n_mels, f_min=f_min,
-                        f_max=f_max, device=wave.device, dtype=flat.dtype)
-    mel = torch.einsum("nft,fm->nmt", power, fb)
-    db = 10.0 * torch.log10(mel.clamp_min(1e-10))
+                        f_max=f_max, device=wave.device, dtype=power.dtype)
+    db = 10.0 * torch.log10(torch.einsum("...ft,fm->...mt", power, fb).clamp_min(1e-10))
     if top_db is not None:
         peak = db.amax(dim=(-2, -1), keepdim=True)
         db = torch.maximum(db, peak - top_db)
-    return db.reshape(*lead, n_mels, db.shape[-1])
+    return db
 
 
 def scale_db(db: torch.Tensor, top_db: float = 80.0) -> torch.Tensor:

@@ -11,15 +11,15 @@ import torch
 
 from audiogen.dsp import mel as _mel
 from audiogen.dsp.config import GANSYNTH, SpecgramConfig
-from audiogen.dsp.phase import PI, instantaneous_frequency, integrate_frequency, wrap_phase
 from audiogen.dsp.fourier import istft, stft
+from audiogen.dsp.phase import PI, instantaneous_frequency, integrate_frequency, wrap_phase
 
 
 def _mel_if(inst_freq: torch.Tensor, config: SpecgramConfig) -> torch.Tensor:
     """IF of the mel-mapped unwrapped phase: (..., frames, bins) -> (..., frames, mel_bins).
 
     M is linear, so differencing the mapped unwrapped phase equals mapping the IF; later frames
-    are then unwrapped again (wrapped into [-1, 1)), frame 0 keeps its mapped phase.
+    are then unwrapped again (wrapped into [-1, 1]), frame 0 keeps its mapped phase.
     """
     mapped = _mel.to_mel(inst_freq, config)
     steps = wrap_phase(mapped[..., 1:, :] * PI) / PI

@@ -190,22 +190,18 @@ class TrainingRun:
 
     def _init_from(self, path: str | os.PathLike) -> None:
         loaded = load_model(path, kind=self.kind)
-        for name, module in self.modules.items():
-            for key, want in module.state_dict().items():
-                full = f"{name}.{key}"
-                have = loaded.tensors.get(full)
-                if have is None:
-                    raise BadInputError(
-                        loaded.path, f"does not fit this model: tensor {full} is missing"
-                    )
-                if have.shape != want.shape:
-                    raise BadInputError(
-                        loaded.path,
-                        f"does not fit this model: tensor {full} has shape {tuple(have.shape)}, "
-                        f"expected {tuple(want.shape)}",
-                    )
-        expected = {f"{n}.{k}" for n, m in self.modules.items() for k in m.state_dict()}
-        unexpected = sorted(set(loaded.tensors) - expected)
+        expected = self.named_tensors()
+        for full, want in expected.items():
+            have = loaded.tensors.get(full)
+            if have is None:
+                raise BadInputError(loaded.path, f"does not fit this model: tensor {full} is missing")
+            if have.shape != want.shape:
+                raise BadInputError(
+                    loaded.path,
+                    f"does not fit this model: tensor {full} has shape {tuple(have.shape)}, "
+                    f"expected {tuple(want.shape)}",
+                )
+        unexpected = sorted(set(loaded.tensors) - set(expected))
         if unexpected:
             raise BadInputError(
                 loaded.path, f"does not fit this model: unexpected tensor {unexpected[0]}"
