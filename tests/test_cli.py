@@ -59,6 +59,7 @@ def cli_env(tmp_path_factory, _shared_tool_caches) -> dict[str, str]:
         env[name] = str(home / relative)
     env.update(_shared_tool_caches)
     env.pop("AUDIOGEN_SOUNDFONT", None)
+    env["CI"] = "1"  # pyfluidsynth prints to stdout on import when CI is set; stdout must stay clean
     return env
 
 

@@ -65,7 +65,7 @@ def test_wheel_carries_the_bundled_models_and_an_installed_copy_finds_them(tmp_p
     _run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-compile", "--target", str(site), str(wheel)])
     elsewhere = tmp_path / "elsewhere"  # not the repository: no `audiogen/` in the cwd
     elsewhere.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(site)}
+    env = {**os.environ, "PYTHONPATH": str(site), "CI": "1"}
 
     probe = json.loads(_run([sys.executable, "-c", _PROBE], cwd=elsewhere, env=env).stdout)
     assert _inside(probe["file"], site), f"imported {probe['file']}, not the installed copy"

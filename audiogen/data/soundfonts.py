@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -81,10 +82,23 @@ def find_drum_kits() -> list[dict]:
     return kits
 
 
+def _import_fluidsynth():
+    """pyfluidsynth, imported with stdout kept clean.
+
+    pyfluidsynth >= 1.4 prints "'fluidsynth' was found at ..." to stdout on import when the
+    environment variable CI is set, which would corrupt `--json` output and piped audio.
+    """
+    import contextlib
+
+    with contextlib.redirect_stdout(sys.stderr):
+        import fluidsynth
+    return fluidsynth
+
+
 def fluidsynth_available() -> tuple[bool, str]:
     """(True, library version) when pyfluidsynth finds libfluidsynth, else (False, why not)."""
     try:
-        import fluidsynth  # noqa: F401  (loads the shared library)
+        fluidsynth = _import_fluidsynth()  # loads the shared library
     except ImportError as e:
         return False, str(e)
     except OSError as e:
@@ -110,7 +124,7 @@ class NoteRenderer:
         if not ok:
             raise AudiogenError(f"FluidSynth is not available ({why}); install libfluidsynth3 "
                                 "(Debian/Ubuntu: sudo apt-get install libfluidsynth3)")
-        import fluidsynth
+        fluidsynth = _import_fluidsynth()
 
         self.soundfont = Path(soundfont) if soundfont else default_soundfont()
         if not self.soundfont.is_file():
