@@ -9,7 +9,6 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,8 @@ from audiogen.errors import AudiogenError, BadInputError
 
 SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/sounds/sf3", "/usr/share/soundfonts",
                   "/usr/local/share/soundfonts", "/opt/homebrew/share/soundfonts")
-HYDROGEN_KIT_DIRS = ("/usr/share/hydrogen/data/drumkits", "~/.hydrogen/data/drumkits")
+HYDROGEN_KIT_DIRS = ("/usr/share/hydrogen/data/drumkits", "~/.hydrogen/data/drumkits",
+                     "~/.local/share/hydrogen/data/drumkits")
 SONIC_PI_SAMPLE_DIRS = ("/usr/share/sonic-pi/samples", "/usr/lib/sonic-pi/etc/samples")
 PREFERRED_SOUNDFONTS = ("FluidR3_GM.sf2", "FluidR3_GM.sf3", "MuseScore_General.sf2",
                         "MuseScore_General.sf3", "TimGM6mb.sf2")
@@ -85,14 +85,29 @@ def find_drum_kits() -> list[dict]:
 def _import_fluidsynth():
     """pyfluidsynth, imported with stdout kept clean.
 
-    pyfluidsynth >= 1.4 prints "'fluidsynth' was found at ..." to stdout on import when the
+    pyfluidsynth >= 1.4 prints "'fluidsynth' was found at ..." on import when the
     environment variable CI is set, which would corrupt `--json` output and piped audio.
     """
     import contextlib
+    import io
 
-    with contextlib.redirect_stdout(sys.stderr):
+    with contextlib.redirect_stdout(io.StringIO()):
         import fluidsynth
     return fluidsynth
+
+
+def import_pretty_midi():
+    """pretty_midi, imported with stdout kept clean (it imports pyfluidsynth when it can).
+
+    Import pretty_midi through this everywhere in audiogen.
+    """
+    try:
+        _import_fluidsynth()
+    except (ImportError, OSError):
+        pass  # pretty_midi works without it (only its own synthesis needs it)
+    import pretty_midi
+
+    return pretty_midi
 
 
 def fluidsynth_available() -> tuple[bool, str]:

@@ -42,13 +42,23 @@ class RateColumn(ProgressColumn):
         return Text(f"{1 / speed:.1f} s/{self.unit}", style="progress.data.speed")
 
 
+class _Progress(Progress):
+    def stop(self) -> None:
+        if self.tasks or self.disable:
+            super().stop()
+            return
+        # Nothing was tracked (e.g. the input was refused first): leave no blank line behind.
+        self.live.transient = True
+        self.live.stop()
+
+
 def make_progress(*, quiet: bool = False, transient: bool = False, unit: str = "it") -> Progress:
     """A rich Progress on stderr: description, bar, M/N, rate, elapsed, remaining.
 
     With ``quiet`` it renders nothing but still accepts every call (``disable=True``).
     Use it as a context manager: ``with make_progress() as p: t = p.add_task("x", total=n)``.
     """
-    return Progress(
+    return _Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
