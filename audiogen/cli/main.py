@@ -14,6 +14,7 @@ import typer
 
 import audiogen
 from audiogen.cli import info as info_cmd
+from audiogen.cli.data import data_app
 from audiogen.cli import resynth as resynth_cmd
 from audiogen.cli import spec as spec_cmd
 from audiogen.errors import AudiogenError
@@ -47,6 +48,7 @@ def root(
 app.command("info")(info_cmd.info)
 app.command("spec")(spec_cmd.spec)
 app.command("resynth")(resynth_cmd.resynth)
+app.add_typer(data_app, name="data")
 
 
 def _fail(message: str, code: int) -> None:

@@ -1,0 +1,99 @@
+"""`audiogen data nsynth` (render an NSynth-format set) and `audiogen data prepare` (build the cache)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from audiogen.cli.options import JsonOpt, QuietOpt
+from audiogen.cli.output import emit_json, note, provenance, result_line
+
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad file instead of skipping it.")]
+
+
+def nsynth(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write examples.json and audio/ into.",
+                                      show_default=False)],
+    soundfont: Annotated[Optional[Path], typer.Option("--soundfont", help="GM SoundFont (.sf2/.sf3); default: FluidR3_GM when installed, else pretty_midi's TimGM6mb.", show_default=False)] = None,
+    programs: Annotated[str, typer.Option("--programs", help="GM programs, e.g. 0-7,24,40-47 (default: all pitched, 0-118).")] = "0-118",
+    pitches: Annotated[str, typer.Option("--pitches", help="MIDI pitch range.")] = "24-84",
+    velocities: Annotated[str, typer.Option("--velocities", help="MIDI velocities.")] = "25,50,75,100,127",
+    force: Annotated[bool, typer.Option("--force", help="Replace an NSynth set already in --out.")] = False,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: CPU cores, at most 4).", show_default=False)] = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Render an NSynth-format set (16 kHz, 4 s notes, examples.json) from a General MIDI SoundFont.
+
+    Family and source come from each GM program's group; silent renders are dropped and counted.
+
+    Example: audiogen data nsynth --out nsynth-gm/ --programs 0,24,40,56,73 --pitches 36-84
+    """
+    from audiogen.data.ranges import parse_int_list, parse_int_range
+    from audiogen.data.nsynth_render import check_programs, render_nsynth
+    from audiogen.errors import require_file
+    from audiogen.runtime.progress import make_progress
+
+    program_list = check_programs(parse_int_list(programs, "--programs", 0, 127))
+    low, high = parse_int_range(pitches, "--pitches", 0, 127)
+    velocity_list = parse_int_list(velocities, "--velocities", 1, 127)
+    if soundfont is not None:
+        require_file(soundfont, "a SoundFont file (.sf2)")
+    with make_progress(quiet=quiet or json_out, unit="notes") as progress:
+        tasks = []  # the bar appears once the inputs are checked
+        summary = render_nsynth(out, soundfont=soundfont, programs=program_list, pitches=range(low, high + 1),
+                                velocities=velocity_list, force=force, jobs=jobs,
+                                on_start=lambda n: tasks.append(progress.add_task("rendering", total=n)),
+                                on_note=lambda: progress.advance(tasks[0]))
+    if json_out:
+        emit_json({**summary, **provenance("data nsynth", {"out": out, "soundfont": soundfont, "programs": programs,
+                                                           "pitches": pitches, "velocities": velocities,
+                                                           "force": force, "jobs": summary["jobs"]})})
+        return
+    families = ", ".join(f"{k} {v}" for k, v in sorted(summary["families"].items()))
+    note(f"soundfont {summary['soundfont']}; families: {families}", quiet=quiet)
+    result_line(f"wrote {summary['notes']} notes to {out} ({summary['silent_dropped']} silent renders dropped, "
+                f"{summary['clipped']} clipped) in {summary['seconds']:.1f} s, "
+                f"{summary['notes_per_second']:.0f} notes/s with {summary['jobs']} process{'es' if summary['jobs'] > 1 else ''}", json_mode=False)
+
+
+def prepare(
+    data: Annotated[Path, typer.Argument(help="NSynth folder (examples.json + audio/).", show_default=False,
+                                         metavar="DIR")],
+    filters: Annotated[Optional[list[str]], typer.Option("--filter", help="Repeatable: gansynth | source=acoustic | family=keyboard,guitar | pitch=24-84 | velocity=100 | instrument=NAME.", show_default=False)] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Where caches live (default: ~/.cache/audiogen/nsynth).", show_default=False)] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build again even when a cache for this set and filter exists.")] = False,
+    strict: StrictOpt = False,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Decode an NSynth set once into a memory-mapped cache that training reads sequentially.
+
+    The cache is keyed by examples.json and the filter; training builds it itself when missing.
+
+    Example: audiogen data prepare nsynth-train/ --filter gansynth
+    """
+    from audiogen.data.nsynth import NSynthFilter
+    from audiogen.data.nsynth_cache import build_cache
+    from audiogen.data.skips import SkipLog
+    from audiogen.runtime.progress import make_progress
+
+    filt = NSynthFilter.parse(filters or [])
+    skips = SkipLog(strict=strict)
+    with make_progress(quiet=quiet or json_out, unit="notes") as progress:
+        tasks = []  # the bar appears only when there is something to decode
+        cache, summary = build_cache(data, filt, cache_root=cache_dir, rebuild=rebuild, skips=skips,
+                                     on_start=lambda n: tasks.append(progress.add_task("decoding", total=n)),
+                                     on_note=lambda: progress.advance(tasks[0]))
+    if json_out:
+        emit_json({**summary, "skipped_files": skips.to_dict(),
+                   "pitch_range": [int(cache.labels["pitch"].min()), int(cache.labels["pitch"].max())],
+                   **provenance("data prepare", {"data": data, "filter": filt.describe(), "cache_dir": cache_dir,
+                                                 "rebuild": rebuild, "strict": strict})})
+        return
+    action = f"built in {summary['built_seconds']:.1f} s" if summary["built"] else "already built"
+    skipped = f", {len(skips)} skipped ({', '.join(f'{k} {v}' for k, v in skips.reasons.items())})" if len(skips) else ""
+    result_line(f"{summary['notes']} notes ({filt.describe()}) cached at {summary['cache']}: {action}{skipped}",
+                json_mode=False)
