@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from audiogen.cli import data_abc, data_nsynth
+from audiogen.cli import data_abc, data_drums, data_nsynth
 
 data_app = typer.Typer(
     name="data",
@@ -15,4 +15,5 @@ data_app = typer.Typer(
 
 data_app.command("nsynth")(data_nsynth.nsynth)
 data_app.command("prepare")(data_nsynth.prepare)
+data_app.command("drums")(data_drums.drums)
 data_app.command("abc")(data_abc.abc)
