@@ -114,8 +114,8 @@ def test_top_level_help_lists_commands_and_an_example(cli_env, workdir):
     assert "Example:" in run.stdout, run
 
 
-@pytest.mark.parametrize("command", ["info", "spec", "resynth", "data", "data nsynth", "data prepare", "data abc", "data drums",
-                                     ])
+@pytest.mark.parametrize("command", ["info", "spec", "resynth", "data", "data nsynth", "data prepare",
+                                     "data abc", "data drums", "data melodies"])
 def test_command_help_shows_an_example(command, cli_env, workdir):
     run = run_cli([*command.split(), "--help"], cli_env, workdir)
     assert run.code == 0, run
