@@ -2,7 +2,9 @@
 # `make demo`: the main job on the bundled defaults. Until trained models ship, it shows the
 # spectral core on a real sound: a piano note rendered with FluidSynth from the small GM
 # SoundFont pretty_midi ships, its spectrogram pictures and its resynthesis through each
-# representation. Outputs go to demo/.
+# representation; then the data builders: a small NSynth-format set rendered from the GM
+# SoundFont, its training cache, and the public-domain ABC tunes of music21's corpus.
+# Outputs go to demo/.
 set -euo pipefail
 venv=${1:-.venv}
 audiogen="$venv/bin/audiogen"
@@ -46,6 +48,16 @@ echo "== resynthesis: what each representation loses"
 for repr in if if-mel griffin-lim; do
   "$audiogen" resynth "$out/note.wav" --out "$out/note-$repr.wav" --repr "$repr" --rng-seed 0 --quiet
 done
+
+echo
+echo "== data: a small NSynth-format set from the GM SoundFont, its training cache, the ABC tunes"
+if "$audiogen" data nsynth --out "$out/nsynth-small" --programs 0,24,40,73 --pitches 48-72 \
+     --velocities 50,100 --force --quiet; then
+  "$audiogen" data prepare "$out/nsynth-small" --filter gansynth --cache-dir "$out/nsynth-cache" --quiet
+else
+  echo "demo: skipped the NSynth-format set (FluidSynth is missing)" >&2
+fi
+"$audiogen" data abc --out "$out/tunes.abc" --quiet
 
 echo
 echo "demo outputs in $out/:"
