@@ -276,3 +276,24 @@ def test_filter_parse_errors_name_the_word():
                             (["colour=red"], "unknown key"), (["pitch"], "KEY=VALUE")):
         with pytest.raises(AudiogenError, match=fragment):
             NSynthFilter.parse(words)
+
+
+def test_ctrl_c_stops_the_workers_cleanly_and_leaves_no_examples_json(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "set"
+    proc = subprocess.Popen([sys.executable, "-m", "audiogen", "data", "nsynth", "--out", str(out),
+                             "--soundfont", str(_small_soundfont()), "--programs", "0-40", "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "CI": "1"})
+    deadline = time.monotonic() + 120
+    while not (out / "audio").is_dir() or not any((out / "audio").iterdir()):  # workers are rendering
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole process group
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "audiogen: error: interrupted" and "Traceback" not in stderr, stderr
+    assert not (out / "examples.json").exists()
+    assert not list((out / "audio").glob(".*tmp*"))  # no half-written WAV left behind

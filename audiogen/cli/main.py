@@ -58,6 +58,16 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _caused_by_ctrl_c(error: BaseException) -> bool:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -70,6 +80,10 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except SystemExit as e:
+        if e.code == 130 and _caused_by_ctrl_c(e):  # Typer turns Ctrl-C into a silent exit 130
+            _fail("interrupted", 130)
+        raise
     except MemoryError:
         _fail("out of memory (try a smaller --batch-size or a shorter input)", 1)
     except Exception as e:  # an internal error: a bug, not the user's fault

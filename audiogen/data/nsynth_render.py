@@ -101,6 +101,13 @@ def _open_renderer(soundfont: str) -> None:
     _renderer = NoteRenderer(soundfont, sample_rate=NSYNTH_SAMPLE_RATE)
 
 
+def _init_worker(soundfont: str) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
+    _open_renderer(soundfont)
+
+
 def _render_unit(unit: tuple[int, int, tuple[int, ...], str, str]) -> list[tuple[int, int, int, float]]:
     """Render one (program, pitch) at every velocity and write the audible ones.
 
@@ -168,7 +175,7 @@ def render_nsynth(out_dir: str | os.PathLike, *, soundfont: str | os.PathLike | 
             _renderer.close()  # each worker loads its own
             # spawn, not fork: forking beside the progress bar's thread and a loaded synth can deadlock
             context = multiprocessing.get_context("spawn")
-            pool = context.Pool(jobs, initializer=_open_renderer, initargs=(str(soundfont),))
+            pool = context.Pool(jobs, initializer=_init_worker, initargs=(str(soundfont),))
             unit_results = pool.imap(_render_unit, units)
         for unit_result in unit_results:
             results.extend(unit_result)
@@ -178,6 +185,12 @@ def render_nsynth(out_dir: str | os.PathLike, *, soundfont: str | os.PathLike | 
         if pool is not None:
             pool.close()
             pool.join()
+    except BaseException:
+        if pool is not None:
+            pool.terminate()  # workers killed mid-write leave their temp files: remove them
+            for leftover in (out_dir / "audio").glob(".*.wav.tmp-*"):
+                leftover.unlink(missing_ok=True)
+        raise
     finally:
         if pool is not None:
             pool.terminate()
