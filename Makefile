@@ -23,6 +23,7 @@ test: install
 
 bench: install
 	$(PY) benchmarks/dsp.py
+	$(PY) benchmarks/nsynth_io.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache

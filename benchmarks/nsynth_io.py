@@ -72,7 +72,7 @@ def main() -> None:
             summary = render_nsynth(root, programs=programs, pitches=pitches)
             print(f"render: {summary['notes']} notes ({summary['silent_dropped']} silent dropped) in "
                   f"{summary['seconds']:.1f} s = {summary['notes_per_second']:.0f} notes/s "
-                  f"(SoundFont {Path(summary['soundfont']).name}, one process)")
+                  f"(SoundFont {Path(summary['soundfont']).name}, {summary['jobs']} processes)")
         start = time.perf_counter()
         cache, info = build_cache(root, cache_root=workdir / "cache", rebuild=True)
         build = time.perf_counter() - start
