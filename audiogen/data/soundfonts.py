@@ -9,6 +9,8 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +84,11 @@ def find_drum_kits() -> list[dict]:
     return kits
 
 
+_QUIET_IMPORT = threading.Lock()  # redirect_stdout swaps sys.stdout for the whole process
+
+
 def _import_fluidsynth():
-    """pyfluidsynth, imported with stdout kept clean.
+    """pyfluidsynth, imported with stdout kept clean (thread-safe).
 
     pyfluidsynth >= 1.4 prints "'fluidsynth' was found at ..." on import when the
     environment variable CI is set, which would corrupt `--json` output and piped audio.
@@ -91,15 +96,18 @@ def _import_fluidsynth():
     import contextlib
     import io
 
-    with contextlib.redirect_stdout(io.StringIO()):
-        import fluidsynth
-    return fluidsynth
+    with _QUIET_IMPORT:
+        if "fluidsynth" in sys.modules:
+            return sys.modules["fluidsynth"]
+        with contextlib.redirect_stdout(io.StringIO()):
+            import fluidsynth
+        return fluidsynth
 
 
 def import_pretty_midi():
     """pretty_midi, imported with stdout kept clean (it imports pyfluidsynth when it can).
 
-    Import pretty_midi through this everywhere in audiogen.
+    Import pretty_midi through this everywhere in audiogen; safe to call from several threads.
     """
     try:
         _import_fluidsynth()
