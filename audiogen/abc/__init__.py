@@ -1,0 +1,1 @@
+"""Char-LSTM over ABC notation: vocab, model, data, train, generate, render, evaluate."""

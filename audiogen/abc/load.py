@@ -1,0 +1,49 @@
+"""Loading an ABC model file: the bundled default or a user's, checked to be of this family."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from audiogen.abc.model import CharLSTM
+from audiogen.abc.train import KIND, model_config
+from audiogen.abc.vocab import CharVocab
+
+BUNDLED_NAME = "abc.safetensors"
+
+
+@dataclass
+class AbcModel:
+    model: CharLSTM          # in eval mode, on `device`
+    vocab: CharVocab
+    path: Path
+    sha256: str
+    config: dict             # the training config saved in the file
+    extra: dict              # val_bpc, train_tunes, trained_steps, ...
+
+
+def load_abc_model(path: str | os.PathLike | None = None, device: torch.device | str = "cpu") -> AbcModel:
+    """The model in `path`, or the bundled `abc.safetensors` when None.
+
+    BadInputError for a missing/corrupt file or one of another model family; AudiogenError when
+    no path is given and no bundled model exists.
+    """
+    from audiogen.errors import BadInputError
+    from audiogen.runtime.assets import bundled_model_path
+    from audiogen.runtime.modelfile import load_model
+
+    path = Path(path) if path is not None else bundled_model_path(BUNDLED_NAME)
+    loaded = load_model(path, kind=KIND)
+    if not isinstance(loaded.extra.get("vocab"), str):
+        raise BadInputError(path, "ABC model file without a vocabulary (audiogen.vocab)")
+    vocab = CharVocab.from_json(loaded.extra["vocab"])
+    model = CharLSTM(model_config(loaded.config, len(vocab)))
+    try:
+        model.load_state_dict(loaded.state_dict(prefix="model."))
+    except RuntimeError as e:
+        raise BadInputError(path, f"weights do not match its config ({str(e).splitlines()[0]})") from None
+    model.to(device).eval()
+    return AbcModel(model, vocab, loaded.path, loaded.sha256, loaded.config, loaded.extra)
