@@ -1,0 +1,166 @@
+"""ABC tunes -> MIDI files (abc2midi, else music21) -> WAV (FluidSynth, the SoundFont loaded once).
+
+Each tune becomes `NNN-title.mid` (+ `.wav`): NNN is its position among the tunes read (1-based,
+zero-padded to at least 3 digits; X: numbers may repeat), the title is sanitised for file names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from audiogen.abc.evaluate import resolve_converter
+from audiogen.abc.validate import abc2midi_midi, count_midi_notes, load_pretty_midi, music21_score
+from audiogen.data.abc import AbcTune
+from audiogen.data.drums import safe_name
+from audiogen.data.skips import SkipLog
+from audiogen.data.soundfonts import NoteRenderer
+from audiogen.errors import BadInputError
+
+PEAK = 0.9  # rendered audio is normalised to this peak
+
+
+def tune_stem(index: int, title: str, width: int = 3) -> str:
+    """`007-The_Enchanted_Valley`: position, then the sanitised title ("untitled" if none)."""
+    return f"{index:0{width}d}-{safe_name(title, 'untitled')}"
+
+
+def tune_to_midi(text: str, out_path: str | os.PathLike, converter: str) -> tuple[bool, str]:
+    """Write one tune as a MIDI file (atomically) with "abc2midi" or "music21"; (ok, message)."""
+    if converter == "abc2midi":
+        return abc2midi_midi(text, Path(out_path))
+    from audiogen.runtime.atomic import atomic_output
+
+    from music21.repeat import ExpanderException
+
+    message = "converted"
+    try:
+        score = music21_score(text)
+        _unshare_context_objects(score)
+        try:
+            with atomic_output(out_path) as tmp:
+                score.write("midi", fp=str(tmp))
+        except ExpanderException:  # badly formed repeats: play the tune once, as written
+            _drop_repeats(score)
+            with atomic_output(out_path) as tmp:
+                score.write("midi", fp=str(tmp))
+            message = "converted; badly formed repeats, played once as written"
+    except ValueError as e:
+        return False, str(e)
+    except Exception as e:  # music21's MIDI writer fails on some half-parsed streams
+        return False, f"music21 cannot write MIDI for this tune ({type(e).__name__}: {e})"
+    return True, message
+
+
+def _unshare_context_objects(score) -> None:
+    """Give each measure its own meter/key/clef/tempo objects.
+
+    music21's ABC reader, splitting an overlong bar, puts one TimeSignature object into two
+    measures; its MIDI writer then fails ("already found in this Stream"). Copies fix that.
+    """
+    import copy
+
+    from music21 import clef, key, meter, stream, tempo
+
+    seen: set[int] = set()
+    for measure in score.recurse().getElementsByClass(stream.Measure):
+        for element in list(measure.getElementsByClass((meter.TimeSignature, key.KeySignature, clef.Clef,
+                                                        tempo.MetronomeMark))):
+            if id(element) in seen:
+                measure.replace(element, copy.deepcopy(element))
+            seen.add(id(element))
+
+
+def _drop_repeats(score) -> None:
+    """Remove repeat bar lines, volta brackets and D.C./segno marks from a music21 score."""
+    from music21 import bar, repeat, spanner, stream
+
+    for measure in score.recurse().getElementsByClass(stream.Measure):
+        if isinstance(measure.leftBarline, bar.Repeat):
+            measure.leftBarline = None
+        if isinstance(measure.rightBarline, bar.Repeat):
+            measure.rightBarline = bar.Barline("regular")
+        for mark in list(measure.getElementsByClass(repeat.RepeatExpression)):
+            measure.remove(mark)
+    for part in list(score.parts) or [score]:
+        for bracket in list(part.spanners.getElementsByClass(spanner.RepeatBracket)):
+            part.remove(bracket)
+
+
+class MidiRenderer(NoteRenderer):
+    """Whole MIDI files -> audio, with the SoundFont loaded once (FluidR3_GM takes seconds to load,
+    which pretty_midi's own `fluidsynth()` would repeat for every instrument of every file)."""
+
+    def render_midi(self, midi_path: str | os.PathLike) -> np.ndarray:
+        """(samples,) float32 at `sample_rate`, peak PEAK, 1 s of tail after each part's last note."""
+        pretty_midi = load_pretty_midi()
+        midi = pretty_midi.PrettyMIDI(os.fspath(midi_path))
+        wave = midi.fluidsynth(fs=self.sample_rate, synthesizer=self._synth, sfid=self._sfid)
+        for channel in range(16):  # no sound of this tune may ring into the next
+            self._synth.all_sounds_off(channel)
+        self._synth.get_samples(self.sample_rate // 10)
+        if wave.size == 0 or not np.isfinite(wave).all():
+            raise ValueError("FluidSynth rendered no audio")
+        return (PEAK * wave).astype(np.float32)
+
+
+def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: bool = False,
+                 sample_rate: int = 22050, soundfont: str | os.PathLike | None = None, converter: str = "auto",
+                 skips: SkipLog, on_start: Callable[[int], None] | None = None,
+                 on_done: Callable[[], None] | None = None) -> dict:
+    """Write each tune as MIDI (and WAV) into `out_dir`; returns a summary dict.
+
+    A tune that does not convert, or converts to a MIDI file without notes, is skipped through
+    `skips` (a warning naming the tune and its file; fatal with strict). `on_start(total)` is
+    called once the inputs are checked (and the SoundFont loaded), `on_done()` once per tune.
+    """
+    converter = resolve_converter(converter)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BadInputError(out_dir, "is a file; expected a folder for the tunes")
+    synth = MidiRenderer(soundfont, sample_rate) if wav else None
+    if wav:
+        from audiogen.dsp import save_audio  # imports torch (seconds): only when needed
+    if on_start:
+        on_start(len(tunes))
+    width = max(3, len(str(len(tunes))))
+    written: list[dict] = []
+    start = time.perf_counter()
+    try:
+        for index, tune in enumerate(tunes, 1):
+            where = f"{tune.source}: tune {index} (X:{tune.number}, line {tune.line})"
+            midi_path = out_dir / (tune_stem(index, tune.title, width) + ".mid")
+            ok, message = tune_to_midi(tune.text, midi_path, converter)
+            notes = count_midi_notes(midi_path) if ok else None
+            if ok and not notes:
+                midi_path.unlink(missing_ok=True)
+                ok, message = False, f"{converter} wrote a MIDI file without notes"
+            if not ok:
+                skips.skip(where, message, kind=re.split(r"[:(]", message)[0].strip())
+            else:
+                entry = {"index": index, "number": tune.number, "title": tune.title, "source": tune.source,
+                         "midi": str(midi_path), "notes": notes, "converted": message, "wav": None, "seconds": None}
+                if synth is not None:
+                    try:
+                        wave = synth.render_midi(midi_path)
+                    except Exception as e:  # pretty_midi on an odd MIDI file, or nothing rendered
+                        skips.skip(where, f"MIDI written, but no WAV: {e}", kind="no WAV")
+                    else:
+                        entry["wav"] = str(save_audio(midi_path.with_suffix(".wav"), wave, sample_rate))
+                        entry["seconds"] = round(wave.shape[0] / sample_rate, 2)
+                written.append(entry)
+            if on_done:
+                on_done()
+    finally:
+        if synth is not None:
+            synth.close()
+    return {"out_dir": str(out_dir), "tunes": len(tunes), "midi": len(written),
+            "wav": sum(1 for e in written if e["wav"]) if wav else None, "failed": len(tunes) - len(written),
+            "converter": converter, "soundfont": str(synth.soundfont) if synth else None,
+            "sample_rate": sample_rate if wav else None, "seconds": round(time.perf_counter() - start, 2),
+            "files": written}
