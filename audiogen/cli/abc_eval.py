@@ -1,0 +1,163 @@
+"""`audiogen eval abc`: held-out bits per character, and how good the model's sampled tunes are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from audiogen.cli.abc_render import Converter, ConverterOpt, read_tunes
+from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, RngSeedOpt
+from audiogen.cli.output import emit_json, note, provenance, result_line
+
+
+def eval_abc_command(
+    data: Annotated[list[Path], typer.Option("--data", help="Held-out ABC file or folder of .abc files; repeatable.",
+                                             show_default=False, metavar="FILE|DIR")],
+    model: Annotated[Optional[Path], typer.Option("--model", help="ABC model file (default: the bundled one).",
+                                                  show_default=False)] = None,
+    num: Annotated[int, typer.Option("--num", "-n", min=1, max=100000, help="Tunes to sample.")] = 1000,
+    seed: Annotated[str, typer.Option("--seed", help="Priming text each sampled tune starts with.")] = "X:1",
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Sampling temperature (0: greedy).")] = 1.0,
+    max_chars: Annotated[int, typer.Option("--max-chars", min=1, help="Cut a sampled tune after this many characters.")] = 2000,
+    min_notes: Annotated[int, typer.Option("--min-notes", min=1, help="Notes a tune's MIDI needs to count as playable.")] = 8,
+    converter: ConverterOpt = Converter.auto,
+    keep_samples: Annotated[Optional[Path], typer.Option(
+        "--keep-samples", help="Write the sampled tunes to this ABC file (X:1..N) for inspection.",
+        show_default=False)] = None,
+    rng_seed: RngSeedOpt = None,
+    device: DeviceOpt = "auto",
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Measure an ABC model: held-out bits/char, and how good its sampled tunes are.
+
+    For the sampled tunes: the share that abc2midi turns into MIDI with >= 8 notes, that music21 parses, with valid M:/L:/K: headers, and copied from the training tunes; meter and key histograms next to the training data's.
+
+    Without abc2midi (Debian abcmidi) "playable" falls back to music21; the output names the converter.
+
+    Example: audiogen eval abc --data held-out.abc -n 200 --keep-samples samples.abc
+    """
+    import time
+
+    from audiogen.abc.evaluate import evaluate_samples, heldout_bpc, resolve_converter
+    from audiogen.abc.validate import abc2midi_available
+    from audiogen.data.skips import warn
+    from audiogen.runtime.progress import make_progress
+
+    # Input problems first, before torch is imported (seconds).
+    used_converter = resolve_converter(converter.value)
+    tunes, skips = read_tunes(data, quiet=quiet)
+
+    from audiogen.abc.data import training_text
+    from audiogen.abc.generate import check_seed, sample_tunes
+    from audiogen.abc.load import load_abc_model
+    from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.seeding import make_generator, seed_everything
+
+    torch_device = resolve_device(device)
+    abc_model = load_abc_model(model, torch_device)
+    check_seed(abc_model, seed)
+    rng = seed_everything(rng_seed)
+
+    note(f"measuring bits per character on {len(tunes)} held-out tunes", quiet=quiet or json_out)
+    began = time.perf_counter()
+    heldout = heldout_bpc(abc_model, [training_text(t.text) for t in tunes], device=torch_device)
+    heldout["seconds"] = round(time.perf_counter() - began, 2)
+    if heldout["left_out"]:
+        warn(f"{heldout['left_out']} held-out tunes use characters outside the model's vocabulary "
+             f"({heldout['unknown_chars'][:20]!r}) and are left out of the bits per character")
+    if heldout["in_training"]:
+        warn(f"{heldout['in_training']} held-out tunes are among the model's training tunes: "
+             "their bits per character are not held-out figures")
+
+    with make_progress(quiet=quiet or json_out, unit="tune") as progress:
+        task = progress.add_task("sampling", total=num)
+        began = time.perf_counter()
+        sampled = sample_tunes(abc_model, seed, num, temperature=temperature, max_chars=max_chars,
+                               generator=make_generator(rng, torch_device),
+                               on_finished=lambda k: progress.advance(task, k))
+        sampling_seconds = round(time.perf_counter() - began, 2)
+        texts = [t.text for t in sampled]
+        if keep_samples is not None:
+            _write_samples(keep_samples, texts, abc_model, seed, temperature, rng)
+        a2m = progress.add_task("abc2midi", total=num) if abc2midi_available() else None
+        m21 = progress.add_task("music21", total=num)
+        samples = evaluate_samples(texts, abc_model.extra, converter=used_converter, min_notes=min_notes,
+                                   on_abc2midi=(lambda k: progress.advance(a2m, k)) if a2m is not None else None,
+                                   on_music21=lambda k: progress.advance(m21, k))
+    samples["seconds"]["sampling"] = sampling_seconds
+    samples["ended"] = sum(t.ended for t in sampled) / num
+    samples["mean_chars"] = sum(len(t.text) for t in sampled) / num
+
+    if json_out:
+        emit_json({"model": abc_model.path, "heldout": heldout,
+                   "samples": samples, "kept_samples": keep_samples, "skipped": skips.to_dict(),
+                   **provenance("eval abc", {"data": [str(p) for p in data], "model": model, "num": num,
+                                             "seed": seed, "temperature": temperature, "max_chars": max_chars,
+                                             "min_notes": min_notes, "converter": converter,
+                                             "keep_samples": keep_samples, "device": str(torch_device)},
+                                rng_seed=rng, model_sha256=abc_model.sha256)})
+    for line in report_lines(abc_model, heldout, samples, seed=seed, temperature=temperature, rng_seed=rng):
+        result_line(line, json_mode=json_out)
+    if keep_samples is not None:
+        note(f"wrote the {num} sampled tunes to {keep_samples}", quiet=quiet or json_out)
+    times = {"held-out bits/char": heldout["seconds"], **samples["seconds"]}
+    note("seconds: " + ", ".join(f"{name} {value:.1f}" for name, value in times.items()), quiet=quiet or json_out)
+
+
+def _write_samples(path: Path, texts: list[str], abc_model, seed: str, temperature: float, rng: int) -> None:
+    """The sampled tunes as one ABC file: a % header saying what made them, tunes numbered X:1..N."""
+    from audiogen.runtime.atomic import atomic_write_text
+
+    parts = [f"% {len(texts)} tunes sampled by audiogen eval abc from {abc_model.path.name} "
+             f"(sha256 {abc_model.sha256[:16]}), seed {seed!r}, temperature {temperature:g}, rng seed {rng}\n"]
+    for i, text in enumerate(texts, 1):
+        first, _, rest = text.partition("\n")
+        parts.append(f"X:{i}\n{rest}" if first.startswith("X:") else f"X:{i}\n{text}")
+    atomic_write_text(path, "\n".join(parts))
+
+
+def _pct(share: float | None) -> str:
+    return "n/a" if share is None else f"{100 * share:.1f}%"
+
+
+def report_lines(abc_model, heldout: dict, samples: dict, *, seed: str, temperature: float, rng_seed: int) -> list[str]:
+    """The human report: one figure per line, then the meter and key tables."""
+    n, conv = samples["n"], samples["converter"]
+    lines = [f"model {abc_model.path} (sha256 {abc_model.sha256[:16]})"]
+    left = f"; {heldout['left_out']} left out: characters outside the vocabulary" if heldout["left_out"] else ""
+    lines.append(f"{'held-out bits/char':<26}{heldout['bpc']:.3f}   ({heldout['used']} tunes, "
+                 f"{heldout['chars']:,} chars{left})")
+    lines.append(f"{'sampled tunes':<26}{n}   (seed {seed!r}, temperature {temperature:g}, rng seed {rng_seed}; "
+                 f"{_pct(samples['ended'])} ended, {samples['mean_chars']:.0f} chars on average)")
+    lines.append(f"{'playable (' + conv + ')':<26}{_pct(samples['playable'])}   "
+                 f"(MIDI with >= {samples['min_notes']} notes)")
+    a2m = samples["abc2midi"]
+    if a2m is not None:
+        lines.append(f"{'abc2midi converts':<26}{_pct(a2m['converted'])}   (with 'Error' lines: "
+                     f"{_pct(a2m['printed_errors'])}; median {a2m['median_notes'] or 0:.0f} notes)")
+    else:
+        lines.append(f"{'abc2midi converts':<26}n/a   (abc2midi is not installed)")
+    m21 = samples["music21"]
+    lines.append(f"{'music21 parses':<26}{_pct(m21['parsed'])}   (>= {samples['min_notes']} notes: "
+                 f"{_pct(m21['playable'])})")
+    h, hh = samples["headers"], heldout["headers"]
+    lines.append(f"{'valid M:/L:/K: headers':<26}{_pct(h['valid'])}   (M: {_pct(h['M'])}, L: {_pct(h['L'])}, "
+                 f"K: {_pct(h['K'])}; held-out tunes: {_pct(hh['valid'])})")
+    c = samples["copies"]
+    copied = "n/a (the model file lists no training tunes)" if c["share"] is None else _pct(c["share"])
+    count = "" if c["count"] is None else f"{c['count']} tunes; "
+    lines.append(f"{'copies of training tunes':<26}{copied}   ({count}distinct bodies among samples: "
+                 f"{_pct(c['distinct'])})")
+    for field, label in (("meter", "M:"), ("key", "K:")):
+        table = samples[field]
+        tv = table["tv_distance"]
+        lines.append("")
+        lines.append(f"{label:<14}{'samples':>9}{'training':>10}" + ("" if tv is None else
+                                                                     f"   (total variation {tv:.3f})"))
+        for row in table["rows"]:
+            training = "n/a" if table["training"] is None else _pct(row["training"])
+            lines.append(f"{row['value'][:14]:<14}{_pct(row['samples']):>9}{training:>10}")
+    return lines

@@ -1,0 +1,25 @@
+"""The verb groups (design.md §2): `audiogen train|sample|render|eval <family> ...`."""
+
+from __future__ import annotations
+
+import typer
+
+from audiogen.cli import abc_eval, abc_render, abc_sample, abc_train
+
+
+def _group(name: str, help_text: str) -> typer.Typer:
+    return typer.Typer(name=name, help=help_text, no_args_is_help=True,
+                       context_settings={"help_option_names": ["-h", "--help"]})
+
+
+train_app = _group("train", "Train a model.\n\nExample: audiogen train abc --data tunes.abc --out runs/abc")
+sample_app = _group("sample", "Generate with a model.\n\nExample: audiogen sample abc --seed \"X:1\" -n 10 --out tunes.abc")
+render_app = _group("render", "Turn generated symbols into MIDI and audio.\n\nExample: audiogen render abc tunes.abc --out-dir tunes/ --wav")
+eval_app = _group("eval", "Measure a model.\n\nExample: audiogen eval abc --data held-out.abc -n 200")
+
+train_app.command("abc")(abc_train.train_abc_command)
+sample_app.command("abc")(abc_sample.sample_abc_command)
+render_app.command("abc")(abc_render.render_abc_command)
+eval_app.command("abc")(abc_eval.eval_abc_command)
+
+GROUPS = (train_app, sample_app, render_app, eval_app)
