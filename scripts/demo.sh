@@ -3,7 +3,8 @@
 # spectral core on a real sound: a piano note rendered with FluidSynth from the small GM
 # SoundFont pretty_midi ships, its spectrogram pictures and its resynthesis through each
 # representation; then the data builders: a small NSynth-format set rendered from the GM
-# SoundFont, its training cache, and the public-domain ABC tunes of music21's corpus.
+# SoundFont, its training cache, and the public-domain ABC tunes of music21's corpus; then three
+# folk tunes sampled from the bundled ABC model, rendered to MIDI and WAV.
 # Outputs go to demo/.
 set -euo pipefail
 venv=${1:-.venv}
@@ -58,6 +59,15 @@ else
   echo "demo: skipped the NSynth-format set (FluidSynth is missing)" >&2
 fi
 "$audiogen" data abc --out "$out/tunes.abc" --quiet
+
+echo
+echo "== ABC folk tunes: three sampled from the bundled model, rendered to MIDI and WAV"
+"$audiogen" sample abc --seed "X:1" -n 3 --rng-seed 1 --out "$out/sampled-tunes.abc" --quiet
+head -n 12 "$out/sampled-tunes.abc"
+if ! "$audiogen" render abc "$out/sampled-tunes.abc" --out-dir "$out/sampled-tunes" --wav --quiet; then
+  echo "demo: rendering to WAV needs FluidSynth; writing MIDI only" >&2
+  "$audiogen" render abc "$out/sampled-tunes.abc" --out-dir "$out/sampled-tunes" --quiet
+fi
 
 echo
 echo "demo outputs in $out/:"
