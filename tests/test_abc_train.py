@@ -48,6 +48,8 @@ def test_vocab_round_trip_and_unknown_characters():
 
 def test_training_text_and_split_by_tune():
     assert training_text("X:1\nK:G\nGAB|\n\n\n") == "X:1\nK:G\nGAB|\n\n"
+    credited = "X:1\nT:Jig\nC:O'Carolan\nZ:someone\nB:O'Neill's 687\nN:lively\nM:6/8\nK:G\nGAB|\nN:kept\n"
+    assert training_text(credited) == "X:1\nT:Jig\nM:6/8\nK:G\nGAB|\nN:kept\n\n"  # credits go, the body stays
     texts = [f"X:{i}\nK:G\nG|\n\n" for i in range(20)]
     train, val = split_by_tune(texts, 0.1, seed=3)
     assert len(val) == 2 and len(train) == 18 and not set(train) & set(val)

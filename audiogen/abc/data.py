@@ -19,11 +19,22 @@ import torch
 from audiogen.abc.vocab import CharVocab
 
 TUNE_END = "\n\n"
+# Header fields that credit people and sources (book, composer, discography, file, history, notes,
+# source, transcriber): a model that learned them writes false credits ("Z:Jack Campin") on new
+# tunes, so they are left out of what it learns.
+CREDIT_FIELDS = frozenset("BCDFHNSZ")
 
 
 def training_text(tune_text: str) -> str:
-    """One tune's text as the model sees it: trailing newlines normalised to one blank line."""
-    return tune_text.rstrip("\n") + TUNE_END
+    """One tune's text as the model sees it: header credit fields (CREDIT_FIELDS) removed,
+    trailing newlines normalised to one blank line."""
+    lines, in_header = [], True
+    for line in tune_text.rstrip("\n").split("\n"):
+        if in_header and len(line) >= 2 and line[1] == ":" and line[0] in CREDIT_FIELDS:
+            continue
+        in_header = in_header and not line.startswith("K:")
+        lines.append(line)
+    return "\n".join(lines) + TUNE_END
 
 
 def split_by_tune(texts: Sequence[str], val_fraction: float, seed: int) -> tuple[list[str], list[str]]:
