@@ -28,10 +28,10 @@ TINY = dict(embed=16, hidden=128, layers=1, dropout=0.0, seq_len=64, batch_size=
             val_fraction=0.0, val_every=10**6, log_every=10**6)
 BUNDLED = Path(__file__).resolve().parents[1] / "assets" / "models" / "abc.safetensors"
 # the share of the bundled model's samples (seed "X:1", temperature 1.0) that end and are playable.
-# Measured over 1,000 tunes: 0.988 with abc2midi, 0.867 with music21 (the fallback where abcmidi is
-# not installed, as on CI); 36 tunes sit within ~0.06 of that, so the bound keeps a 2-sigma margin
-# under the stricter music21 rate (sampling is not bit-reproducible across CPUs).
-BUNDLED_MIN_VALID_RATE = 0.75
+# Measured over 1,000 tunes: 0.987 with abc2midi, 0.852 with music21 (the fallback where abcmidi is
+# not installed, as on CI); over these 36 tunes on the machine that trained it: 1.00 and 0.83. The
+# bound leaves room for the spread of 36 draws (sampling is not bit-reproducible across CPUs).
+BUNDLED_MIN_VALID_RATE = 0.7
 
 
 @pytest.fixture(scope="module", autouse=True)
