@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from audiogen.abc.evaluate import resolve_converter
-from audiogen.abc.validate import abc2midi_midi, count_midi_notes, load_pretty_midi, music21_score
+from audiogen.abc.validate import abc2midi_midi, count_midi_notes, load_pretty_midi
+from audiogen.data.abc import music21_score
 from audiogen.data.abc import AbcTune
 from audiogen.data.drums import safe_name
 from audiogen.data.skips import SkipLog

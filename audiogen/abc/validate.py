@@ -19,18 +19,17 @@ A trailing % comment is ignored.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from audiogen.abc.tunes import header_field
+from audiogen.data.abc import music21_score
 
 ABC2MIDI = "abc2midi"
 INSTALL_HINT = "Debian/Ubuntu: sudo apt-get install abcmidi"
@@ -140,26 +139,6 @@ def abc2midi_notes(tune_text: str, timeout: float = 20) -> int | None:
 
 # ---------------------------------------------------------------------------------------------
 # music21
-
-
-def music21_score(tune_text: str):
-    """One tune parsed by music21 (a Score; the first of an Opus); raises ValueError on failure.
-
-    music21 prints some complaints on stdout, which may carry --json output: they go to stderr.
-    """
-    import music21
-
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
-            warnings.simplefilter("ignore")
-            parsed = music21.converter.parse(tune_text, format="abc")
-    except Exception as e:  # music21's ABC reader raises many kinds on malformed tunes
-        raise ValueError(f"music21 cannot parse this tune ({type(e).__name__}: {e})") from None
-    if isinstance(parsed, music21.stream.Opus):
-        if not parsed.scores:
-            raise ValueError("music21 found no tune in this text")
-        parsed = parsed.scores[0]
-    return parsed
 
 
 def score_notes(score) -> int:

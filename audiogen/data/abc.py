@@ -360,3 +360,28 @@ def read_collection(name: str, *, skips: SkipLog, report: AbcReadReport | None =
         tunes += read_abc_file(path, skips=skips, report=report,
                                source=f"{name}/{path.relative_to(folders[name]).as_posix()}")
     return tunes
+
+
+def music21_score(tune_text: str):
+    """One tune parsed by music21 (a Score; the first of an Opus); raises ValueError on failure.
+
+    music21 prints some complaints on stdout, which may carry --json output: they go to stderr.
+    Imports music21 (1-2 s the first time).
+    """
+    import contextlib
+    import sys
+    import warnings
+
+    import music21
+
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+            warnings.simplefilter("ignore")
+            parsed = music21.converter.parse(tune_text, format="abc")
+    except Exception as e:  # music21's ABC reader raises many kinds on malformed tunes
+        raise ValueError(f"music21 cannot parse this tune ({type(e).__name__}: {e})") from None
+    if isinstance(parsed, music21.stream.Opus):
+        if not parsed.scores:
+            raise ValueError("music21 found no tune in this text")
+        parsed = parsed.scores[0]
+    return parsed

@@ -40,10 +40,8 @@ lower voice would otherwise re-enter as a spurious new note).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import sys
 import warnings
 from dataclasses import dataclass
 
@@ -350,21 +348,18 @@ def read_abc_notes(text: str, source: str) -> NoteList:
     """
     import music21
 
+    from audiogen.data.abc import music21_score
+
     try:
-        # music21 prints some parse complaints; stdout may carry --json output, so send them to stderr.
-        with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
-            warnings.simplefilter("ignore")
-            parsed = music21.converter.parse(first_voice(text), format="abc")
-            if isinstance(parsed, music21.stream.Opus):
-                if not parsed.scores:
-                    raise ValueError("no tune in this text")
-                parsed = parsed.scores[0]
-            part = (list(parsed.parts) or [parsed])[0]
-            measures = list(part.getElementsByClass(music21.stream.Measure))
-            rows = _tied_rows(n for n in part.flatten().notes if not isinstance(n, music21.harmony.ChordSymbol))
+        parsed = music21_score(first_voice(text))
+        part = (list(parsed.parts) or [parsed])[0]
+        measures = list(part.getElementsByClass(music21.stream.Measure))
+        rows = _tied_rows(n for n in part.flatten().notes if not isinstance(n, music21.harmony.ChordSymbol))
     except MelodyInputError:
         raise
-    except Exception as e:  # music21's ABC reader raises many kinds on malformed tunes
+    except ValueError as e:
+        raise MelodyInputError(source, str(e), kind="unreadable ABC") from None
+    except Exception as e:  # music21 can also fail while walking what it parsed
         raise MelodyInputError(source, f"music21 cannot parse this tune ({type(e).__name__}: {e})",
                                kind="unreadable ABC") from None
     title = (parsed.metadata.title or "") if parsed.metadata is not None else ""

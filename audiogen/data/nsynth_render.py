@@ -144,30 +144,29 @@ def render_nsynth(out_dir: str | os.PathLike, *, soundfont: str | os.PathLike | 
     """
     import multiprocessing
 
-    from audiogen.data.soundfonts import default_soundfont, fluidsynth_available
+    from audiogen.data.soundfonts import default_soundfont
     from audiogen.runtime.atomic import atomic_write_text
 
     out_dir = Path(out_dir)
     programs = check_programs(programs)
     soundfont = Path(soundfont) if soundfont else default_soundfont()
-    if not soundfont.is_file():
-        raise BadInputError(soundfont, "no such SoundFont file")
-    ok, why = fluidsynth_available()
-    if not ok:
-        raise AudiogenError(f"FluidSynth is not available ({why}); install libfluidsynth3 "
-                            "(Debian/Ubuntu: sudo apt-get install libfluidsynth3)")
-    _prepare_out_dir(out_dir, force)
+    start = time.perf_counter()
+    _open_renderer(str(soundfont))  # checks FluidSynth and the SoundFont here, before anything is written
+    try:
+        _prepare_out_dir(out_dir, force)
+    except BaseException:
+        _renderer.close()
+        raise
     units = [(program, pitch, tuple(velocities), str(out_dir / "audio"), soundfont.name)
              for program in programs for pitch in pitches]
     if jobs is None:  # worker start-up (~2 s) only pays off on a few hundred notes
         jobs = min(os.cpu_count() or 1, 4) if len(units) * len(velocities) >= 300 else 1
     jobs = max(1, min(jobs, len(units)))
-    start = time.perf_counter()
-    _open_renderer(str(soundfont))  # also checks, in this process, that the SoundFont loads
     if on_start:
         on_start(len(units) * len(velocities))
     results: list[tuple[int, int, int, float]] = []
     pool = None
+    finished = False
     try:
         if jobs == 1:
             unit_results = map(_render_unit, units)
@@ -182,19 +181,14 @@ def render_nsynth(out_dir: str | os.PathLike, *, soundfont: str | os.PathLike | 
             if on_note:
                 for _ in unit_result:
                     on_note()
-        if pool is not None:
-            pool.close()
-            pool.join()
-    except BaseException:
-        if pool is not None:
-            pool.terminate()  # workers killed mid-write leave their temp files: remove them
-            for leftover in (out_dir / "audio").glob(".*.wav.tmp-*"):
-                leftover.unlink(missing_ok=True)
-        raise
+        finished = True
     finally:
+        _renderer.close()
         if pool is not None:
             pool.terminate()
-        _renderer.close()
+            if not finished:  # workers killed mid-write leave their temp files: remove them
+                for leftover in (out_dir / "audio").glob(".*.wav.tmp-*"):
+                    leftover.unlink(missing_ok=True)
 
     examples: dict[str, dict] = {}
     silent = []
