@@ -12,19 +12,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from audiogen.abc.evaluate import resolve_converter
-from audiogen.abc.validate import abc2midi_midi, count_midi_notes, load_pretty_midi
+from audiogen.abc.validate import abc2midi_midi, count_midi_notes
 from audiogen.data.abc import music21_score
 from audiogen.data.abc import AbcTune
 from audiogen.data.drums import safe_name
 from audiogen.data.skips import SkipLog
-from audiogen.data.soundfonts import NoteRenderer
+from audiogen.data.soundfonts import MidiRenderer
 from audiogen.errors import BadInputError
-
-PEAK = 0.9  # rendered audio is normalised to this peak
-
 
 def tune_stem(index: int, title: str, width: int = 3) -> str:
     """`007-The_Enchanted_Valley`: position, then the sanitised title ("untitled" if none)."""
@@ -91,23 +86,6 @@ def _drop_repeats(score) -> None:
     for part in list(score.parts) or [score]:
         for bracket in list(part.spanners.getElementsByClass(spanner.RepeatBracket)):
             part.remove(bracket)
-
-
-class MidiRenderer(NoteRenderer):
-    """Whole MIDI files -> audio, with the SoundFont loaded once (FluidR3_GM takes seconds to load,
-    which pretty_midi's own `fluidsynth()` would repeat for every instrument of every file)."""
-
-    def render_midi(self, midi_path: str | os.PathLike) -> np.ndarray:
-        """(samples,) float32 at `sample_rate`, peak PEAK, 1 s of tail after each part's last note."""
-        pretty_midi = load_pretty_midi()
-        midi = pretty_midi.PrettyMIDI(os.fspath(midi_path))
-        wave = midi.fluidsynth(fs=self.sample_rate, synthesizer=self._synth, sfid=self._sfid)
-        for channel in range(16):  # no sound of this tune may ring into the next
-            self._synth.all_sounds_off(channel)
-        self._synth.get_samples(self.sample_rate // 10)
-        if wave.size == 0 or not np.isfinite(wave).all():
-            raise ValueError("FluidSynth rendered no audio")
-        return (PEAK * wave).astype(np.float32)
 
 
 def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: bool = False,

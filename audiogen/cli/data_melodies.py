@@ -57,8 +57,7 @@ def melodies(
 
     Example: audiogen data melodies --data tunes/ --out melodies.npz --bars 2 --transpose -5..6
     """
-    from audiogen.data.melody import WindowCollector, find_melody_files, melody_from_abc, melody_from_midi, save_windows
-    from audiogen.data.midi_notes import MelodyInputError
+    from audiogen.data.melody import collect_windows, save_windows
     from audiogen.data.skips import SkipLog
     from audiogen.errors import AudiogenError
     from audiogen.runtime.progress import make_progress
@@ -66,39 +65,22 @@ def melodies(
     shift_range = _parse_transpose(transpose)
     hop = hop_bars if hop_bars is not None else (1 if bars <= 2 else bars // 2)
     began = time.perf_counter()
-    midi_files, abc_files = find_melody_files(data)
     skips = SkipLog(strict=strict)
-    tunes = []
-    abc_report = None
-    if abc_files:
-        from audiogen.data.abc import AbcReadReport, read_abc
-
-        abc_report = AbcReadReport()
-        tunes = read_abc(abc_files, skips=skips, report=abc_report)
-    collector = WindowCollector(bars, hop)
-
-    def use(make) -> None:
-        try:
-            collector.add(make())
-        except MelodyInputError as e:
-            skips.skip(e.path, e.problem, kind=e.kind)
-
     with make_progress(quiet=quiet, unit="file") as progress:
-        task = progress.add_task("melodies", total=len(midi_files) + len(tunes))
-        for path in midi_files:
-            use(lambda: melody_from_midi(path, track))
-            progress.advance(task)
-        for tune in tunes:
-            use(lambda: melody_from_abc(tune.text, f"{tune.source}:{tune.line}"))
-            progress.advance(task)
+        tasks = []
+        collector, counts = collect_windows(
+            data, bars, hop, skips=skips, track=track,
+            on_start=lambda total: tasks.append(progress.add_task("melodies", total=total)),
+            on_item=lambda: progress.advance(tasks[0]))
     seconds = time.perf_counter() - began
 
-    inputs = len(midi_files) + len(tunes)
+    midi_count, tune_count = counts["midi_files"], counts["abc_tunes"]
+    inputs = midi_count + tune_count
     if not len(collector):
         reasons = ", ".join(f"{kind} {n}" for kind, n in skips.reasons.items())
         why = (f"{collector.melodies} melodies gave no {bars}-bar window with notes sounding at least half the "
                f"time" if collector.melodies else "no melody could be read")
-        raise AudiogenError(f"no windows extracted from {len(midi_files)} MIDI files and {len(tunes)} ABC tunes: "
+        raise AudiogenError(f"no windows extracted from {midi_count} MIDI files and {tune_count} ABC tunes: "
                             f"{why}" + (f" (skipped: {reasons})" if reasons else ""))
     shifts = None if shift_range is None else range(shift_range[0], shift_range[1] + 1)
     arrays = collector.arrays(shifts)
@@ -109,14 +91,14 @@ def melodies(
     summary = {
         "output": out, "windows": windows, "windows_before_transpose": len(collector),
         "windows_by_meter": by_meter, "window_steps": bars * 16,
-        "midi_files": len(midi_files), "abc_files": len(abc_files), "abc_tunes": len(tunes),
+        "midi_files": midi_count, "abc_files": counts["abc_files"], "abc_tunes": tune_count,
         "melodies": collector.melodies, "melodies_without_windows": collector.melodies_without_windows,
         "notes_read": collector.notes_total, "notes_kept": collector.notes_kept,
         "seconds": round(seconds, 2), "inputs_per_second": round(inputs / seconds, 1) if seconds > 0 else None,
         "skipped": skips.to_dict(),
     }
-    if abc_report is not None:
-        summary["abc_read"] = abc_report.to_dict()
+    if counts["abc_read"] is not None:
+        summary["abc_read"] = counts["abc_read"]
     if json_out:
         emit_json({**summary, **provenance("data melodies", {
             "data": [str(p) for p in data], "out": out, "bars": bars, "hop_bars": hop,
@@ -124,7 +106,7 @@ def melodies(
     meters = ", ".join(f"{meter} {n}" for meter, n in by_meter.items())
     shifted = f" ({len(collector)} before transposition)" if shifts is not None else ""
     result_line(f"{out}: {windows} windows of {bars} x 16 steps{shifted} from {collector.melodies} melodies "
-                f"({len(midi_files)} MIDI files, {len(tunes)} ABC tunes); by meter: {meters}; "
+                f"({midi_count} MIDI files, {tune_count} ABC tunes); by meter: {meters}; "
                 f"skipped {len(skips)}", json_mode=json_out)
     quiet_notes = quiet or json_out
     if collector.melodies_without_windows:

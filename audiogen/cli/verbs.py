@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from audiogen.cli import abc_eval, abc_render, abc_sample, abc_train
+from audiogen.cli import (abc_eval, abc_render, abc_sample, abc_train, musicvae_eval, musicvae_interpolate,
+                          musicvae_sample, musicvae_train)
 
 
 def _group(name: str, help_text: str) -> typer.Typer:
@@ -15,11 +16,17 @@ def _group(name: str, help_text: str) -> typer.Typer:
 train_app = _group("train", "Train a model.\n\nExample: audiogen train abc --data tunes.abc --out runs/abc")
 sample_app = _group("sample", "Generate with a model.\n\nExample: audiogen sample abc --seed \"X:1\" -n 10 --out tunes.abc")
 render_app = _group("render", "Turn generated symbols into MIDI and audio.\n\nExample: audiogen render abc tunes.abc --out-dir tunes/ --wav")
+interpolate_app = _group("interpolate", "Walk between two inputs through a model's latent space.\n\n"
+                         "Example: audiogen interpolate musicvae a.mid b.mid --steps 7 --out-dir walk/")
 eval_app = _group("eval", "Measure a model.\n\nExample: audiogen eval abc --data held-out.abc -n 200")
 
 train_app.command("abc")(abc_train.train_abc_command)
 sample_app.command("abc")(abc_sample.sample_abc_command)
 render_app.command("abc")(abc_render.render_abc_command)
 eval_app.command("abc")(abc_eval.eval_abc_command)
+train_app.command("musicvae")(musicvae_train.train_musicvae_command)
+sample_app.command("musicvae")(musicvae_sample.sample_musicvae_command)
+interpolate_app.command("musicvae")(musicvae_interpolate.interpolate_musicvae_command)
+eval_app.command("musicvae")(musicvae_eval.eval_musicvae_command)
 
-GROUPS = (train_app, sample_app, render_app, eval_app)
+GROUPS = (train_app, sample_app, interpolate_app, render_app, eval_app)

@@ -409,3 +409,82 @@ def save_windows(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, **arrays)
     return Path(path)
+
+
+def collect_windows(paths: Iterable[str | os.PathLike], bars: int, hop_bars: int, *, skips, track: int | None = None,
+                    on_start=None, on_item=None) -> tuple[WindowCollector, dict]:
+    """Melody windows of every MIDI file and ABC tune in `paths` (files or folders).
+
+    Unusable melodies go to `skips` (a SkipLog). `on_start(total inputs)` is called once the files
+    are listed and the ABC tunes read, `on_item()` after each input. Returns the collector and
+    counts {"midi_files", "abc_files", "abc_tunes", "abc_read" (AbcReadReport dict or None)}.
+    """
+    from audiogen.data.midi_notes import MelodyInputError
+
+    midi_files, abc_files = find_melody_files(paths)
+    tunes, abc_report = [], None
+    if abc_files:
+        from audiogen.data.abc import AbcReadReport, read_abc
+
+        abc_report = AbcReadReport()
+        tunes = read_abc(abc_files, skips=skips, report=abc_report)
+    collector = WindowCollector(bars, hop_bars)
+    if on_start is not None:
+        on_start(len(midi_files) + len(tunes))
+    readers = [(lambda p=p: melody_from_midi(p, track)) for p in midi_files]
+    readers += [(lambda t=t: melody_from_abc(t.text, f"{t.source}:{t.line}")) for t in tunes]
+    for read in readers:
+        try:
+            collector.add(read())
+        except MelodyInputError as e:
+            skips.skip(e.path, e.problem, kind=e.kind)
+        if on_item is not None:
+            on_item()
+    counts = {"midi_files": len(midi_files), "abc_files": len(abc_files), "abc_tunes": len(tunes),
+              "abc_read": None if abc_report is None else abc_report.to_dict()}
+    return collector, counts
+
+
+def load_windows(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """A window set written by `save_windows` (no pickle); BadInputError naming the file if it is not one."""
+    import zipfile
+
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise BadInputError(path, "no such file") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise BadInputError(path, f"not a melody window file (.npz from 'audiogen data melodies'): {e}") from None
+    missing = [k for k in ("events", "source", "sources", "bars") if k not in arrays]
+    if missing:
+        raise BadInputError(path, f"not a melody window file: no {', '.join(missing)} array")
+    events = arrays["events"]
+    if events.ndim != 2 or events.shape[1] != int(arrays["bars"]) * SEGMENT_STEPS:
+        raise BadInputError(path, f"events have shape {events.shape}, expected (N, bars * {SEGMENT_STEPS})")
+    if events.size and (events.min() < 0 or events.max() >= NUM_CLASSES):
+        raise BadInputError(path, f"event classes outside 0..{NUM_CLASSES - 1}")
+    return arrays
+
+
+def merge_windows(sets: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Window sets (`WindowCollector.arrays` / `load_windows` layout, same `bars`) as one set."""
+    if len(sets) == 1:
+        return sets[0]
+    per_window = ("events", "source", "start_bar", "meter", "transpose", "window")
+    per_source = ("sources", "titles", "tracks")
+    merged: dict[str, list] = {k: [] for k in per_window + per_source}
+    offset = 0
+    for arrays in sets:
+        for key in per_window:
+            value = arrays[key] + offset if key == "source" else arrays[key]
+            merged[key].append(value)
+        for key in per_source:
+            merged[key].append(arrays[key])
+        offset += len(arrays["sources"])
+    out = {k: np.concatenate(v) for k, v in merged.items()}
+    for key, value in sets[0].items():
+        if key not in out:
+            out[key] = value
+    return out

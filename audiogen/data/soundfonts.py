@@ -11,6 +11,7 @@ import importlib.util
 import os
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -184,3 +185,26 @@ class NoteRenderer:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+MIDI_PEAK = 0.9  # rendered MIDI files are normalised to this peak
+
+
+class MidiRenderer(NoteRenderer):
+    """Whole MIDI files -> audio, with the SoundFont loaded once (FluidR3_GM takes seconds to load,
+    which pretty_midi's own `fluidsynth()` would repeat for every instrument of every file)."""
+
+    def render_midi(self, midi_path: str | os.PathLike) -> np.ndarray:
+        """(samples,) float32 at `sample_rate`, peak MIDI_PEAK, 1 s of tail after each part's last note."""
+        pretty_midi = import_pretty_midi()
+        with warnings.catch_warnings():  # abc2midi puts its tempo on track 1; pretty_midi warns per file
+            warnings.filterwarnings("ignore", message="Tempo, Key or Time signature change events",
+                                    category=RuntimeWarning)
+            midi = pretty_midi.PrettyMIDI(os.fspath(midi_path))
+        wave = midi.fluidsynth(fs=self.sample_rate, synthesizer=self._synth, sfid=self._sfid)
+        for channel in range(16):  # no sound of this tune may ring into the next
+            self._synth.all_sounds_off(channel)
+        self._synth.get_samples(self.sample_rate // 10)
+        if wave.size == 0 or not np.isfinite(wave).all():
+            raise ValueError("FluidSynth rendered no audio")
+        return (MIDI_PEAK * wave).astype(np.float32)

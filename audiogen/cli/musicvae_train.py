@@ -1,0 +1,96 @@
+"""`audiogen train musicvae`: the melody VAE (2-bar flat, 16-bar hierarchical or flat)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt
+from audiogen.cli.output import emit_json, note, provenance, result_line
+
+
+class MusicVAEConfigName(str, Enum):
+    two_bar = "2bar"
+    sixteen_bar = "16bar"
+    sixteen_bar_flat = "16bar-flat"
+    two_bar_paper = "2bar-paper"
+    sixteen_bar_paper = "16bar-paper"
+    tiny = "tiny"
+
+
+def _parse_transpose_range(value: str) -> tuple[int, int]:
+    from audiogen.cli.data_melodies import _parse_transpose
+
+    parsed = _parse_transpose(value)
+    return (0, 0) if parsed is None else parsed
+
+
+def train_musicvae_command(
+    data: Annotated[list[Path], typer.Option("--data", help="MIDI/ABC file or folder (searched recursively), or a "
+                                             ".npz from 'audiogen data melodies'; repeatable.", show_default=False,
+                                             metavar="FILE|DIR")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (config.json, metrics.jsonl, checkpoint.pt, "
+                                      "model.safetensors, heldout.npz).", show_default=False)],
+    config: Annotated[MusicVAEConfigName, typer.Option("--config", help="2bar (flat decoder, latent 256), 16bar "
+                                                       "(hierarchical: conductor + bar decoder, latent 512), "
+                                                       "16bar-flat, 2bar-paper / 16bar-paper (Magenta's sizes, for a "
+                                                       "GPU), tiny (tests).")] = MusicVAEConfigName.two_bar,
+    steps: Annotated[int, typer.Option("--steps", min=0, help="Training steps (batches).")] = 20000,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Windows per batch (default: the config's).", show_default=False)] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", min=0.0, help="Adam learning rate (default: the config's).", show_default=False)] = None,
+    transpose: Annotated[Optional[str], typer.Option("--transpose", help="Shift each training window by a random "
+                                                     "LOW..HIGH semitones, e.g. -5..6, or none (default: the config's).",
+                                                     show_default=False)] = None,
+    settings: Annotated[Optional[list[str]], typer.Option("--set", help="Change one config field, KEY=VALUE "
+                                                          "(e.g. latent=128, decoder_hidden=512, free_bits=48); "
+                                                          "repeatable.", show_default=False)] = None,
+    track: Annotated[Optional[int], typer.Option("--track", min=0, help="MIDI instrument index to read "
+                                                 "(default: the melody track is chosen per file).",
+                                                 show_default=False)] = None,
+    checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", min=0, help="Steps between checkpoints (0: only at the end).")] = 500,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.0, help="Stop after this many minutes (checkpoint + model written; --resume continues).", show_default=False)] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")] = False,
+    init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Fine-tune this MusicVAE model file (its sizes).", show_default=False)] = None,
+    rng_seed: Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for the split, the batches and the weights (default 0).", show_default=False)] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unusable MIDI/ABC file.")] = False,
+    device: DeviceOpt = "auto",
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train MusicVAE on melodies: windows of 2 or 16 bars, whole tunes held out, accuracies logged.
+
+    Every meter is used: 3/4 and 6/8 bars are 12 steps + 4 padding. Held-out windows go to heldout.npz for 'eval musicvae'.
+
+    Example: audiogen train musicvae --data tunes/ --config 2bar --out runs/mv2 --time-limit 40
+    """
+    from audiogen.musicvae.train import CONFIGS, apply_overrides, train_musicvae
+
+    chosen = CONFIGS[config.value]
+    overrides = {k: v for k, v in (("batch_size", batch_size), ("lr", lr), ("seed", rng_seed)) if v is not None}
+    if transpose is not None:
+        overrides["transpose_low"], overrides["transpose_high"] = _parse_transpose_range(transpose)
+    chosen = apply_overrides(replace(chosen, **overrides), settings or [])
+    summary = train_musicvae(data, out, config=chosen, steps=steps, checkpoint_every=checkpoint_every,
+                             resume=resume, init_from=init_from, device=device, track=track, strict=strict,
+                             quiet=quiet or json_out, time_limit=None if time_limit is None else time_limit * 60)
+    if json_out:
+        emit_json({**summary, "config_name": config.value, **provenance("train musicvae", {
+            "data": [str(p) for p in data], "out": out, "config": config, "steps": steps, "batch_size": batch_size,
+            "lr": lr, "transpose": transpose, "set": settings or [], "track": track,
+            "checkpoint_every": checkpoint_every, "time_limit": time_limit, "resume": resume, "init_from": init_from,
+            "rng_seed": rng_seed, "device": summary["device"]})})
+        return
+    val = summary["validation"]
+    early = " (time limit reached; --resume continues)" if summary["stopped_early"] else ""
+    scores = ("no held-out melodies" if val is None else
+              f"held-out accuracy {val['tf_accuracy']:.3f} teacher-forced, {val['sampled_accuracy']:.3f} sampled, "
+              f"KL {val['kl']:.1f} nats")
+    result_line(f"step {summary['steps']}/{summary['total_steps']}{early}: {scores}; "
+                f"{summary['steps_per_s']} steps/s; model {summary['model']}", json_mode=False)
+    note(f"{summary['train_windows']} training windows from {summary['train_melodies']} melodies, "
+         f"{summary['val_windows']} held out from {summary['val_melodies']}; {summary['parameters']:,} parameters",
+         quiet=quiet)

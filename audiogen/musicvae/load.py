@@ -1,0 +1,59 @@
+"""Loading a MusicVAE model file: the bundled 2-bar default or a user's, checked to be of this family."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from audiogen.musicvae.model import MusicVAE
+from audiogen.musicvae.train import KIND, model_config
+
+BUNDLED_NAME = "musicvae-2bar.safetensors"
+
+
+@dataclass
+class MusicVAEModel:
+    model: MusicVAE          # in eval mode, on `device`
+    path: Path
+    sha256: str
+    config: dict             # the training config saved in the file
+    extra: dict              # attributes, validation, trained_steps, ...
+
+    @property
+    def bars(self) -> int:
+        return self.model.config.bars
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def attribute_vectors(self) -> dict[str, np.ndarray]:
+        """{attribute: (latent,) float32} as computed from the training data (may be empty)."""
+        found = self.extra.get("attributes") or {}
+        return {name: np.asarray(entry["vector"], dtype=np.float32) for name, entry in found.items()}
+
+
+def load_musicvae_model(path: str | os.PathLike | None = None,
+                        device: torch.device | str = "cpu") -> MusicVAEModel:
+    """The model in `path`, or the bundled `musicvae-2bar.safetensors` when None.
+
+    BadInputError for a missing/corrupt file, one of another model family or weights that do
+    not fit its config.
+    """
+    from audiogen.errors import BadInputError
+    from audiogen.runtime.assets import bundled_model_path
+    from audiogen.runtime.modelfile import load_model
+
+    path = Path(path) if path is not None else bundled_model_path(BUNDLED_NAME)
+    loaded = load_model(path, kind=KIND)
+    try:
+        model = MusicVAE(model_config(loaded.config))
+        model.load_state_dict(loaded.state_dict(prefix="model."))
+    except (RuntimeError, TypeError, ValueError) as e:
+        raise BadInputError(path, f"weights do not match its config ({str(e).splitlines()[0]})") from None
+    model.to(device).eval()
+    return MusicVAEModel(model, loaded.path, loaded.sha256, loaded.config, loaded.extra)

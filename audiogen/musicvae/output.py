@@ -1,0 +1,68 @@
+"""Writing generated melodies: one MIDI file each (and a WAV through FluidSynth), plus joined sequences."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from audiogen.data.melody import PAD, SEGMENT_STEPS, write_midi
+
+METER_OF_SEGMENT = {16: (4, 4), 12: (3, 4), 8: (2, 4), 6: (3, 8), 4: (1, 4)}
+
+
+def time_signature(events: np.ndarray, meter: str | None = None) -> tuple[int, int] | None:
+    """The time signature to write: `meter` ("6/8") when given, else read from the first segment's padding."""
+    if meter:
+        numerator, denominator = meter.split("/")
+        return int(numerator), int(denominator)
+    real = int((np.asarray(events).reshape(-1)[:SEGMENT_STEPS] != PAD).sum())
+    return METER_OF_SEGMENT.get(real)
+
+
+class MelodyWriter:
+    """Writes event sequences into `out_dir` as MIDI (bpm, GM program) and, with `wav`, as WAV files.
+
+    `write(events, stem)` returns {"midi", "wav", "notes"}; call `close()` (or use `with`) at the end.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike, *, bpm: float = 120.0, program: int = 0,
+                 meter: str | None = None, wav: bool = False, soundfont: str | os.PathLike | None = None,
+                 sample_rate: int = 22050):
+        from audiogen.errors import BadInputError
+
+        self.out_dir = Path(out_dir)
+        if self.out_dir.exists() and not self.out_dir.is_dir():
+            raise BadInputError(self.out_dir, "is a file; expected a folder for the MIDI files")
+        self.bpm, self.program, self.meter, self.sample_rate = bpm, program, meter, sample_rate
+        self._renderer = None
+        if wav:
+            from audiogen.data.soundfonts import MidiRenderer
+
+            self._renderer = MidiRenderer(soundfont, sample_rate)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+
+    def write(self, events: np.ndarray, stem: str) -> dict:
+        from audiogen.data.melody import events_to_notes
+
+        path = write_midi(events, self.out_dir / f"{stem}.mid", bpm=self.bpm, program=self.program,
+                          time_signature=time_signature(events, self.meter))
+        entry = {"midi": str(path), "wav": None, "notes": len(events_to_notes(events))}
+        if self._renderer is not None and entry["notes"]:
+            from audiogen.dsp import save_audio
+
+            wave = self._renderer.render_midi(path)
+            entry["wav"] = str(save_audio(path.with_suffix(".wav"), wave, self.sample_rate))
+        return entry
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    def __enter__(self) -> "MelodyWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
