@@ -4,7 +4,8 @@
 # SoundFont pretty_midi ships, its spectrogram pictures and its resynthesis through each
 # representation; then the data builders: a small NSynth-format set rendered from the GM
 # SoundFont, its training cache, and the public-domain ABC tunes of music21's corpus; then three
-# folk tunes sampled from the bundled ABC model, rendered to MIDI and WAV.
+# folk tunes sampled from the bundled ABC model, rendered to MIDI and WAV; then melodies from the
+# bundled 2-bar MusicVAE: four sampled, and an interpolation between a jig and a reel.
 # Outputs go to demo/.
 set -euo pipefail
 venv=${1:-.venv}
@@ -68,6 +69,30 @@ if ! "$audiogen" render abc "$out/sampled-tunes.abc" --out-dir "$out/sampled-tun
   echo "demo: rendering to WAV needs FluidSynth; writing MIDI only" >&2
   "$audiogen" render abc "$out/sampled-tunes.abc" --out-dir "$out/sampled-tunes" --quiet
 fi
+
+echo
+echo "== MusicVAE: four 2-bar melodies from the bundled model, and a walk from a jig to a reel"
+wav=--wav
+"$venv/bin/python" -c "from audiogen.data.soundfonts import fluidsynth_available as f; import sys; sys.exit(0 if f()[0] else 1)" \
+  || { wav=; echo "demo: FluidSynth is missing; MusicVAE writes MIDI only" >&2; }
+"$audiogen" sample musicvae -n 4 --rng-seed 1 --out-dir "$out/musicvae-samples" $wav --quiet
+cat > "$out/jig.abc" <<'ABC'
+X:1
+T:Demo jig
+M:6/8
+L:1/8
+K:G
+GAB cBA|GAB d2e|dBG AFD|GBA G3|
+ABC
+cat > "$out/reel.abc" <<'ABC'
+X:1
+T:Demo reel
+M:4/4
+L:1/8
+K:D
+d2fd A2FA|d2fa g2fe|d2fd A2FA|BcdB A4|
+ABC
+"$audiogen" interpolate musicvae "$out/jig.abc" "$out/reel.abc" --steps 5 --out-dir "$out/musicvae-walk" $wav
 
 echo
 echo "demo outputs in $out/:"

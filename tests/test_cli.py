@@ -109,14 +109,16 @@ def test_version(cli_env, workdir):
 def test_top_level_help_lists_commands_and_an_example(cli_env, workdir):
     run = run_cli(["--help"], cli_env, workdir)
     assert run.code == 0, run
-    for command in ("info", "spec", "resynth", "data", "train", "sample", "render", "eval"):
+    for command in ("info", "spec", "resynth", "data", "train", "sample", "interpolate", "render", "eval"):
         assert command in run.stdout, run
     assert "Example:" in run.stdout, run
 
 
 @pytest.mark.parametrize("command", ["info", "spec", "resynth", "data", "data nsynth", "data prepare",
                                      "data abc", "data drums", "data melodies", "train", "train abc",
-                                     "sample", "sample abc", "render", "render abc", "eval", "eval abc"])
+                                     "sample", "sample abc", "render", "render abc", "eval", "eval abc",
+                                     "train musicvae", "sample musicvae", "interpolate", "interpolate musicvae",
+                                     "eval musicvae"])
 def test_command_help_shows_an_example(command, cli_env, workdir):
     run = run_cli([*command.split(), "--help"], cli_env, workdir)
     assert run.code == 0, run

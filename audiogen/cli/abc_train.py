@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt
+from audiogen.cli.options import CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -31,9 +31,9 @@ def train_abc_command(
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Rows per batch (default: the config's).", show_default=False)] = None,
     seq_len: Annotated[Optional[int], typer.Option("--seq-len", min=2, help="Characters per BPTT window (default: the config's).", show_default=False)] = None,
     lr: Annotated[Optional[float], typer.Option("--lr", min=0.0, help="Adam learning rate (default: the config's).", show_default=False)] = None,
-    checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", min=0, help="Steps between checkpoints (0: only at the end).")] = 500,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.0, help="Stop after this many minutes (checkpoint + model written; --resume continues).", show_default=False)] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")] = False,
+    checkpoint_every: CheckpointEveryOpt = 500,
+    time_limit: TimeLimitOpt = None,
+    resume: ResumeOpt = False,
     init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Fine-tune this ABC model file (its sizes and vocabulary).", show_default=False)] = None,
     rng_seed: Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for the split, the order and the weights (default 0).", show_default=False)] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unreadable ABC file.")] = False,

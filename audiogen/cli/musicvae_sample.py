@@ -26,8 +26,9 @@ def sample_musicvae_command(
                                                      "at this bar (0-based) instead of the first.",
                                                      show_default=False)] = None,
     attribute: Annotated[Optional[list[str]], typer.Option("--attribute", help="NAME=AMOUNT: add AMOUNT times the "
-                                                           "attribute vector (note_density, pitch_range, mean_pitch; "
-                                                           "see 'audiogen info'); repeatable.",
+                                                           "attribute vector (note_density, pitch_range, "
+                                                           "mean_pitch), computed from the training data; "
+                                                           "repeatable.",
                                                            show_default=False)] = None,
     meter: Annotated[Optional[str], typer.Option("--meter", help="Bar layout of the output, e.g. 3/4 or 6/8 "
                                                  "(12 steps + 4 padding a segment); default: the model chooses.",

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt
+from audiogen.cli.musicvae_options import TrackOpt
+from audiogen.cli.options import CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -48,12 +49,10 @@ def train_musicvae_command(
     settings: Annotated[Optional[list[str]], typer.Option("--set", help="Change one config field, KEY=VALUE "
                                                           "(e.g. latent=128, decoder_hidden=512, free_bits=48); "
                                                           "repeatable.", show_default=False)] = None,
-    track: Annotated[Optional[int], typer.Option("--track", min=0, help="MIDI instrument index to read "
-                                                 "(default: the melody track is chosen per file).",
-                                                 show_default=False)] = None,
-    checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", min=0, help="Steps between checkpoints (0: only at the end).")] = 500,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.0, help="Stop after this many minutes (checkpoint + model written; --resume continues).", show_default=False)] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")] = False,
+    track: TrackOpt = None,
+    checkpoint_every: CheckpointEveryOpt = 500,
+    time_limit: TimeLimitOpt = None,
+    resume: ResumeOpt = False,
     init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Fine-tune this MusicVAE model file (its sizes).", show_default=False)] = None,
     rng_seed: Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for the split, the batches and the weights (default 0).", show_default=False)] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unusable MIDI/ABC file.")] = False,

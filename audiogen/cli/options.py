@@ -30,3 +30,6 @@ RngSeedOpt = Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for 
 SampleRateOpt = Annotated[int, typer.Option("--sample-rate", min=1000, max=384000, help="Sample rate in Hz.")]
 FormatOpt = Annotated[Optional[AudioFormat], typer.Option("--format", help="Audio container (default: from the --out extension, else wav).")]
 SubtypeOpt = Annotated[Subtype, typer.Option("--subtype", help="Sample format.")]
+CheckpointEveryOpt = Annotated[int, typer.Option("--checkpoint-every", min=0, help="Steps between checkpoints (0: only at the end).")]
+TimeLimitOpt = Annotated[Optional[float], typer.Option("--time-limit", min=0.0, help="Stop after this many minutes (checkpoint + model written; --resume continues).", show_default=False)]
+ResumeOpt = Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")]

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The bundled MusicVAE models' recipe: public-domain folk tunes from music21's corpus (O'Neill,
+# Ryan, Aird, miscFolk: 4,433 tunes) -> melody windows -> training with whole tunes held out ->
+# evaluation on those held-out tunes. Every meter is used (3/4 and 6/8 bars are 12 steps + 4
+# padding). CPU-sized configs; on a GPU use --config 2bar-paper / 16bar-paper and more --steps.
+#
+#   bash recipes/musicvae-folk.sh [OUT_DIR] [MINUTES_PER_MODEL]
+set -euo pipefail
+out=${1:-runs/musicvae-folk}
+minutes=${2:-40}
+mkdir -p "$out"
+
+audiogen data abc --out "$out/folk.abc"
+audiogen data melodies --data "$out/folk.abc" --bars 2 --out "$out/folk-2bar.npz"
+audiogen data melodies --data "$out/folk.abc" --bars 16 --hop-bars 4 --out "$out/folk-16bar.npz"
+
+# 2-bar flat model (the bundled musicvae-2bar.safetensors)
+audiogen train musicvae --data "$out/folk-2bar.npz" --config 2bar --steps 18000 --time-limit "$minutes" \
+  --out "$out/2bar"
+audiogen eval musicvae --model "$out/2bar/model.safetensors" --data "$out/2bar/heldout.npz"
+
+# 16-bar: hierarchical decoder, and the flat decoder trained the same way for comparison
+audiogen train musicvae --data "$out/folk-16bar.npz" --config 16bar --steps 6000 --time-limit "$minutes" \
+  --out "$out/16bar"
+audiogen train musicvae --data "$out/folk-16bar.npz" --config 16bar-flat --steps 6000 --time-limit "$minutes" \
+  --out "$out/16bar-flat"
+for run in 16bar 16bar-flat; do
+  audiogen eval musicvae --model "$out/$run/model.safetensors" --data "$out/$run/heldout.npz"
+done
