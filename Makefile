@@ -24,6 +24,7 @@ test: install
 bench: install
 	$(PY) benchmarks/dsp.py
 	$(PY) benchmarks/nsynth_io.py
+	$(PY) benchmarks/musicvae.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache

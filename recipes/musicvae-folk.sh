@@ -7,7 +7,7 @@
 #   bash recipes/musicvae-folk.sh [OUT_DIR] [MINUTES_PER_MODEL]
 set -euo pipefail
 out=${1:-runs/musicvae-folk}
-minutes=${2:-40}
+minutes=${2:-60}
 mkdir -p "$out"
 
 audiogen data abc --out "$out/folk.abc"
