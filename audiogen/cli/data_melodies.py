@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import JsonOpt, OutFile, QuietOpt
+from audiogen.cli.options import JsonOpt, OutFile, QuietOpt, parse_transpose
 from audiogen.cli.output import emit_json, note, provenance, result_line
-
-MAX_SHIFT = 24
-
-
-def _parse_transpose(value: str) -> tuple[int, int] | None:
-    if value.strip().lower() == "none":
-        return None
-    match = re.fullmatch(r"\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*", value)
-    if not match:
-        raise typer.BadParameter(f"{value!r}: expected LOW..HIGH semitones (e.g. -5..6) or none")
-    low, high = int(match.group(1)), int(match.group(2))
-    if low > high or max(abs(low), abs(high)) > MAX_SHIFT:
-        raise typer.BadParameter(f"{value!r}: need LOW <= HIGH, both within -{MAX_SHIFT}..{MAX_SHIFT}")
-    return low, high
 
 
 def melodies(
@@ -62,7 +47,7 @@ def melodies(
     from audiogen.errors import AudiogenError
     from audiogen.runtime.progress import make_progress
 
-    shift_range = _parse_transpose(transpose)
+    shift_range = parse_transpose(transpose)
     hop = hop_bars if hop_bars is not None else (1 if bars <= 2 else bars // 2)
     began = time.perf_counter()
     skips = SkipLog(strict=strict)

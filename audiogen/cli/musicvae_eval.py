@@ -42,16 +42,16 @@ def eval_musicvae_command(
     from audiogen.musicvae.evaluate import reconstruction_metrics
     from audiogen.musicvae.load import load_musicvae_model
     from audiogen.musicvae.data import read_window_sets
+    from audiogen.musicvae.train import config_from_dict
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.progress import make_progress
 
     torch_device = resolve_device(device)
     loaded = load_musicvae_model(model, torch_device)
     skips = SkipLog(strict=strict)
-    hop = 1 if loaded.bars <= 2 else loaded.bars // 4
     with make_progress(quiet=quiet or json_out, unit="file") as progress:
         tasks: list = []
-        arrays = read_window_sets(data, loaded.bars, int(loaded.config.get("hop_bars", hop)), skips=skips,
+        arrays = read_window_sets(data, loaded.bars, config_from_dict(loaded.config).hop_bars, skips=skips,
                                   track=track,
                                   on_start=lambda total: tasks.append(progress.add_task("melodies", total=total)),
                                   on_item=lambda: progress.advance(tasks[0]))

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.musicvae_options import (BpmOpt, MusicVAEModelOpt, OutDirOpt, ProgramOpt, SoundfontOpt,
-                                           TemperatureOpt, TrackOpt, WavOpt, WavSampleRateOpt, writer_for)
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, RngSeedOpt
+                                           TemperatureOpt, TrackOpt, WavOpt, writer_for)
+from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, RngSeedOpt, SampleRateOpt
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -28,7 +28,7 @@ def interpolate_musicvae_command(
     track: TrackOpt = None,
     wav: WavOpt = False,
     soundfont: SoundfontOpt = None,
-    sample_rate: WavSampleRateOpt = 22050,
+    sample_rate: SampleRateOpt = 22050,
     bpm: BpmOpt = 120.0,
     program: ProgramOpt = 0,
     rng_seed: RngSeedOpt = None,
@@ -45,6 +45,8 @@ def interpolate_musicvae_command(
     Example: audiogen interpolate musicvae a.mid b.mid --steps 7 --out-dir walk/
     """
     import time
+
+    import numpy as np
 
     from audiogen.musicvae.attributes import measure
     from audiogen.musicvae.data import file_window
@@ -67,8 +69,6 @@ def interpolate_musicvae_command(
     path = interpolation_path(mu_a[0], mu_b[0], steps)
     melodies = decode(loaded.model, path, temperature=temperature, generator=generator)
     seconds = time.perf_counter() - began
-
-    import numpy as np
 
     accuracy_a = step_accuracy(melodies[0], window_a)
     accuracy_b = step_accuracy(melodies[-1], window_b)

@@ -7,8 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import SampleRateOpt
-
 MusicVAEModelOpt = Annotated[Optional[Path], typer.Option(
     "--model", help="MusicVAE model file (default: the bundled musicvae-2bar.safetensors).", show_default=False)]
 OutDirOpt = Annotated[Path, typer.Option("--out-dir", help="Folder for the MIDI (+ WAV) files.", show_default=False)]
@@ -21,7 +19,6 @@ SoundfontOpt = Annotated[Optional[Path], typer.Option(
     show_default=False)]
 BpmOpt = Annotated[float, typer.Option("--bpm", min=20.0, max=400.0, help="Tempo of the MIDI files, quarter notes a minute.")]
 ProgramOpt = Annotated[int, typer.Option("--program", min=0, max=127, help="General MIDI program of the melody (0: piano).")]
-WavSampleRateOpt = SampleRateOpt
 TemperatureOpt = Annotated[float, typer.Option("--temperature", min=0.0, help="Decoder softmax temperature; 0 is greedy (argmax).")]
 
 

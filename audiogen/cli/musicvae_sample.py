@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.musicvae_options import (BpmOpt, MusicVAEModelOpt, OutDirOpt, ProgramOpt, SoundfontOpt,
-                                           TemperatureOpt, TrackOpt, WavOpt, WavSampleRateOpt, writer_for)
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, RngSeedOpt
+                                           TemperatureOpt, TrackOpt, WavOpt, writer_for)
+from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, RngSeedOpt, SampleRateOpt
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -36,7 +36,7 @@ def sample_musicvae_command(
     track: TrackOpt = None,
     wav: WavOpt = False,
     soundfont: SoundfontOpt = None,
-    sample_rate: WavSampleRateOpt = 22050,
+    sample_rate: SampleRateOpt = 22050,
     bpm: BpmOpt = 120.0,
     program: ProgramOpt = 0,
     rng_seed: RngSeedOpt = None,

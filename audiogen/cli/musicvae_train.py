@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.musicvae_options import TrackOpt
-from audiogen.cli.options import CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt
+from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt,
+                                  parse_transpose)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -21,13 +22,6 @@ class MusicVAEConfigName(str, Enum):
     two_bar_paper = "2bar-paper"
     sixteen_bar_paper = "16bar-paper"
     tiny = "tiny"
-
-
-def _parse_transpose_range(value: str) -> tuple[int, int]:
-    from audiogen.cli.data_melodies import _parse_transpose
-
-    parsed = _parse_transpose(value)
-    return (0, 0) if parsed is None else parsed
 
 
 def train_musicvae_command(
@@ -71,7 +65,7 @@ def train_musicvae_command(
     chosen = CONFIGS[config.value]
     overrides = {k: v for k, v in (("batch_size", batch_size), ("lr", lr), ("seed", rng_seed)) if v is not None}
     if transpose is not None:
-        overrides["transpose_low"], overrides["transpose_high"] = _parse_transpose_range(transpose)
+        overrides["transpose_low"], overrides["transpose_high"] = parse_transpose(transpose) or (0, 0)
     chosen = apply_overrides(replace(chosen, **overrides), settings or [])
     summary = train_musicvae(data, out, config=chosen, steps=steps, checkpoint_every=checkpoint_every,
                              resume=resume, init_from=init_from, device=device, track=track, strict=strict,

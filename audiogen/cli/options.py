@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -33,3 +34,19 @@ SubtypeOpt = Annotated[Subtype, typer.Option("--subtype", help="Sample format.")
 CheckpointEveryOpt = Annotated[int, typer.Option("--checkpoint-every", min=0, help="Steps between checkpoints (0: only at the end).")]
 TimeLimitOpt = Annotated[Optional[float], typer.Option("--time-limit", min=0.0, help="Stop after this many minutes (checkpoint + model written; --resume continues).", show_default=False)]
 ResumeOpt = Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")]
+
+
+MAX_SHIFT = 24
+
+
+def parse_transpose(value: str) -> tuple[int, int] | None:
+    """`--transpose LOW..HIGH` semitones -> (low, high); "none" -> None; typer.BadParameter if malformed."""
+    if value.strip().lower() == "none":
+        return None
+    match = re.fullmatch(r"\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*", value)
+    if not match:
+        raise typer.BadParameter(f"{value!r}: expected LOW..HIGH semitones (e.g. -5..6) or none")
+    low, high = int(match.group(1)), int(match.group(2))
+    if low > high or max(abs(low), abs(high)) > MAX_SHIFT:
+        raise typer.BadParameter(f"{value!r}: need LOW <= HIGH, both within -{MAX_SHIFT}..{MAX_SHIFT}")
+    return low, high

@@ -7,12 +7,12 @@ the melody (`source`) each came from, so training can hold out whole tunes.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from audiogen.data.melody import (SEGMENT_STEPS, Melody, collect_windows, load_windows, melody_from_abc,
+from audiogen.data.melody import (Melody, collect_windows, load_windows, melody_from_abc,
                                   melody_from_midi, merge_windows, segments, windows_with_bars)
 from audiogen.data.skips import SkipLog
 from audiogen.errors import AudiogenError, BadInputError
@@ -127,7 +127,3 @@ def file_window(path: str | os.PathLike, bars: int, *, track: int | None = None,
                                   f"{usable})")
     return found[match[0]], melody, start_bar
 
-
-def iter_batches(count: int, batch_size: int) -> Iterable[slice]:
-    for start in range(0, count, batch_size):
-        yield slice(start, min(start + batch_size, count))

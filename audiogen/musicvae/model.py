@@ -175,13 +175,13 @@ class MusicVAE(nn.Module):
         state = self.decoder.initial_state(cond)
         previous = cond.new_full((b * u,), START, dtype=torch.long)
         layout = None if pad_layout is None else pad_layout.to(cond.device).reshape(u, steps)
+        is_pad = torch.zeros(NUM_CLASSES, dtype=torch.bool, device=cond.device)
+        is_pad[PAD] = True
         out = []
         for t in range(steps):
             logits, state = self.decoder.step(cond, previous, state)
             if layout is not None:
                 force = layout[:, t].repeat(b)[:, None]  # (B*U, 1): pass u of every batch row
-                is_pad = torch.zeros(NUM_CLASSES, dtype=torch.bool, device=logits.device)
-                is_pad[PAD] = True
                 logits = logits.masked_fill(force & ~is_pad | ~force & is_pad, float("-inf"))
             if temperature <= 0:
                 previous = logits.argmax(dim=-1)

@@ -179,14 +179,13 @@ def vae_losses(model: MusicVAE, x: torch.Tensor, *, beta: float, free_bits: floa
     return {"loss": recon + beta * cost, "recon": recon, "kl": kl.mean(), "kl_cost": cost, "accuracy": accuracy}
 
 
-def latent_means(model: MusicVAE, events: np.ndarray, device: torch.device, batch_size: int = 512) -> np.ndarray:
+def latent_means(model: MusicVAE, events: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """(N, T) events -> (N, latent) float32 encoder means."""
+    from audiogen.musicvae.generate import encode
+
     model.eval()
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(events), batch_size):
-            x = torch.as_tensor(events[start:start + batch_size], dtype=torch.long, device=device)
-            out.append(model.encode(x)[0].float().cpu().numpy())
+    out = [encode(model, events[start:start + batch_size])[0].float().cpu().numpy()
+           for start in range(0, len(events), batch_size)]
     return np.concatenate(out) if out else np.zeros((0, model.config.latent), np.float32)
 
 
@@ -303,7 +302,7 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
         validate(run.step)  # the exported model carries its held-out figures
     seconds = time.perf_counter() - began
 
-    mu = latent_means(model, train_set["events"][:20000], torch_device)
+    mu = latent_means(model, train_set["events"][:20000])
     attributes = attribute_vectors(mu, measure(train_set["events"][:20000]))
     meters: dict[str, int] = {}
     for meter in train_set["meter"].tolist():
