@@ -5,7 +5,9 @@
 # representation; then the data builders: a small NSynth-format set rendered from the GM
 # SoundFont, its training cache, and the public-domain ABC tunes of music21's corpus; then three
 # folk tunes sampled from the bundled ABC model, rendered to MIDI and WAV; then melodies from the
-# bundled 2-bar MusicVAE: four sampled, and an interpolation between a jig and a reel.
+# bundled 2-bar MusicVAE: four sampled, and an interpolation between a jig and a reel; then the
+# bundled SampleVAE drum model: the drum kits found here indexed, sounds similar to a kick, a few
+# classified, a kick morphed into a snare, a map of the library, and four new sounds.
 # Outputs go to demo/.
 set -euo pipefail
 venv=${1:-.venv}
@@ -93,6 +95,23 @@ K:D
 d2fd A2FA|d2fa g2fe|d2fd A2FA|BcdB A4|
 ABC
 "$audiogen" interpolate musicvae "$out/jig.abc" "$out/reel.abc" --steps 5 --out-dir "$out/musicvae-walk" $wav
+
+echo
+echo "== SampleVAE: index the drum kits installed here, find sounds like a kick, classify, morph, generate"
+if "$audiogen" data drums --out "$out/drums" --force --quiet && ls "$out"/drums/kick/*.wav >/dev/null 2>&1; then
+  "$audiogen" index "$out/drums" --index "$out/drum-index" --quiet
+  first_kick=$(ls "$out"/drums/kick/*.wav | head -n 1)
+  first_snare=$(ls "$out"/drums/snare/*.wav | head -n 1)
+  echo "sounds nearest to $first_kick:"
+  "$audiogen" similar "$first_kick" --index "$out/drum-index" -k 5
+  echo "classified:"
+  "$audiogen" classify $(ls "$out"/drums/*/*.wav | awk 'NR % 97 == 1' | head -n 6)
+  "$audiogen" interpolate samplevae "$first_kick" "$first_snare" --steps 6 --out-dir "$out/samplevae-morph" --rng-seed 0
+  "$audiogen" map --index "$out/drum-index" --out "$out/drum-map.png" --html "$out/drum-map.html"
+else
+  echo "demo: no drum kits or SoundFont renderer here; skipping the library part of SampleVAE" >&2
+fi
+"$audiogen" sample samplevae -n 4 --rng-seed 1 --out-dir "$out/samplevae-samples"
 
 echo
 echo "demo outputs in $out/:"

@@ -17,6 +17,7 @@ from audiogen.cli import info as info_cmd
 from audiogen.cli.data import data_app
 from audiogen.cli.verbs import eval_app, interpolate_app, render_app, sample_app, train_app
 from audiogen.cli import resynth as resynth_cmd
+from audiogen.cli import samplevae_library as library_cmd
 from audiogen.cli import spec as spec_cmd
 from audiogen.errors import AudiogenError
 
@@ -49,6 +50,10 @@ def root(
 app.command("info")(info_cmd.info)
 app.command("spec")(spec_cmd.spec)
 app.command("resynth")(resynth_cmd.resynth)
+app.command("classify")(library_cmd.classify_command)
+app.command("index")(library_cmd.index_command)
+app.command("similar")(library_cmd.similar_command)
+app.command("map")(library_cmd.map_command)
 app.add_typer(data_app, name="data")
 app.add_typer(train_app, name="train")
 app.add_typer(sample_app, name="sample")

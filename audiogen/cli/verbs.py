@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from audiogen.cli import (abc_eval, abc_render, abc_sample, abc_train, musicvae_eval, musicvae_interpolate,
-                          musicvae_sample, musicvae_train)
+                          musicvae_sample, musicvae_train, samplevae_eval, samplevae_sample,
+                          samplevae_train)
 
 
 def _group(name: str, help_text: str) -> typer.Typer:
@@ -28,5 +29,9 @@ train_app.command("musicvae")(musicvae_train.train_musicvae_command)
 sample_app.command("musicvae")(musicvae_sample.sample_musicvae_command)
 interpolate_app.command("musicvae")(musicvae_interpolate.interpolate_musicvae_command)
 eval_app.command("musicvae")(musicvae_eval.eval_musicvae_command)
+train_app.command("samplevae")(samplevae_train.train_samplevae_command)
+sample_app.command("samplevae")(samplevae_sample.sample_samplevae_command)
+interpolate_app.command("samplevae")(samplevae_sample.interpolate_samplevae_command)
+eval_app.command("samplevae")(samplevae_eval.eval_samplevae_command)
 
 GROUPS = (train_app, sample_app, interpolate_app, render_app, eval_app)

@@ -119,7 +119,8 @@ def mel_filterbank(*, sample_rate: int = 16000, n_fft: int = 1024, n_mels: int =
 
 def mel_spectrogram(wave: torch.Tensor, *, sample_rate: int = 16000, n_fft: int = 1024,
                     hop: int = 256, n_mels: int = 128, f_min: float = 0.0,
-                    f_max: float | None = None, top_db: float | None = 80.0) -> torch.Tensor:
+                    f_max: float | None = None, top_db: float | None = 80.0,
+                    mel_scale: str = "htk") -> torch.Tensor:
     """Log-mel power spectrogram in dB (SampleVAE's features).
 
     wave: (..., T) -> (..., n_mels, 1 + T // hop) dB re 1.0 (centred frames, periodic Hann).
@@ -129,7 +130,7 @@ def mel_spectrogram(wave: torch.Tensor, *, sample_rate: int = 16000, n_fft: int 
     spec = centered_stft(wave, n_fft=n_fft, hop=hop)
     power = spec.real.square() + spec.imag.square()  # (..., n_fft // 2 + 1, frames)
     fb = mel_filterbank(sample_rate=sample_rate, n_fft=n_fft, n_mels=n_mels, f_min=f_min,
-                        f_max=f_max, device=wave.device, dtype=power.dtype)
+                        f_max=f_max, mel_scale=mel_scale, device=wave.device, dtype=power.dtype)
     db = 10.0 * torch.log10(torch.einsum("...ft,fm->...mt", power, fb).clamp_min(1e-10))
     if top_db is not None:
         peak = db.amax(dim=(-2, -1), keepdim=True)
@@ -141,3 +142,15 @@ def scale_db(db: torch.Tensor, top_db: float = 80.0) -> torch.Tensor:
     """dB floored at peak - top_db -> [0, 1], 1 at each clip's peak."""
     peak = db.amax(dim=(-2, -1), keepdim=True)
     return ((db - peak) / top_db + 1.0).clamp(0.0, 1.0)
+
+
+def mel_power_to_linear(mel_power: torch.Tensor, fb: torch.Tensor) -> torch.Tensor:
+    """Approximate inverse of the mel projection: (..., n_mels, frames) -> (..., bins, frames) power.
+
+    Each linear bin gets the mel power density (band power / band weight) of the bands covering
+    it, weighted by the filters: smooth, non-negative, and exact for a flat spectrum.
+    `fb`: (bins, n_mels) from `mel_filterbank`.
+    """
+    density = mel_power / fb.sum(dim=0).clamp_min(1e-12).unsqueeze(-1)
+    cover = fb / fb.sum(dim=1, keepdim=True).clamp_min(1e-12)  # rows sum to 1 where any band covers
+    return torch.einsum("fm,...mt->...ft", cover, density)

@@ -204,21 +204,13 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
     from audiogen.musicvae.attributes import attribute_vectors, measure
     from audiogen.musicvae.data import read_window_sets, split_by_source, subset
     from audiogen.runtime.device import resolve_device
-    from audiogen.runtime.modelfile import load_model
     from audiogen.runtime.progress import make_progress
     from audiogen.runtime.seeding import seed_everything
-    from audiogen.runtime.training import TrainingRun, read_run_config
+    from audiogen.runtime.training import TrainingRun, starting_config
 
     torch_device = resolve_device(device)
-    if resume:
-        saved = read_run_config(out)
-        if saved is None:
-            raise AudiogenError(f"{out}: no config.json to resume from")
-        config = config_from_dict(saved)
-    elif init_from is not None:
-        base = config_from_dict(load_model(init_from, kind=KIND).config)
-        sizes = {f.name: getattr(base, f.name) for f in fields(MusicVAEModelConfig)}
-        config = replace(config, **sizes)
+    config = starting_config(config, out, kind=KIND, resume=resume, init_from=init_from, from_dict=config_from_dict,
+                             model_fields=[f.name for f in fields(MusicVAEModelConfig)])
 
     skips = SkipLog(strict=strict)
     with make_progress(quiet=quiet, unit="file") as progress:

@@ -35,7 +35,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import torch
@@ -85,6 +85,23 @@ def read_run_config(out_dir: str | os.PathLike) -> dict | None:
         raise BadInputError(path, f"not a readable run config: {e}") from None
     if not isinstance(config, dict):
         raise BadInputError(path, "not a run config: expected a JSON object")
+    return config
+
+
+def starting_config(config, out_dir: str | os.PathLike, *, kind: str, resume: bool,
+                    init_from: str | os.PathLike | None, from_dict: Callable[[dict], object],
+                    model_fields: Iterable[str]):
+    """The config a run starts from: the saved run's (``from_dict(config.json)``) when resuming;
+    with ``init_from``, ``config`` with the model file's values of ``model_fields`` (its sizes);
+    else ``config`` itself."""
+    if resume:
+        saved = read_run_config(out_dir)
+        if saved is None:
+            raise AudiogenError(f"{out_dir}: no config.json to resume from")
+        return from_dict(saved)
+    if init_from is not None:
+        base = from_dict(load_model(init_from, kind=kind).config)
+        return dataclasses.replace(config, **{k: getattr(base, k) for k in model_fields if hasattr(base, k)})
     return config
 
 

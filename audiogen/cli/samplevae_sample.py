@@ -1,0 +1,172 @@
+"""`audiogen sample samplevae` and `audiogen interpolate samplevae`: new one-shots from the prior,
+weighted latent mixes of files, and walks between two sounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from audiogen.cli.options import (DeviceOpt, FormatOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt)
+from audiogen.cli.output import emit_json, note, provenance, result_line
+from audiogen.cli.samplevae_options import SampleVAEModelOpt, WeightsOpt, parse_weights, write_clip
+
+OutRateOpt = Annotated[Optional[int], typer.Option("--sample-rate", min=1000, max=384000,
+                                                   help="Output sample rate in Hz (default: the model's; 32000 for the bundled one).",
+                                                   show_default=False)]
+
+
+def _encode_files(bundle, files: list[Path]):
+    """Latent means (K, latent) of audio files; BadInputError names a file that cannot be used."""
+    import torch
+
+    from audiogen.samplevae.data import load_clip
+    from audiogen.samplevae.generate import embed_clips
+
+    clips = torch.stack([load_clip(f, bundle.features) for f in files])
+    return embed_clips(bundle.model, clips, bundle.features)
+
+
+def sample_samplevae_command(
+    model: SampleVAEModelOpt = None,
+    num: Annotated[int, typer.Option("--num", "-n", min=1, max=10000, help="Sounds to draw from the prior.")] = 5,
+    out_dir: Annotated[Optional[Path], typer.Option("--out-dir", help="Folder for sample-000.wav ... (prior samples).",
+                                                    show_default=False)] = None,
+    from_files: Annotated[Optional[list[Path]], typer.Option("--from", help="Mix these sounds' latents instead of "
+                                                             "sampling the prior (one file: a reconstruction); "
+                                                             "repeatable.", show_default=False, metavar="FILE")] = None,
+    weights: WeightsOpt = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output file for --from (default: OUT_DIR/mix.wav).",
+                                                show_default=False)] = None,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Prior standard deviation.")] = 1.0,
+    sample_rate: OutRateOpt = None,
+    audio_format: FormatOpt = None,
+    subtype: SubtypeOpt = Subtype.PCM_16,
+    rng_seed: RngSeedOpt = None,
+    device: DeviceOpt = "auto",
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Generate one-shots with SampleVAE: from the prior, or a weighted latent mix of sounds.
+
+    Example: audiogen sample samplevae -n 5 --out-dir new-drums/
+
+    Example: audiogen sample samplevae --from kick.wav --from snare.wav --weights 1,2 --out mix.wav
+    """
+    import time
+
+    from audiogen.errors import AudiogenError
+    from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.seeding import make_generator, seed_everything
+    from audiogen.samplevae.generate import class_table, classify_latents, decode_audio, mix_latents, prior_latents
+    from audiogen.samplevae.load import load_samplevae_model
+
+    if from_files:
+        mix_weights = parse_weights(weights, len(from_files))
+        if out is None and out_dir is None:
+            raise AudiogenError("--from needs --out FILE (or --out-dir DIR for DIR/mix.wav)")
+        target = out if out is not None else out_dir / "mix.wav"
+    else:
+        if weights is not None:
+            raise AudiogenError("--weights needs --from files to weigh")
+        if out is not None:
+            raise AudiogenError("--out names the file of a --from mix; prior samples go to --out-dir DIR")
+        if out_dir is None:
+            raise AudiogenError("give --out-dir DIR for the samples (or --from FILE ... --out FILE for a mix)")
+    torch_device = resolve_device(device)
+    bundle = load_samplevae_model(model, torch_device)
+    used_seed = seed_everything(rng_seed)
+    generator = make_generator(used_seed)
+    began = time.perf_counter()
+    if from_files:
+        means, _ = _encode_files(bundle, from_files)
+        z = mix_latents(means, mix_weights)[None]
+    else:
+        z = prior_latents(num, bundle.latent, temperature=temperature, generator=generator)
+    waves = decode_audio(bundle.model, z, bundle.features, generator=generator)
+    labels = class_table(classify_latents(bundle.model, z), bundle.classes) if bundle.classes else None
+    seconds = time.perf_counter() - began
+    files = []
+    if from_files:
+        write_clip(target, waves[0], bundle.features.sample_rate, sample_rate, audio_format, subtype)
+        files.append({"path": str(target), **({"class": labels[0]["class"]} if labels else {})})
+    else:
+        width = max(3, len(str(num - 1)))
+        ext = audio_format.value if audio_format else "wav"
+        for i, wave in enumerate(waves):
+            path = out_dir / f"sample-{i:0{width}d}.{ext}"
+            write_clip(path, wave, bundle.features.sample_rate, sample_rate, audio_format, subtype)
+            files.append({"path": str(path), **({"class": labels[i]["class"]} if labels else {})})
+    if json_out:
+        emit_json({"files": files, "seconds": round(seconds, 3), "model": bundle.path, "model_sha256": bundle.sha256,
+                   **provenance("sample samplevae", {
+                       "model": model, "num": num, "out_dir": out_dir, "from": [str(f) for f in from_files or []],
+                       "weights": weights, "out": out, "temperature": temperature, "sample_rate": sample_rate,
+                       "format": audio_format, "subtype": subtype, "device": str(torch_device)}, rng_seed=used_seed)})
+    if from_files:
+        parts = " + ".join(f"{w:g} x {f.name}" for w, f in zip(mix_weights, from_files))
+        result_line(f"mixed {parts} -> {target}", json_mode=json_out)
+    else:
+        result_line(f"{len(files)} sounds from the prior (temperature {temperature:g}) in {seconds:.2f} s -> {out_dir}",
+                    json_mode=json_out)
+    if labels:
+        note("classes: " + ", ".join(f"{Path(f['path']).name} {f['class']}" for f in files), quiet=quiet or json_out)
+    note(f"model {bundle.path} (sha256 {bundle.sha256[:12]}), rng seed {used_seed}", quiet=quiet or json_out)
+
+
+def interpolate_samplevae_command(
+    file_a: Annotated[Path, typer.Argument(help="Start sound.", show_default=False, metavar="A")],
+    file_b: Annotated[Path, typer.Argument(help="End sound.", show_default=False, metavar="B")],
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for step-00.wav ... and interpolation.wav.",
+                                          show_default=False)],
+    steps: Annotated[int, typer.Option("--steps", min=2, max=1000, help="Sounds on the path, both ends included.")] = 8,
+    model: SampleVAEModelOpt = None,
+    sample_rate: OutRateOpt = None,
+    audio_format: FormatOpt = None,
+    subtype: SubtypeOpt = Subtype.PCM_16,
+    rng_seed: RngSeedOpt = None,
+    device: DeviceOpt = "auto",
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Morph sound A into sound B along the straight line between their latent means.
+
+    Writes step-00 (A decoded) ... step-NN (B decoded) and interpolation.wav (all steps, 0.25 s apart).
+
+    Example: audiogen interpolate samplevae kick.wav snare.wav --steps 8 --out-dir morph/
+    """
+    import torch
+
+    from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.seeding import make_generator, seed_everything
+    from audiogen.samplevae.generate import decode_audio, interpolate_latents
+    from audiogen.samplevae.load import load_samplevae_model
+
+    torch_device = resolve_device(device)
+    bundle = load_samplevae_model(model, torch_device)
+    used_seed = seed_everything(rng_seed)
+    generator = make_generator(used_seed)
+    means, _ = _encode_files(bundle, [file_a, file_b])
+    z = interpolate_latents(means[0], means[1], steps)
+    waves = decode_audio(bundle.model, z, bundle.features, generator=generator)
+    rate = bundle.features.sample_rate
+    ext = audio_format.value if audio_format else "wav"
+    width = max(2, len(str(steps - 1)))
+    files = []
+    for i, wave in enumerate(waves):
+        path = out_dir / f"step-{i:0{width}d}.{ext}"
+        write_clip(path, wave, rate, sample_rate, audio_format, subtype)
+        files.append(str(path))
+    gap = torch.zeros(rate // 4)
+    joined = torch.cat([torch.cat([w, gap]) for w in waves])
+    together = write_clip(out_dir / f"interpolation.{ext}", joined, rate, sample_rate, audio_format, subtype)
+    if json_out:
+        emit_json({"files": files, "interpolation": str(together), "model": bundle.path,
+                   "model_sha256": bundle.sha256, **provenance("interpolate samplevae", {
+                       "a": file_a, "b": file_b, "steps": steps, "out_dir": out_dir, "model": model,
+                       "sample_rate": sample_rate, "format": audio_format, "subtype": subtype,
+                       "device": str(torch_device)}, rng_seed=used_seed)})
+    result_line(f"{steps} steps from {file_a.name} to {file_b.name} -> {out_dir} (and {together.name})",
+                json_mode=json_out)
+    note(f"model {bundle.path} (sha256 {bundle.sha256[:12]}), rng seed {used_seed}", quiet=quiet or json_out)

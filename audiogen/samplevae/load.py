@@ -1,0 +1,58 @@
+"""Loading a SampleVAE model file: the bundled drum model or a user's, checked to be of this family."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from audiogen.samplevae.data import FeatureConfig
+from audiogen.samplevae.model import SampleVAE
+from audiogen.samplevae.train import KIND, feature_config, model_config
+
+BUNDLED_NAME = "samplevae-drums.safetensors"
+
+
+@dataclass
+class SampleVAEModel:
+    model: SampleVAE          # in eval mode, on `device`
+    path: Path
+    sha256: str
+    config: dict              # the training config saved in the file
+    extra: dict
+    features: FeatureConfig
+    classes: list[str]        # [] when the model has no class head
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def latent(self) -> int:
+        return self.model.config.latent
+
+
+def load_samplevae_model(path: str | os.PathLike | None = None,
+                         device: torch.device | str = "cpu") -> SampleVAEModel:
+    """The model in `path`, or the bundled `samplevae-drums.safetensors` when None.
+
+    BadInputError for a missing/corrupt file, one of another model family or weights that do
+    not fit its config.
+    """
+    from audiogen.errors import BadInputError
+    from audiogen.runtime.assets import bundled_model_path
+    from audiogen.runtime.modelfile import load_model
+
+    path = Path(path) if path is not None else bundled_model_path(BUNDLED_NAME)
+    loaded = load_model(path, kind=KIND)
+    classes = list(loaded.config.get("classes") or [])
+    try:
+        model = SampleVAE(model_config(loaded.config, len(classes)))
+        model.load_state_dict(loaded.state_dict(prefix="model."))
+    except (RuntimeError, TypeError, ValueError) as e:
+        raise BadInputError(path, f"weights do not match its config ({str(e).splitlines()[0]})") from None
+    model.to(device).eval()
+    return SampleVAEModel(model, loaded.path, loaded.sha256, loaded.config, loaded.extra,
+                          feature_config(loaded.config), classes)
