@@ -25,6 +25,7 @@ bench: install
 	$(PY) benchmarks/dsp.py
 	$(PY) benchmarks/nsynth_io.py
 	$(PY) benchmarks/musicvae.py
+	$(PY) benchmarks/samplevae.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache

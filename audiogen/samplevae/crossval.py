@@ -1,7 +1,8 @@
 """Leave-one-kit-out evaluation on a drum library with kit names (manifest.csv from `audiogen data
 drums`): for each kit, train a model without it, then classify the kit's sounds and search the
-other kits with them. Each fold's result is saved in OUT/<kit>/fold.json, so an interrupted run
-continues where it stopped."""
+other kits with them. Kits that share identical recordings (e.g. two Hydrogen kits built from the
+same samples) are held out together as one fold, so no test sound is in the training set. Each
+fold's result is saved in OUT/<fold>/fold.json, so an interrupted run continues where it stopped."""
 
 from __future__ import annotations
 
@@ -23,8 +24,47 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
+def audio_fingerprint(path: str | os.PathLike) -> str | None:
+    """A hash of a file's decoded mono audio (rounded to 1/3000), None when unreadable."""
+    import hashlib
+
+    import soundfile as sf
+
+    try:
+        data, _ = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception:
+        return None
+    return hashlib.sha1(np.round(data.mean(axis=1) * 3000).astype(np.int16).tobytes()).hexdigest()
+
+
+def fold_groups(files: list, kits: list[str]) -> list[list[str]]:
+    """Kits joined into folds: kits holding an identical recording land in the same fold."""
+    parent = {kit: kit for kit in kits}
+
+    def find(kit: str) -> str:
+        while parent[kit] != kit:
+            parent[kit] = parent[parent[kit]]
+            kit = parent[kit]
+        return kit
+
+    seen: dict[str, str] = {}
+    for path, kit in zip(files, kits):
+        fingerprint = audio_fingerprint(path)
+        if fingerprint is None:
+            continue
+        if fingerprint in seen:
+            parent[find(kit)] = find(seen[fingerprint])
+        else:
+            seen[fingerprint] = kit
+    groups: dict[str, set[str]] = {}
+    for kit in kits:
+        groups.setdefault(find(kit), set()).add(kit)
+    return sorted(sorted(g) for g in groups.values())
+
+
 def run_fold(root: str, kit: str, out_dir: str, config: dict, steps: int, k: int, threads: int = 1) -> dict:
-    """Train without `kit`, score `kit`; writes and returns the fold's result (see fold_scores)."""
+    """Train without the kits of fold `kit` ("A" or "A+B"), score them; writes and returns the
+    fold's result (see fold_scores)."""
     import torch
 
     from audiogen.data.skips import SkipLog
@@ -39,8 +79,9 @@ def run_fold(root: str, kit: str, out_dir: str, config: dict, steps: int, k: int
     files, names = read_labelled([root])
     groups = library_groups([root])
     kits = [groups[str(Path(p).resolve())][0] for p in files]
-    train = [i for i, g in enumerate(kits) if g != kit]
-    held = [i for i, g in enumerate(kits) if g == kit]
+    fold = set(kit.split("+"))
+    train = [i for i, g in enumerate(kits) if g not in fold]
+    held = [i for i, g in enumerate(kits) if g in fold]
     run = Path(out_dir) / _safe(kit)
     train_samplevae([], run, config=config_from_dict(config), steps=steps, checkpoint_every=max(steps // 4, 1),
                     resume=(run / "checkpoint.pt").exists(), device="cpu", quiet=True,
@@ -53,7 +94,7 @@ def run_fold(root: str, kit: str, out_dir: str, config: dict, steps: int, k: int
     clips, kept = load_feature_set(files, bundle.features, skips=skips)
     means, probs = embed_clips(bundle.model, clips, bundle.features)
     labels = np.array([classes.index(names[i]) if names[i] in classes else -1 for i in kept])
-    is_held = np.array([kits[i] == kit for i in kept])
+    is_held = np.array([kits[i] in fold for i in kept])
     neighbours = nearest_labels(means[is_held], means[~is_held], labels[~is_held], k)
     scores = fold_scores(probs[is_held].numpy(), labels[is_held], classes, neighbours)
     result = {"kit": kit, "steps": steps, "k": k, "train_files": len(train), "held_files": int(is_held.sum()),
@@ -78,11 +119,13 @@ def leave_one_kit_out(root: str | os.PathLike, out_dir: str | os.PathLike, *, co
     groups = library_groups([root])
     if not groups or any(str(Path(p).resolve()) not in groups for p in files):
         raise BadInputError(root, "needs a manifest.csv naming each file's kit (as `audiogen data drums` writes)")
-    all_kits = sorted({groups[str(Path(p).resolve())][0] for p in files})
-    chosen = all_kits if not kits else kits
-    unknown = sorted(set(chosen) - set(all_kits))
+    file_kits = [groups[str(Path(p).resolve())][0] for p in files]
+    all_kits = sorted(set(file_kits))
+    unknown = sorted(set(kits or []) - set(all_kits))
     if unknown:
         raise AudiogenError(f"unknown kit(s) {', '.join(unknown)}; the library has {', '.join(all_kits)}")
+    folds = ["+".join(group) for group in fold_groups(files, file_kits)]
+    chosen = [f for f in folds if not kits or set(f.split("+")) & set(kits)]
     results: dict[str, dict] = {}
     todo = []
     for kit in chosen:

@@ -71,6 +71,7 @@ class LibraryIndex:
         self.path = path
         self.db = db
         self.meta = {k: v for k, v in db.execute("SELECT key, value FROM meta")}
+        self._loaded: tuple[int, tuple] | None = None  # (generation, arrays) read by arrays()
 
     # -- what it holds ----------------------------------------------------------------------
 
@@ -103,15 +104,19 @@ class LibraryIndex:
     def _file(self, stem: str, generation: int | None = None) -> Path:
         return self.path / f"{stem}-{self.generation if generation is None else generation}.npy"
 
-    def arrays(self, *, writable_view: bool = True):
-        """(vectors (N, latent) float16, norms (N,) float32, labels (N,) int16) as numpy memory maps.
+    def arrays(self, *, mmap: bool = False):
+        """(vectors (N, latent) float16, norms (N,) float32, labels (N,) int16).
 
-        Copy-on-write maps (`writable_view`) so torch can wrap them without a copy or a warning.
+        Read into memory by default (one sequential read: 128 MB at a million sounds takes well
+        under a second, where faulting a memory map in page by page takes seconds); `mmap` maps
+        them read-only instead, for passes that touch only part of them.
         """
         if len(self) == 0:
             d = self.latent or 0
             return np.zeros((0, d), np.float16), np.zeros(0, np.float32), np.zeros(0, np.int16)
-        mode = "c" if writable_view else "r"
+        if not mmap and self._loaded is not None and self._loaded[0] == self.generation:
+            return self._loaded[1]
+        mode = "r" if mmap else None
         try:
             vectors = np.load(self._file("vectors"), mmap_mode=mode)
             norms = np.load(self._file("norms"), mmap_mode=mode)
@@ -122,6 +127,8 @@ class LibraryIndex:
         if vectors.shape[0] != len(self) or norms.shape[0] != len(self) or labels.shape[0] != len(self):
             raise BadInputError(self.path, "index files disagree with its database; rebuild it with "
                                            "`audiogen index DIR --rebuild`")
+        if not mmap:
+            self._loaded = (self.generation, (vectors, norms, labels))
         return vectors, norms, labels
 
     def items(self, rows) -> list[dict]:
@@ -176,7 +183,7 @@ class LibraryIndex:
         with `new_vectors` (M, latent) and `new_labels` (M,); record `root` and its skipped files."""
         old_generation = self.generation
         generation = old_generation + 1
-        vectors, _, labels = self.arrays(writable_view=False)
+        vectors, _, labels = self.arrays(mmap=True)
         keep_rows = np.asarray(keep_rows, dtype=np.int64)
         merged = np.concatenate([np.asarray(vectors[keep_rows], np.float16).reshape(-1, latent),
                                  np.asarray(new_vectors, np.float16).reshape(-1, latent)])

@@ -26,7 +26,7 @@ def principal_axes(vectors: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, n
 def map_points(index, *, max_points: int = 20000, seed: int = 0) -> dict:
     """Positions of (up to `max_points`, a seeded random subset) indexed sounds:
     {"xy": (P, 2), "labels": (P,) int, "classes", "paths", "offsets", "total", "explained"}."""
-    vectors, _, labels = index.arrays(writable_view=False)
+    vectors, _, labels = index.arrays(mmap=True)
     total = len(vectors)
     rng = np.random.default_rng(seed)
     fit = rng.choice(total, FIT_ROWS, replace=False) if total > FIT_ROWS else np.arange(total)
