@@ -471,3 +471,38 @@ def test_long_file_skipped_or_cut_at_onsets(tiny_model, tmp_path):
                            "--json").stdout)["results"]
     offsets = sorted(r["offset"] for r in found if r["path"].endswith("loop.wav"))
     assert np.allclose(offsets, hits, atol=256 / SR + 1e-6)
+
+
+def test_eval_and_leave_one_kit_out(tiny_model, tmp_path):
+    import csv
+
+    lib = tmp_path / "drums"
+    rows = []
+    for kit in ("alpha", "beta", "gamma"):
+        for i in range(3):
+            seed = hash((kit, i)) % 1000
+            for label, wave in (("kick", kick(seed)), ("hat", hat(seed))):
+                name = f"{label}/{kit}__{label}{i}__l1.wav"
+                write(lib / name, wave)
+                rows.append({"file": name, "class": label, "kit": kit, "instrument": f"{label}{i}"})
+    shared = (lib / "kick" / "alpha__kick0__l1.wav").read_bytes()
+    (lib / "kick" / "gamma__kick0__l1.wav").write_bytes(shared)  # gamma shares a recording with alpha
+    with open(lib / "manifest.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["file", "class", "kit", "instrument"])
+        writer.writeheader()
+        writer.writerows(rows)
+    result = json.loads(cli(tmp_path, "eval", "samplevae", "--data", lib, "--model", tiny_model, "-k", "3",
+                            "--json").stdout)
+    assert result["files"] == 18 and result["classification"]["scored"] == 18
+    assert 0.0 <= result["retrieval"]["precision"] <= 1.0
+    loko = json.loads(cli(tmp_path, "eval", "samplevae", "--data", lib, "--leave-one-kit-out", "--out",
+                          tmp_path / "loko", "--steps", "2", "--json").stdout)
+    assert sorted(f["kit"] for f in loko["folds"]) == ["alpha+gamma", "beta"]
+    assert {f["kit"]: (f["held_files"], f["six_scored"]) for f in loko["folds"]} == {"alpha+gamma": (12, 6),
+                                                                                   "beta": (6, 3)}
+    again = cli(tmp_path, "eval", "samplevae", "--data", lib, "--leave-one-kit-out", "--out", tmp_path / "loko",
+                "--steps", "2", "--json")
+    assert json.loads(again.stdout)["mean_accuracy"] == loko["mean_accuracy"]  # finished folds are kept
+    no_manifest = cli(tmp_path, "eval", "samplevae", "--data", tmp_path / "drums" / "kick", "--leave-one-kit-out",
+                      "--out", tmp_path / "x", check=2)
+    assert "manifest.csv" in no_manifest.stderr

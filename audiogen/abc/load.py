@@ -32,18 +32,15 @@ def load_abc_model(path: str | os.PathLike | None = None, device: torch.device |
     no path is given and no bundled model exists.
     """
     from audiogen.errors import BadInputError
-    from audiogen.runtime.assets import bundled_model_path
-    from audiogen.runtime.modelfile import load_model
+    from audiogen.runtime.modelfile import load_family_model
 
-    path = Path(path) if path is not None else bundled_model_path(BUNDLED_NAME)
-    loaded = load_model(path, kind=KIND)
-    if not isinstance(loaded.extra.get("vocab"), str):
-        raise BadInputError(path, "ABC model file without a vocabulary (audiogen.vocab)")
-    vocab = CharVocab.from_json(loaded.extra["vocab"])
-    model = CharLSTM(model_config(loaded.config, len(vocab)))
-    try:
-        model.load_state_dict(loaded.state_dict(prefix="model."))
-    except RuntimeError as e:
-        raise BadInputError(path, f"weights do not match its config ({str(e).splitlines()[0]})") from None
-    model.to(device).eval()
-    return AbcModel(model, vocab, loaded.path, loaded.sha256, loaded.config, loaded.extra)
+    vocabs: list[CharVocab] = []
+
+    def build(loaded):
+        if not isinstance(loaded.extra.get("vocab"), str):
+            raise BadInputError(loaded.path, "ABC model file without a vocabulary (audiogen.vocab)")
+        vocabs.append(CharVocab.from_json(loaded.extra["vocab"]))
+        return CharLSTM(model_config(loaded.config, len(vocabs[0])))
+
+    model, loaded = load_family_model(path, kind=KIND, bundled_name=BUNDLED_NAME, device=device, build=build)
+    return AbcModel(model, vocabs[0], loaded.path, loaded.sha256, loaded.config, loaded.extra)

@@ -74,7 +74,9 @@ def eval_samplevae_command(
     truth = np.array([classes.index(names[i]) if names[i] in classes else -1 for i in kept])
     groups = library_groups([data])
     owner = [groups.get(str(Path(files[i]).resolve()), (str(files[i]), ""))[:2] for i in kept]
-    same = np.array([[a == b for b in owner] for a in owner])  # itself and its velocity layers
+    ids = {name: i for i, name in enumerate(sorted(set(owner)))}
+    owner_id = np.array([ids[o] for o in owner])
+    same = owner_id[:, None] == owner_id[None, :]  # itself and its velocity layers
     np.fill_diagonal(same, True)
     neighbours = nearest_labels(means, means, truth, k, exclude=same)
     retrieval = retrieval_report(truth, neighbours, classes)

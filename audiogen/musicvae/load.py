@@ -44,16 +44,8 @@ def load_musicvae_model(path: str | os.PathLike | None = None,
     BadInputError for a missing/corrupt file, one of another model family or weights that do
     not fit its config.
     """
-    from audiogen.errors import BadInputError
-    from audiogen.runtime.assets import bundled_model_path
-    from audiogen.runtime.modelfile import load_model
+    from audiogen.runtime.modelfile import load_family_model
 
-    path = Path(path) if path is not None else bundled_model_path(BUNDLED_NAME)
-    loaded = load_model(path, kind=KIND)
-    try:
-        model = MusicVAE(model_config(loaded.config))
-        model.load_state_dict(loaded.state_dict(prefix="model."))
-    except (RuntimeError, TypeError, ValueError) as e:
-        raise BadInputError(path, f"weights do not match its config ({str(e).splitlines()[0]})") from None
-    model.to(device).eval()
+    model, loaded = load_family_model(path, kind=KIND, bundled_name=BUNDLED_NAME, device=device,
+                                      build=lambda f: MusicVAE(model_config(f.config)))
     return MusicVAEModel(model, loaded.path, loaded.sha256, loaded.config, loaded.extra)

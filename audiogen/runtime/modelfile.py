@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,3 +198,24 @@ def load_model(
         sha256=file_sha256(path),
         audiogen_version=metadata.get(PREFIX + "version"),
     )
+
+
+def load_family_model(path: str | os.PathLike | None, *, kind: str, bundled_name: str,
+                      build: Callable[[LoadedModel], torch.nn.Module],
+                      device: str | torch.device = "cpu") -> tuple[torch.nn.Module, LoadedModel]:
+    """A model family's module from `path`, or from the bundled file `bundled_name` when None.
+
+    `build(loaded)` makes the empty module from the file's config (raising BadInputError for a
+    file it cannot use); its weights are the file's tensors named ``model.*``. Returns the module
+    in eval mode on `device`, and the loaded file. BadInputError when the weights do not fit.
+    """
+    from audiogen.runtime.assets import bundled_model_path
+
+    path = Path(path) if path is not None else bundled_model_path(bundled_name)
+    loaded = load_model(path, kind=kind)
+    try:
+        module = build(loaded)
+        module.load_state_dict(loaded.state_dict(prefix="model."))
+    except (RuntimeError, TypeError, ValueError) as e:
+        raise BadInputError(path, f"weights do not match its config ({str(e).splitlines()[0]})") from None
+    return module.to(device).eval(), loaded

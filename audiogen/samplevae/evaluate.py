@@ -29,18 +29,24 @@ def precision_at_k(query_labels: np.ndarray, neighbour_labels: np.ndarray) -> fl
     return float((neighbour_labels == query_labels[:, None]).mean())
 
 
-def nearest_labels(queries, library, library_labels: np.ndarray, k: int, *, exclude=None) -> np.ndarray:
+def nearest_labels(queries, library, library_labels: np.ndarray, k: int, *, exclude=None,
+                   chunk: int = 1024) -> np.ndarray:
     """Labels of each query's k nearest library vectors (Euclidean): queries (Q, D), library (L, D)
-    -> (Q, k). `exclude` (Q, L) bool marks pairs that may not match (the query itself, its velocity layers)."""
+    -> (Q, k). `exclude` (Q, L) bool marks pairs that may not match (the query itself, its velocity
+    layers). Queries go `chunk` at a time, so memory stays at chunk x L distances."""
     import torch
 
-    distances = torch.cdist(torch.as_tensor(queries, dtype=torch.float32)[None],
-                            torch.as_tensor(library, dtype=torch.float32)[None])[0]
-    if exclude is not None:
-        distances = distances.masked_fill(torch.as_tensor(exclude), float("inf"))
-    k = min(k, distances.shape[1])
-    rows = torch.topk(distances, k, largest=False).indices.numpy()
-    return np.asarray(library_labels)[rows]
+    queries = torch.as_tensor(np.asarray(queries), dtype=torch.float32)
+    library = torch.as_tensor(np.asarray(library), dtype=torch.float32)
+    k = min(k, library.shape[0])
+    rows = []
+    for start in range(0, queries.shape[0], chunk):
+        distances = torch.cdist(queries[start:start + chunk][None], library[None])[0]
+        if exclude is not None:
+            distances = distances.masked_fill(torch.as_tensor(np.asarray(exclude[start:start + chunk])), float("inf"))
+        rows.append(torch.topk(distances, k, largest=False).indices.numpy())
+    found = np.concatenate(rows) if rows else np.zeros((0, k), np.int64)
+    return np.asarray(library_labels)[found]
 
 
 def retrieval_report(query_labels: np.ndarray, neighbours: np.ndarray, classes: Sequence[str]) -> dict:
