@@ -286,7 +286,10 @@ def test_ctrl_c_stops_the_workers_cleanly_and_leaves_no_examples_json(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "audiogen", "data", "nsynth", "--out", str(out),
                              "--soundfont", str(_small_soundfont()), "--programs", "0-40", "--jobs", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "CI": "1"})
+                            env={**os.environ, "CI": "1"},
+                            # as from a terminal: a test run started in the background (SIGINT
+                            # ignored, inherited) would otherwise give a child that ignores Ctrl-C
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (out / "audio").is_dir() or not any((out / "audio").iterdir()):  # workers are rendering
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
