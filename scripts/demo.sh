@@ -98,14 +98,21 @@ ABC
 
 echo
 echo "== SampleVAE: index the drum kits installed here, find sounds like a kick, classify, morph, generate"
-if "$audiogen" data drums --out "$out/drums" --force --quiet && ls "$out"/drums/kick/*.wav >/dev/null 2>&1; then
+shopt -s nullglob
+kicks=() snares=() every=()
+if "$audiogen" data drums --out "$out/drums" --force --quiet; then
+  kicks=("$out"/drums/kick/*.wav) snares=("$out"/drums/snare/*.wav) every=("$out"/drums/*/*.wav)
+fi
+if [ ${#kicks[@]} -gt 0 ] && [ ${#snares[@]} -gt 0 ]; then
   "$audiogen" index "$out/drums" --index "$out/drum-index" --quiet
-  first_kick=$(ls "$out"/drums/kick/*.wav | head -n 1)
-  first_snare=$(ls "$out"/drums/snare/*.wav | head -n 1)
+  first_kick=${kicks[0]}
+  first_snare=${snares[0]}
   echo "sounds nearest to $first_kick:"
   "$audiogen" similar "$first_kick" --index "$out/drum-index" -k 5
   echo "classified:"
-  "$audiogen" classify $(ls "$out"/drums/*/*.wav | awk 'NR % 97 == 1' | head -n 6)
+  few=()
+  for ((i = 0; i < ${#every[@]} && ${#few[@]} < 6; i += 97)); do few+=("${every[i]}"); done
+  "$audiogen" classify "${few[@]}"
   "$audiogen" interpolate samplevae "$first_kick" "$first_snare" --steps 6 --out-dir "$out/samplevae-morph" --rng-seed 0
   "$audiogen" map --index "$out/drum-index" --out "$out/drum-map.png" --html "$out/drum-map.html"
 else
