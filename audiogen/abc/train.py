@@ -153,13 +153,8 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
 
     val_bpc = None
     began, chars, loss_sum, loss_count = time.perf_counter(), 0, 0.0, 0
-    stopped_early = False
     model.train()
-    for step in run.steps():
-        if ((time_limit is not None and time.perf_counter() - began >= time_limit)
-                or (stop is not None and stop(step))):
-            stopped_early = True  # before this step's work, so run.step counts exactly what was done
-            break
+    for step in run.steps(time_limit=time_limit, stop=stop):
         x, y, new_epoch = stream.next()
         x, y = x.to(torch_device), y.to(torch_device)
         if new_epoch:
@@ -186,8 +181,8 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
         if val_texts and (done % config.val_every == 0 or done == steps):
             val_bpc = bits_per_char(model, val_texts, vocab, device=torch_device)
             run.log(done, val_bpc=val_bpc)
+    stopped_early = run.stopped_early
     if stopped_early:
-        run.save_checkpoint()
         if val_texts:
             val_bpc = bits_per_char(model, val_texts, vocab, device=torch_device)
             run.log(run.step, val_bpc=val_bpc)

@@ -66,7 +66,7 @@ def classify_command(
     with make_progress(quiet=quiet or json_out or len(files) < 50, unit="file") as progress:
         task = progress.add_task("classify", total=len(files))
         embedded = embed_files(bundle, files, skips=skips, on_file=lambda: progress.advance(task))
-    rows = class_table([p for p in embedded.probs], bundle.classes) if embedded.paths else []
+    rows = class_table(embedded.probs, bundle.classes) if embedded.paths else []
     results = [{"path": p, **row} for p, row in zip(embedded.paths, rows)]
     if json_out:
         counts: dict[str, int] = {}
@@ -146,8 +146,6 @@ def index_command(
     existing = None if rebuild or not index_exists(path) else open_index(path)
     try:
         bundle = _model_for_index(existing, model, torch_device)
-        if existing is not None:
-            existing.check_model(bundle.sha256, str(bundle.path))
     finally:
         if existing is not None:
             existing.close()

@@ -253,13 +253,8 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
     began, seen, batches = time.perf_counter(), 0, 0
     sums: dict[str, float] = {}
     logged = 0
-    stopped_early = False
     model.train()
-    for step in run.steps():
-        if ((time_limit is not None and time.perf_counter() - began >= time_limit)
-                or (stop is not None and stop(step))):
-            stopped_early = True
-            break
+    for step in run.steps(time_limit=time_limit, stop=stop):
         rows = torch.randint(len(windows), (config.batch_size,), device=torch_device)
         x = windows[rows]
         if config.transpose_low or config.transpose_high:
@@ -288,8 +283,7 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
             sums = {}
         if len(val_events) and (done % config.val_every == 0 or done == steps):
             validate(done)
-    if stopped_early:
-        run.save_checkpoint()
+    stopped_early = run.stopped_early
     if (stopped_early or val is None) and len(val_events):
         validate(run.step)  # the exported model carries its held-out figures
     seconds = time.perf_counter() - began

@@ -177,6 +177,7 @@ class TrainingRun:
         self.checkpoint_every = int(checkpoint_every)
         self.quiet = quiet
         self.step = 0
+        self.stopped_early = False  # set by steps() when a time limit or stop() ended the loop
         self.state: dict = {}
         self._elapsed_before = 0.0
         self._t0 = time.perf_counter()
@@ -300,8 +301,14 @@ class TrainingRun:
         """Seconds of training so far, summed over every session of this run."""
         return self._elapsed_before + (time.perf_counter() - self._t0)
 
-    def steps(self) -> Iterator[int]:
-        """Yield step numbers ``self.step .. total_steps - 1``; see the module docstring."""
+    def steps(self, *, time_limit: float | None = None,
+              stop: Callable[[int], bool] | None = None) -> Iterator[int]:
+        """Yield step numbers ``self.step .. total_steps - 1``; see the module docstring.
+
+        Stops early, before a step's work, once ``time_limit`` seconds have passed since the loop
+        began or ``stop(step)`` returns True: then ``stopped_early`` is set and a checkpoint is
+        written (``--resume`` continues exactly there).
+        """
         if self._pending_rng is not None:
             set_rng_state(self._pending_rng)
             self._pending_rng = None
@@ -319,6 +326,11 @@ class TrainingRun:
                     f"train {self.kind}", total=self.total_steps, completed=start
                 )
                 while self.step < self.total_steps:
+                    if ((time_limit is not None and time.perf_counter() - began >= time_limit)
+                            or (stop is not None and stop(self.step))):
+                        self.stopped_early = True
+                        self.save_checkpoint()
+                        break
                     yield self.step
                     self.step += 1
                     progress.update(task, completed=self.step)

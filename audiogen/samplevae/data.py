@@ -10,14 +10,14 @@ so a sample's loudness does not change its picture.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import torch
 
+from audiogen.data.drums import SILENT_PEAK  # -80 dBFS: below this a file is silent
 from audiogen.errors import BadInputError
 
-SILENT_PEAK = 1e-4          # -80 dBFS: below this a file is silent
 ONSET_DB = -40.0            # the sound starts at the first sample within 40 dB of the peak
 PRE_ROLL_S = 0.005
 MAX_SECONDS = 30.0          # longer files are not one-shots (cut them at onsets instead)
@@ -39,13 +39,6 @@ class FeatureConfig:
         """Clip length in samples: frames * hop (32768 = 1.024 s by default)."""
         return self.frames * self.hop
 
-    @property
-    def seconds(self) -> float:
-        return self.samples / self.sample_rate
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict) -> "FeatureConfig":
         names = {f.name for f in fields(cls)}
@@ -53,10 +46,9 @@ class FeatureConfig:
 
 
 class TooLongError(BadInputError):
-    """A file longer than a one-shot; `seconds` is its length."""
+    """A file longer than a one-shot (`seconds` long, over `limit`)."""
 
     def __init__(self, path: str | os.PathLike, seconds: float, limit: float):
-        self.seconds = seconds
         super().__init__(path, f"{_clock(seconds)} long, not a one-shot (the limit is {limit:g} s; "
                                "`audiogen index --split-onsets` cuts long files at their onsets)")
 

@@ -29,10 +29,10 @@ def embed_clips(model: SampleVAE, clips: torch.Tensor, config: FeatureConfig, *,
     means, probs = [], []
     for start in range(0, len(clips), batch_size):
         x = features(clips[start:start + batch_size].to(device), config).contiguous(memory_format=torch.channels_last)
-        mu, _, head_input = model.encode_hidden(x)
+        mu, _ = model.encode(x)
         means.append(mu.float().cpu())
         if model.classifier is not None:
-            probs.append(torch.softmax(model.classify(head_input), dim=1).float().cpu())
+            probs.append(torch.softmax(model.classify(mu), dim=1).float().cpu())
     if not means:
         return torch.zeros(0, model.config.latent), (torch.zeros(0, model.config.classes) if model.classifier is not None else None)
     return torch.cat(means), (torch.cat(probs) if probs else None)
@@ -64,8 +64,8 @@ def classify_latents(model: SampleVAE, z: torch.Tensor) -> torch.Tensor:
     (the decoded picture is encoded again and classified like any input)."""
     device = next(model.parameters()).device
     pictures = model.decode(z.to(device)).contiguous(memory_format=torch.channels_last)
-    _, _, head_input = model.encode_hidden(pictures)
-    return torch.softmax(model.classify(head_input), dim=1).float().cpu()
+    mu, _ = model.encode(pictures)
+    return torch.softmax(model.classify(mu), dim=1).float().cpu()
 
 
 @torch.no_grad()

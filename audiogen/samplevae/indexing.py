@@ -77,16 +77,18 @@ def embed_files(bundle, paths: list[Path], *, skips, split_onsets: bool = False,
             return path, None, e.problem
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for path, clips, problem in pool.map(load, paths):
-            if problem is not None:
-                skips.skip(path, problem)
-            else:
-                for offset, clip in clips:
-                    pending.append((str(path), offset, clip))
-                    if len(pending) >= BATCH:
-                        flush()
-            if on_file is not None:
-                on_file()
+        # A slice at a time, so loaded clips waiting for the encoder stay bounded however many files.
+        for start in range(0, len(paths), 4 * BATCH):
+            for path, clips, problem in pool.map(load, paths[start:start + 4 * BATCH]):
+                if problem is not None:
+                    skips.skip(path, problem)
+                else:
+                    for offset, clip in clips:
+                        pending.append((str(path), offset, clip))
+                        if len(pending) >= BATCH:
+                            flush()
+                if on_file is not None:
+                    on_file()
         flush()
     return out
 
@@ -125,11 +127,11 @@ def update_index(index: LibraryIndex, bundle, root: str | os.PathLike, *, skips,
     if not root_path.is_dir():
         raise BadInputError(root, "no such folder" if not root_path.exists() else "not a folder")
     index.check_model(bundle.sha256, str(bundle.path))
-    fresh = index.model_sha256 is None or len(index) == 0
     report = UpdateReport(root=str(root_path))
+    # Files are keyed, embedded and stored by their resolved path, so a re-run finds them again.
     found = {str(p.resolve()): p for p in list_audio_files(root_path)}
     report.files = len(found)
-    known = {} if fresh else index.files_under(str(root_path))
+    known = index.files_under(str(root_path))
     old_skips = index.skipped_under(str(root_path))
     todo: list[Path] = []
     stats: dict[str, tuple[int, int]] = {}
@@ -153,7 +155,7 @@ def update_index(index: LibraryIndex, bundle, root: str | os.PathLike, *, skips,
             continue
         else:
             report.added += 1
-        todo.append(path)
+        todo.append(Path(key))
     for key, (_, _, rows) in known.items():
         if key not in found:
             keep[rows] = False
@@ -173,8 +175,7 @@ def update_index(index: LibraryIndex, bundle, root: str | os.PathLike, *, skips,
             best = int(prob.argmax())
             new_items.append(NewItem(p, offset, size, mtime, classes[best], float(prob[best])))
             labels.append(best)
-    skipped_rows = [(str(Path(p).resolve()), *stats.get(str(Path(p).resolve()), (0, 0)), why)
-                    for p, why in skips.skipped]
+    skipped_rows = [(p, *stats.get(p, (0, 0)), why) for p, why in skips.skipped]
     skipped_rows += [(p, size, mtime, why) for p, size, mtime, why in carried_skips]
     vectors = np.stack(embedded.vectors) if embedded.vectors else np.zeros((0, bundle.latent), np.float32)
     index.commit(root=str(root_path), keep_rows=np.flatnonzero(keep), new_items=new_items, new_vectors=vectors,

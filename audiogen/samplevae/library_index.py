@@ -143,10 +143,6 @@ class LibraryIndex:
                 found[row] = {"row": row, "path": path, "offset": offset, "class": cls, "confidence": conf}
         return [found[r] for r in rows]
 
-    def rows_of(self, path: str) -> list[int]:
-        """Rows of the sounds cut from file `path` (an absolute, resolved path)."""
-        return [r for (r,) in self.db.execute("SELECT row FROM items WHERE path = ? ORDER BY offset", (path,))]
-
     def entry_of(self, path: str) -> tuple[list[int], int, int] | None:
         """(rows, size, mtime_ns) of an indexed file, or None."""
         got = list(self.db.execute("SELECT row, size, mtime_ns FROM items WHERE path = ? ORDER BY offset", (path,)))

@@ -19,7 +19,6 @@ class SampleVAEModelConfig:
     classes: int = 0           # 0: no class head
     class_hidden: int = 128
     class_dropout: float = 0.0
-    class_input: str = "latent"  # the class head reads the latent mean ("latent") or the encoder's hidden layer
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
@@ -54,22 +53,15 @@ class SampleVAE(nn.Module):
         self.decoder = nn.Sequential(*[_up_block(a, b) for a, b in zip(ups[:-1], ups[1:])],
                                      nn.Upsample(scale_factor=2, mode="nearest"),
                                      nn.Conv2d(ups[-1], 1, 3, padding=1))
-        width = config.latent if config.class_input == "latent" else config.hidden
-        self.classifier = (nn.Sequential(nn.Linear(width, config.class_hidden), nn.LeakyReLU(0.2),
+        self.classifier = (nn.Sequential(nn.Linear(config.latent, config.class_hidden), nn.LeakyReLU(0.2),
                                          nn.Dropout(config.class_dropout),
                                          nn.Linear(config.class_hidden, config.classes))
                            if config.classes else None)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 1, n_mels, frames) -> mu, logvar: (B, latent) each."""
-        mu, logvar, _ = self.encode_hidden(x)
-        return mu, logvar
-
-    def encode_hidden(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """-> mu, logvar (B, latent) and the class head's input (B, latent or hidden)."""
         h = self.encoder(x)
-        mu = self.to_mu(h)
-        return mu, self.to_logvar(h).clamp(-12.0, 8.0), (mu if self.config.class_input == "latent" else h)
+        return self.to_mu(h), self.to_logvar(h).clamp(-12.0, 8.0)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """(B, latent) -> (B, 1, n_mels, frames) logits of the [0, 1] picture."""
@@ -81,15 +73,15 @@ class SampleVAE(nn.Module):
         return torch.sigmoid(self.decode_logits(z))
 
     def classify(self, mu: torch.Tensor) -> torch.Tensor:
-        """(B, latent) latent means (or (B, hidden) encoder outputs, see class_input) -> (B, classes) logits."""
+        """(B, latent) latent means -> (B, classes) logits."""
         if self.classifier is None:
             raise ValueError("this model has no class head")
         return self.classifier(mu)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
         """-> (reconstruction logits, mu, logvar, class logits or None); z drawn by reparameterisation."""
-        mu, logvar, head_input = self.encode_hidden(x)
+        mu, logvar = self.encode(x)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + eps * torch.exp(0.5 * logvar)
-        logits = self.classify(head_input) if self.classifier is not None else None
+        logits = self.classify(mu) if self.classifier is not None else None
         return self.decode_logits(z), mu, logvar, logits

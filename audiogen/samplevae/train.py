@@ -1,5 +1,6 @@
 """Training SampleVAE: ELBO on log-mel pictures plus a class loss on the latent mean, with
-class-balanced batches and spectrogram augmentation (pitch / length stretch, time shift)."""
+class- (and kit-) balanced batches and augmentation of the pictures (pitch / length stretch,
+delay, noise floor, spectral tilt)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,6 @@ class SampleVAETrainConfig:
     floor_raise: float = 0.35     # augmentation: the picture's floor raised by up to this (0.35 = 28 dB)
     tilt: float = 0.3             # augmentation: a spectral tilt of up to +-tilt (x top_db dB) across the mel axis
     class_dropout: float = 0.2
-    class_input: str = "latent"   # the class head reads the latent mean, or "hidden": the encoder's last layer
     balance_groups: bool = True   # with kit names (manifest.csv), balance kits within each class
     val_fraction: float = 0.1     # files held out (stratified by class) when no split is given
     val_every: int = 250
@@ -158,12 +158,12 @@ def validation_metrics(model: SampleVAE, x: torch.Tensor, labels: torch.Tensor, 
     predictions = []
     for start in range(0, len(x), batch_size):
         xb = x[start:start + batch_size]
-        mu, logvar, head_input = model.encode_hidden(xb)
+        mu, logvar = model.encode(xb)
         logits = model.decode_logits(mu)
         recon += float(F.binary_cross_entropy_with_logits(logits, xb, reduction="none").flatten(1).sum(1).sum())
         kl += float((0.5 * (mu.square() + logvar.exp() - 1.0 - logvar)).sum())
         if model.classifier is not None:
-            predictions.append(model.classify(head_input).argmax(1).cpu())
+            predictions.append(model.classify(mu).argmax(1).cpu())
     model.train(was_training)
     result = {"recon": recon / max(len(x), 1), "kl": kl / max(len(x), 1)}
     if predictions:
@@ -304,13 +304,8 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
 
     began, seen, batches, logged = time.perf_counter(), 0, 0, 0
     sums: dict[str, float] = {}
-    stopped_early = False
     model.train()
-    for step in run.steps():
-        if ((time_limit is not None and time.perf_counter() - began >= time_limit)
-                or (stop is not None and stop(step))):
-            stopped_early = True
-            break
+    for step in run.steps(time_limit=time_limit, stop=stop):
         rows = torch.multinomial(weights, config.batch_size, replacement=True)
         x = augment(x_all[rows], config).contiguous(memory_format=torch.channels_last)
         beta = config.beta * min(1.0, step / max(config.beta_warmup, 1))
@@ -332,8 +327,7 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
             sums = {}
         if done % config.val_every == 0 or done == steps:
             validate(done)
-    if stopped_early:
-        run.save_checkpoint()
+    stopped_early = run.stopped_early
     if stopped_early or val is None:
         validate(run.step)
     seconds = time.perf_counter() - began
