@@ -314,6 +314,12 @@ def test_index_add_change_delete_cycles(tiny_model, library, tmp_path):
     out = json.loads(cli(tmp_path, "index", lib, "--index", index, "--json").stdout)  # the index's own model
     assert out["folders"][0]["unchanged"] == 16 and out["folders"][0]["new_sounds"] == 0
 
+    outside = write(tmp_path / "elsewhere" / "linked.wav", kick(88))
+    (lib / "kick" / "link.wav").symlink_to(outside)     # a symlinked sample is found again on a re-run
+    first = json.loads(cli(tmp_path, "index", lib, "--index", index, "--json").stdout)["folders"][0]
+    again = json.loads(cli(tmp_path, "index", lib, "--index", index, "--json").stdout)["folders"][0]
+    assert first["added"] == 1 and (again["added"], again["changed"], again["unchanged"]) == (0, 0, 17)
+
 
 def test_index_skips_bad_files_and_keeps_them_listed(tiny_model, library, tmp_path):
     import shutil

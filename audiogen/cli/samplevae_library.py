@@ -254,8 +254,8 @@ def similar_command(
             raise AudiogenError(f"--class {class_name}: the index's classes are "
                                 f"{', '.join(index.classes) or 'none (its model has no class head)'}")
         began = time.perf_counter()
-        key = str(query.resolve())
-        entry = index.entry_of(key)
+        # Indexed paths lie under each folder's resolved path; the query may be a symlink itself.
+        entry = index.entry_of(str(query.resolve())) or index.entry_of(os.path.abspath(query))
         stat = query.stat()
         if entry is not None and (entry[1], entry[2]) == (stat.st_size, stat.st_mtime_ns):
             vectors, _, _ = index.arrays()

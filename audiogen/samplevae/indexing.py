@@ -128,8 +128,9 @@ def update_index(index: LibraryIndex, bundle, root: str | os.PathLike, *, skips,
         raise BadInputError(root, "no such folder" if not root_path.exists() else "not a folder")
     index.check_model(bundle.sha256, str(bundle.path))
     report = UpdateReport(root=str(root_path))
-    # Files are keyed, embedded and stored by their resolved path, so a re-run finds them again.
-    found = {str(p.resolve()): p for p in list_audio_files(root_path)}
+    # Files are keyed, embedded and stored by their path under the resolved root (a symlinked
+    # sample keeps its place in the library, wherever it points), so a re-run finds them again.
+    found = {str(p): p for p in list_audio_files(root_path)}
     report.files = len(found)
     known = index.files_under(str(root_path))
     old_skips = index.skipped_under(str(root_path))
@@ -155,7 +156,7 @@ def update_index(index: LibraryIndex, bundle, root: str | os.PathLike, *, skips,
             continue
         else:
             report.added += 1
-        todo.append(Path(key))
+        todo.append(path)
     for key, (_, _, rows) in known.items():
         if key not in found:
             keep[rows] = False
