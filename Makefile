@@ -26,6 +26,7 @@ bench: install
 	$(PY) benchmarks/nsynth_io.py
 	$(PY) benchmarks/musicvae.py
 	$(PY) benchmarks/samplevae.py
+	$(PY) benchmarks/gansynth.py --steps 5
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache

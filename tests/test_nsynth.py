@@ -201,17 +201,23 @@ def test_cache_equals_direct_decoding_and_is_reused(rendered_set, tmp_path):
 
 
 def _bad_set(root: Path, dest: Path) -> tuple[Path, dict[str, str]]:
-    """A copy of the set with one missing, one corrupt, one 22.05 kHz and one short WAV."""
+    """A copy of the set with one missing, one corrupt, one short 22.05 kHz (2.9 s) and one short WAV,
+    and one 4-s 22.05 kHz WAV, which is resampled and kept."""
     dest = _copy_set(root, dest)
     names = sorted(json.loads((dest / "examples.json").read_text()))
     audio = dest / "audio"
-    bad = {names[0]: "missing WAV", names[1]: "not a readable WAV", names[2]: "sample rate 22050 Hz",
+    bad = {names[0]: "missing WAV", names[1]: "not a readable WAV", names[2]: "2.90 s at 22050 Hz, expected 4 s",
            names[3]: "samples, expected 64000"}
     (audio / f"{names[0]}.wav").unlink()
     (audio / f"{names[1]}.wav").write_bytes(b"RIFF\x00\x00\x00\x00garbage" * 10)
     data, _ = sf.read(audio / f"{names[2]}.wav", dtype="int16")
     sf.write(audio / f"{names[2]}.wav", data, 22050, subtype="PCM_16")
     sf.write(audio / f"{names[3]}.wav", data[:1000], 16000, subtype="PCM_16")
+    data4, _ = sf.read(audio / f"{names[4]}.wav", dtype="float32")
+    import torch
+
+    from audiogen.dsp.audio_io import resample
+    sf.write(audio / f"{names[4]}.wav", resample(torch.from_numpy(data4), 16000, 22050).numpy(), 22050, subtype="PCM_16")
     return dest, bad
 
 
@@ -221,7 +227,13 @@ def test_bad_files_are_skipped_counted_and_fatal_with_strict(rendered_set, tmp_p
     skips = SkipLog(warn=False)
     cache, summary = build_cache(bad_root, cache_root=tmp_path / "cache", skips=skips)
     assert len(cache) == 40 - 4 and summary["skipped"] == 4
-    assert skips.reasons == {"missing WAV": 1, "unreadable WAV": 1, "wrong sample rate": 1, "wrong length": 1}
+    assert skips.reasons == {"missing WAV": 1, "unreadable WAV": 1, "wrong length": 2}
+    assert summary["resampled"] == 1 and summary["resampled_from"] == {"22050": 1}
+    names = sorted(json.loads((bad_root / "examples.json").read_text()))
+    row = list(cache.labels["note_str"]).index(names[4])
+    original = sf.read(root / "audio" / f"{names[4]}.wav", dtype="float32")[0]
+    kept = cache.waves(np.array([row]))[0]
+    assert kept.shape == (NSYNTH_SAMPLES,) and np.abs(kept - original).max() < 0.05  # resampled there and back
     for path, problem in skips.skipped:
         assert bad[Path(path).stem] in problem, (path, problem)
     with pytest.raises(BadInputError, match="--strict"):

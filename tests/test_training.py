@@ -63,7 +63,7 @@ def _train(out, total, *, resume=False, init_from=None, stop_after=None, every=5
         opt.step()
         sched.step()
         run.state["seen"] = run.state.get("seen", 0) + len(idx)
-        run.log(step, loss=loss.detach(), lr=sched.get_last_lr()[0])
+        run.log(step + 1, loss=loss.detach(), lr=sched.get_last_lr()[0])
         if stop_after is not None and step == stop_after:
             break
     return run, model
@@ -90,7 +90,7 @@ def test_resume_is_bit_exact(tmp_path):
     for (name, p), q in zip(m_straight.named_parameters(), m_resumed.parameters()):
         assert torch.equal(p, q), name
     a, b = _metrics(tmp_path / "a"), _metrics(tmp_path / "b")
-    assert [r["step"] for r in a] == [r["step"] for r in b] == list(range(20))
+    assert [r["step"] for r in a] == [r["step"] for r in b] == list(range(1, 21))
     assert [(r["loss"], r["lr"]) for r in a] == [(r["loss"], r["lr"]) for r in b]
     assert b[10]["time"] >= b[9]["time"]  # time counts on across sessions
 
@@ -105,13 +105,13 @@ def test_resume_is_bit_exact(tmp_path):
 
 def test_resume_after_crash_drops_replayed_metrics(tmp_path):
     straight, m_straight = _train(tmp_path / "a", 20)
-    # Stop inside step 7: the last checkpoint is from step 5, metrics already hold steps 0..7.
+    # Stop inside step 7: the last checkpoint is from step 5, metrics already hold steps 1..8.
     _train(tmp_path / "b", 20, stop_after=7)
     assert load_checkpoint(tmp_path / "b" / "checkpoint.pt")["step"] == 5
     with open(tmp_path / "b" / "metrics.jsonl", "a") as f:
-        f.write('{"step": 8, "lo')  # a line torn by the crash
+        f.write('{"step": 9, "lo')  # a line torn by the crash
     _, m_resumed = _train(tmp_path / "b", 20, resume=True)
-    assert [r["step"] for r in _metrics(tmp_path / "b")] == list(range(20))
+    assert [r["step"] for r in _metrics(tmp_path / "b")] == list(range(1, 21))
     assert torch.equal(m_straight.weight, m_resumed.weight)
 
 
@@ -259,7 +259,7 @@ SCRIPT = textwrap.dedent(
                           optimizers={"opt": opt}, total_steps=1000, checkpoint_every=1000)
         for step in run.steps():
             time.sleep(pause if step else 0.05)  # the first step is quick: the test waits for it
-            run.log(step, loss=0.0)
+            run.log(step + 1, loss=0.0)
     except AudiogenError as e:
         print(e, file=sys.stderr)
         sys.exit(e.exit_code)

@@ -7,10 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import JsonOpt, QuietOpt
+from audiogen.cli.options import JsonOpt, NSynthFilterOpt, QuietOpt, StrictOpt
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
-StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad file instead of skipping it.")]
 
 
 def nsynth(
@@ -62,7 +61,7 @@ def nsynth(
 def prepare(
     data: Annotated[Path, typer.Argument(help="NSynth folder (examples.json + audio/).", show_default=False,
                                          metavar="DIR")],
-    filters: Annotated[Optional[list[str]], typer.Option("--filter", help="Repeatable: gansynth | source=acoustic | family=keyboard,guitar | pitch=24-84 | velocity=100 | instrument=NAME.", show_default=False)] = None,
+    filters: NSynthFilterOpt = None,
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Where caches live (default: ~/.cache/audiogen/nsynth).", show_default=False)] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build again even when a cache for this set and filter exists.")] = False,
     strict: StrictOpt = False,
@@ -93,7 +92,21 @@ def prepare(
                    **provenance("data prepare", {"data": data, "filter": filt.describe(), "cache_dir": cache_dir,
                                                  "rebuild": rebuild, "strict": strict})})
         return
+    report_cache(summary, quiet=quiet)
     action = f"built in {summary['built_seconds']:.1f} s" if summary["built"] else "already built"
     skipped = f", {len(skips)} skipped ({', '.join(f'{k} {v}' for k, v in skips.reasons.items())})" if len(skips) else ""
     result_line(f"{summary['notes']} notes ({filt.describe()}) cached at {summary['cache']}: {action}{skipped}",
                 json_mode=False)
+
+
+def report_cache(summary: dict, *, quiet: bool = False) -> None:
+    """What the filter removed (rule by rule) and which notes were resampled, on stderr."""
+    from audiogen.data.nsynth import describe_removals
+    from audiogen.data.skips import warn
+
+    if summary.get("removed_by_filter") is not None and summary.get("examples") is not None:
+        note(f"filter: {describe_removals(summary['examples'], summary['removed_by_filter'])}; "
+             f"{summary['selected']} selected", quiet=quiet)
+    if summary.get("resampled"):
+        rates = ", ".join(f"{n} at {rate} Hz" for rate, n in summary.get("resampled_from", {}).items())
+        warn(f"{summary['resampled']} notes were not 16 kHz and were resampled ({rates})")

@@ -33,6 +33,10 @@ FormatOpt = Annotated[Optional[AudioFormat], typer.Option("--format", help="Audi
 SubtypeOpt = Annotated[Subtype, typer.Option("--subtype", help="Sample format.")]
 CheckpointEveryOpt = Annotated[int, typer.Option("--checkpoint-every", min=0, help="Steps between checkpoints (0: only at the end).")]
 TimeLimitOpt = Annotated[Optional[float], typer.Option("--time-limit", min=0.0, help="Stop after this many minutes (checkpoint + model written; --resume continues).", show_default=False)]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad file instead of skipping it.")]
+NSynthFilterOpt = Annotated[Optional[list[str]], typer.Option(
+    "--filter", help="Repeatable: gansynth | source=acoustic | family=keyboard,guitar | pitch=24-84 | velocity=100 | "
+                     "instrument=NAME.", show_default=False)]
 ResumeOpt = Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")]
 
 

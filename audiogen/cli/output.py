@@ -52,3 +52,12 @@ def note(message: str, *, quiet: bool = False) -> None:
 def result_line(message: str, *, json_mode: bool) -> None:
     """A human result line: stdout normally, stderr when stdout carries --json."""
     print(message, file=sys.stderr if json_mode else sys.stdout, flush=True)
+
+
+def write_clip(path: Path, wave, model_rate: int, sample_rate: int | None, audio_format, subtype) -> Path:
+    """Write one generated clip (T,) at the model's rate, resampled to `sample_rate` when given."""
+    from audiogen.dsp import resample, save_audio
+
+    rate = sample_rate or model_rate
+    return save_audio(path, resample(wave, model_rate, rate), rate,
+                      format=audio_format.value if audio_format else None, subtype=subtype.value)

@@ -10,7 +10,8 @@ import typer
 
 from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt
 from audiogen.cli.output import emit_json, note, provenance, result_line
-from audiogen.cli.samplevae_options import IndexOpt, SampleVAEModelOpt, StrictOpt
+from audiogen.cli.options import StrictOpt
+from audiogen.cli.samplevae_options import IndexOpt, SampleVAEModelOpt
 
 SplitOnsetsOpt = Annotated[bool, typer.Option("--split-onsets", help="Cut files longer than --max-seconds at their "
                                               "onsets and index each hit (default: such files are skipped).")]

@@ -13,7 +13,6 @@ SampleVAEModelOpt = Annotated[Optional[Path], typer.Option(
 IndexOpt = Annotated[Optional[Path], typer.Option(
     "--index", help="Index folder (default: audiogen/index in the user's data directory, $XDG_DATA_HOME or "
     "~/.local/share).", show_default=False, metavar="DIR")]
-StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first unusable audio file instead of skipping it.")]
 
 WeightsOpt = Annotated[Optional[str], typer.Option(
     "--weights", help="Comma-separated weight per --from file (e.g. 1,2 or 1,1,-1); the latent mix is "
@@ -33,12 +32,3 @@ def parse_weights(text: str | None, count: int) -> list[float]:
     if abs(sum(weights)) < 1e-9:
         raise typer.BadParameter(f"{text!r}: the weights sum to 0; the mix divides by their sum", param_hint="--weights")
     return weights
-
-
-def write_clip(path: Path, wave, model_rate: int, sample_rate: int | None, audio_format, subtype) -> Path:
-    """Write one generated clip (T,) at the model's rate, resampled to `sample_rate` when given."""
-    from audiogen.dsp import resample, save_audio
-
-    rate = sample_rate or model_rate
-    return save_audio(path, resample(wave, model_rate, rate), rate,
-                      format=audio_format.value if audio_format else None, subtype=subtype.value)

@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.options import (DeviceOpt, FormatOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt)
-from audiogen.cli.output import emit_json, note, provenance, result_line
-from audiogen.cli.samplevae_options import SampleVAEModelOpt, WeightsOpt, parse_weights, write_clip
+from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
+from audiogen.cli.samplevae_options import SampleVAEModelOpt, WeightsOpt, parse_weights
 
 OutRateOpt = Annotated[Optional[int], typer.Option("--sample-rate", min=1000, max=384000,
                                                    help="Output sample rate in Hz (default: the model's; 32000 for the bundled one).",

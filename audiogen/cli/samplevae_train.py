@@ -9,9 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt
+from audiogen.cli.options import CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, StrictOpt, TimeLimitOpt
 from audiogen.cli.output import emit_json, note, provenance, result_line
-from audiogen.cli.samplevae_options import StrictOpt
 
 
 class SampleVAEConfigName(str, Enum):

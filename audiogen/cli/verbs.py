@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from audiogen.cli import (abc_eval, abc_render, abc_sample, abc_train, musicvae_eval, musicvae_interpolate,
+from audiogen.cli import (abc_eval, abc_render, abc_sample, abc_train, gansynth_sample, gansynth_train, musicvae_eval, musicvae_interpolate,
                           musicvae_sample, musicvae_train, samplevae_eval, samplevae_sample,
                           samplevae_train)
 
@@ -33,5 +33,7 @@ train_app.command("samplevae")(samplevae_train.train_samplevae_command)
 sample_app.command("samplevae")(samplevae_sample.sample_samplevae_command)
 interpolate_app.command("samplevae")(samplevae_sample.interpolate_samplevae_command)
 eval_app.command("samplevae")(samplevae_eval.eval_samplevae_command)
+train_app.command("gansynth")(gansynth_train.train_gansynth_command)
+sample_app.command("gansynth")(gansynth_sample.sample_gansynth_command)
 
 GROUPS = (train_app, sample_app, interpolate_app, render_app, eval_app)

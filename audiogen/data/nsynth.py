@@ -95,11 +95,30 @@ class NSynthFilter:
 
     def matches(self, note: dict) -> bool:
         """True when a normalised note (see `normalise_entry`) passes every condition."""
-        return ((self.sources is None or note["instrument_source_str"] in self.sources)
-                and (self.families is None or note["instrument_family_str"] in self.families)
-                and self.pitch_min <= note["pitch"] <= self.pitch_max
-                and (self.velocities is None or note["velocity"] in self.velocities)
-                and (self.instruments is None or note["instrument_str"] in self.instruments))
+        return self.failed_rule(note) is None
+
+    def rules(self) -> list[tuple[str, object]]:
+        """The active conditions in order: (CLI word, predicate on a normalised note)."""
+        rules: list[tuple[str, object]] = []
+        if self.sources is not None:
+            rules.append(("source=" + ",".join(self.sources), lambda n: n["instrument_source_str"] in self.sources))
+        if self.families is not None:
+            rules.append(("family=" + ",".join(self.families), lambda n: n["instrument_family_str"] in self.families))
+        if (self.pitch_min, self.pitch_max) != (0, 127):
+            rules.append((f"pitch={self.pitch_min}-{self.pitch_max}",
+                          lambda n: self.pitch_min <= n["pitch"] <= self.pitch_max))
+        if self.velocities is not None:
+            rules.append(("velocity=" + ",".join(map(str, self.velocities)), lambda n: n["velocity"] in self.velocities))
+        if self.instruments is not None:
+            rules.append(("instrument=" + ",".join(self.instruments), lambda n: n["instrument_str"] in self.instruments))
+        return rules
+
+    def failed_rule(self, note: dict) -> str | None:
+        """The first rule (CLI word) a normalised note fails, or None when it passes them all."""
+        for word, passes in self.rules():
+            if not passes(note):
+                return word
+        return None
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
@@ -172,11 +191,13 @@ def examples_path(root: str | os.PathLike) -> Path:
 
 
 def read_examples(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
-                  skips: SkipLog | None = None) -> list[dict]:
+                  skips: SkipLog | None = None, removed: dict[str, int] | None = None) -> list[dict]:
     """The filtered, normalised notes of an NSynth folder, sorted by note_str.
 
     Each note dict carries the labels of `normalise_entry` plus "path" (its WAV). Malformed entries
     go to `skips`; a missing or unreadable examples.json raises BadInputError. WAVs are not opened.
+    `removed`, when given, is filled with {rule word: notes removed}, each note counted under the
+    first rule it fails (every active rule is a key, 0 when it removed none).
     """
     path = examples_path(root)
     skips = skips if skips is not None else SkipLog()
@@ -189,6 +210,8 @@ def read_examples(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
         raise BadInputError(path, "expected a JSON object keyed by note_str")
     audio_dir = path.parent / "audio"
     filt = filt or NSynthFilter()
+    if removed is not None:
+        removed.update({word: 0 for word, _ in filt.rules()})
     notes = []
     for key in sorted(raw):
         try:
@@ -196,27 +219,50 @@ def read_examples(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
         except (ValueError, TypeError) as e:
             skips.skip(f"{path} [{key}]", f"bad entry: {e}", kind="bad entry")
             continue
-        if filt.matches(note):
+        failed = filt.failed_rule(note)
+        if failed is None:
             note["path"] = str(audio_dir / f"{note['note_str']}.wav")
             notes.append(note)
+        elif removed is not None:
+            removed[failed] += 1
     return notes
 
 
-def read_note_wav(path: str | os.PathLike, *, sample_rate: int = NSYNTH_SAMPLE_RATE,
-                  length: int = NSYNTH_SAMPLES) -> np.ndarray:
-    """One NSynth WAV -> (length,) int16. Raises ValueError naming the problem.
+def describe_removals(total: int, removed: dict[str, int]) -> str:
+    """'source=acoustic removed 150 of 200 notes, pitch=24-84 removed 10' for messages."""
+    if not removed:
+        return f"{total} notes, no filter"
+    parts = [f"{word} removed {count}" for word, count in removed.items()]
+    parts[0] = parts[0] + f" of {total} notes"
+    return ", ".join(parts)
 
-    The file must be mono at `sample_rate` with exactly `length` frames; nothing is resampled or
-    padded, since a note that differs is not an NSynth note and would silently skew training.
+
+def read_note_wav(path: str | os.PathLike, *, sample_rate: int = NSYNTH_SAMPLE_RATE,
+                  length: int = NSYNTH_SAMPLES, resample: bool = False) -> np.ndarray:
+    """One NSynth WAV -> (length,) int16; see `read_note_wav_rate`."""
+    return read_note_wav_rate(path, sample_rate=sample_rate, length=length, resample=resample)[0]
+
+
+def read_note_wav_rate(path: str | os.PathLike, *, sample_rate: int = NSYNTH_SAMPLE_RATE,
+                       length: int = NSYNTH_SAMPLES, resample: bool = False) -> tuple[np.ndarray, int]:
+    """One NSynth WAV -> ((length,) int16, the file's own sample rate). Raises ValueError naming
+    the problem.
+
+    The file must be mono with exactly `length` frames at `sample_rate`; nothing is padded, since
+    a note that differs is not an NSynth note and would silently skew training. A file at another
+    rate is refused, or with `resample` converted when it lasts the same time (within 1%), and
+    then fitted to exactly `length` frames.
     """
     import soundfile as sf
 
     try:
         with sf.SoundFile(str(path)) as f:
-            if f.samplerate != sample_rate:
+            if f.samplerate != sample_rate and not resample:
                 raise ValueError(f"sample rate {f.samplerate} Hz, expected {sample_rate}")
             if f.channels != 1:
                 raise ValueError(f"{f.channels} channels, expected mono")
+            if f.samplerate != sample_rate:
+                return _resampled_note(f, sample_rate, length), f.samplerate
             data = f.read(frames=length + 1, dtype="int16")
     except FileNotFoundError:
         raise ValueError("missing WAV") from None
@@ -226,7 +272,23 @@ def read_note_wav(path: str | os.PathLike, *, sample_rate: int = NSYNTH_SAMPLE_R
         raise ValueError(f"not a readable WAV ({str(e).split(': ')[-1].strip()})") from None
     if data.shape[0] != length:
         raise ValueError(f"{data.shape[0]} samples, expected {length}")
-    return data
+    return data, sample_rate
+
+
+def _resampled_note(f, sample_rate: int, length: int) -> np.ndarray:
+    """The rest of `read_note_wav` for an open file at another rate."""
+    import torch
+
+    from audiogen.dsp.audio_io import resample as resample_wave
+
+    native = round(length * f.samplerate / sample_rate)
+    data = f.read(frames=native + native // 50 + 1, dtype="float32")
+    if abs(data.shape[0] - native) > native // 100:
+        raise ValueError(f"{data.shape[0] / f.samplerate:.2f} s at {f.samplerate} Hz, expected "
+                         f"{length / sample_rate:g} s")
+    wave = resample_wave(torch.from_numpy(np.ascontiguousarray(data)), f.samplerate, sample_rate).numpy()
+    wave = np.pad(wave[:length], (0, max(0, length - wave.shape[0])))
+    return np.round(np.clip(wave, -1.0, 32767 / 32768) * 32768.0).astype(np.int16)
 
 
 def iter_notes(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
@@ -249,7 +311,7 @@ def problem_kind(problem: str) -> str:
     """Group problems for the summary: 'sample rate 44100 Hz, expected 16000' -> 'wrong sample rate'."""
     if problem.startswith("sample rate"):
         return "wrong sample rate"
-    if "samples, expected" in problem:
+    if "samples, expected" in problem or " Hz, expected " in problem:
         return "wrong length"
     if "channels" in problem:
         return "not mono"

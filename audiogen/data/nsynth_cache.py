@@ -31,11 +31,12 @@ from pathlib import Path
 import numpy as np
 
 from audiogen.data.nsynth import (NSYNTH_SAMPLE_RATE, NSYNTH_SAMPLES, NSynthFilter, examples_path,
-                                  problem_kind, read_examples, read_note_wav)
+                                  describe_removals, problem_kind, read_examples,
+                                  read_note_wav_rate)
 from audiogen.data.skips import SkipLog
 from audiogen.errors import AudiogenError, BadInputError
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: notes at other sample rates are resampled; filter removals recorded
 LABEL_KEYS = ("pitch", "velocity", "instrument", "instrument_family", "instrument_source")
 BLOCK_ROWS = 256  # rows read together by `batches`: 256 x 64000 x 2 B = 32 MB
 
@@ -127,9 +128,10 @@ class NSynthCache:
         return np.bincount(self.labels["pitch"], minlength=128)
 
 
-def _decode(note: dict) -> tuple[np.ndarray | None, str | None]:
+def _decode(note: dict) -> tuple[np.ndarray | None, str | int]:
+    """(pcm, the file's sample rate), or (None, the problem)."""
     try:
-        return read_note_wav(note["path"]), None
+        return read_note_wav_rate(note["path"], resample=True)
     except ValueError as e:
         return None, str(e)
 
@@ -154,9 +156,11 @@ def build_cache(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
         return cache, {"cache": str(path), "built": False, "notes": len(cache), **_summary(cache.index)}
 
     start = time.perf_counter()
-    notes = read_examples(root, filt, skips=skips)
+    removed: dict[str, int] = {}
+    notes = read_examples(root, filt, skips=skips, removed=removed)
     if not notes:
-        raise AudiogenError(f"{root}: no notes match the filter ({filt.describe()})")
+        total = sum(removed.values())
+        raise AudiogenError(f"{root}: no notes match the filter ({describe_removals(total, removed)})")
     if on_start:
         on_start(len(notes))
     order = np.random.default_rng(int(key, 16) % (1 << 32)).permutation(len(notes))
@@ -168,6 +172,7 @@ def build_cache(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     kept: list[dict] = []
+    resampled: dict[int, int] = {}
     try:
         with open(tmp / "audio.i16", "wb") as out, ThreadPoolExecutor(max(1, workers)) as pool:
             # soundfile releases the GIL while decoding, so threads overlap file reads and decoding.
@@ -175,6 +180,8 @@ def build_cache(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
                 if pcm is None:
                     skips.skip(note["path"], problem, kind=problem_kind(problem))
                 else:
+                    if problem != NSYNTH_SAMPLE_RATE:
+                        resampled[problem] = resampled.get(problem, 0) + 1
                     out.write(pcm.astype("<i2", copy=False).tobytes())
                     kept.append(note)
                 if on_note:
@@ -189,6 +196,9 @@ def build_cache(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
         index = {"version": CACHE_VERSION, "key": key, "root": str(Path(root).resolve()),
                  "filter": filt.to_dict(), "sample_rate": NSYNTH_SAMPLE_RATE, "length": NSYNTH_SAMPLES,
                  "count": len(kept), "selected": len(notes), "skipped": len(notes) - len(kept),
+                 "examples": len(notes) + sum(removed.values()), "removed_by_filter": removed,
+                 "resampled": sum(resampled.values()),
+                 "resampled_from": {str(rate): n for rate, n in sorted(resampled.items())},
                  "built_seconds": round(time.perf_counter() - start, 2)}
         (tmp / "index.json").write_text(json.dumps(index, indent=1) + "\n")
         os.replace(tmp, path)
@@ -200,7 +210,8 @@ def build_cache(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
 
 
 def _summary(index: dict) -> dict:
-    return {k: index[k] for k in ("selected", "skipped", "built_seconds", "filter") if k in index}
+    return {k: index[k] for k in ("selected", "skipped", "built_seconds", "filter", "examples", "removed_by_filter",
+                                  "resampled", "resampled_from") if k in index}
 
 
 def _check_room(folder: Path, needed: int) -> None:

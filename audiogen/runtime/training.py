@@ -6,7 +6,7 @@
                       resume=resume, init_from=init_from, quiet=quiet)
     for step in run.steps():            # 0-based step numbers, run.step .. total_steps - 1
         loss = train_step(...)
-        run.log(step, loss=loss)
+        run.log(step + 1, loss=loss)    # metrics are labelled by the steps completed
     run.export(dtype=torch.float16, extra={"vocab": vocab})
 
 A run directory holds ``config.json`` (the run's config), ``metrics.jsonl`` (one JSON object per
@@ -19,7 +19,8 @@ A run directory holds ``config.json`` (the run's config), ``metrics.jsonl`` (one
   the constructor and the loop sees the same seeded RNG as the original run did, and resuming is
   bit-exact on CPU. The saved ``config.json`` wins over the given config (a warning names the
   keys that differ): build the modules from ``read_run_config(out_dir)`` when resuming.
-  Metrics lines at or after the checkpoint's step are dropped, as those steps will run again.
+  Metrics lines labelled after the checkpoint's step (``log(n)`` labels a line with n completed
+  steps) are dropped, as those steps will run again.
 - ``init_from``: strict load of a model file of the same kind; tensors are named
   ``<module name>.<parameter name>`` (``model.lstm.weight_ih_l0``), as ``export`` writes them.
 - Ctrl-C inside ``steps()``: the current step finishes, a checkpoint is written and
@@ -135,6 +136,8 @@ class TrainingRun:
     ``modules``, ``optimizers``, ``schedulers``, and the paths ``config_path``,
     ``metrics_path``, ``checkpoint_path``, ``model_path``.
     ``checkpoint_every`` 0 writes checkpoints only at the end (and on Ctrl-C).
+    ``write=False`` (the non-zero ranks of a data-parallel run) reads a checkpoint to resume but
+    writes nothing and shows no progress: rank 0 writes for all.
     """
 
     def __init__(
@@ -151,6 +154,7 @@ class TrainingRun:
         resume: bool = False,
         init_from: str | os.PathLike | None = None,
         quiet: bool = False,
+        write: bool = True,
     ):
         if total_steps < 0:
             raise AudiogenError(f"--steps {total_steps}: expected 0 or more")
@@ -175,7 +179,9 @@ class TrainingRun:
         self.schedulers = dict(schedulers or {})
         self.total_steps = int(total_steps)
         self.checkpoint_every = int(checkpoint_every)
-        self.quiet = quiet
+        self.write = write
+        self.quiet = quiet or not write
+        self.status = ""  # shown after the progress bar's name, e.g. "stage 3 alpha 0.42"
         self.step = 0
         self.stopped_early = False  # set by steps() when a time limit or stop() ended the loop
         self.state: dict = {}
@@ -201,6 +207,8 @@ class TrainingRun:
             )
         if init_from is not None:
             self._init_from(init_from)
+        if not self.write:
+            return
         self.out_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.config_path, json.dumps(self.config, indent=2) + "\n")
         # Lines left by an earlier attempt that never reached a checkpoint belong to no run.
@@ -279,15 +287,15 @@ class TrainingRun:
                 ) from None
 
     def _trim_metrics(self) -> None:
-        """Drop metrics lines for steps >= the checkpoint's step (and any torn last line)."""
-        if not self.metrics_path.is_file():
+        """Drop metrics lines labelled after the checkpoint's step count (and any torn last line)."""
+        if not self.write or not self.metrics_path.is_file():
             return
         lines = self.metrics_path.read_text(encoding="utf-8").splitlines()
         keep = []
         for line in lines:
             try:
                 record = json.loads(line)
-                if int(record["step"]) < self.step:
+                if int(record["step"]) <= self.step:
                     keep.append(line)
             except (ValueError, KeyError, TypeError):
                 continue
@@ -333,7 +341,8 @@ class TrainingRun:
                         break
                     yield self.step
                     self.step += 1
-                    progress.update(task, completed=self.step)
+                    progress.update(task, completed=self.step,
+                                    description=f"train {self.kind}" + (f" {self.status}" if self.status else ""))
                     if self._interrupted:
                         self.save_checkpoint()
                         raise TrainingInterrupted(self.step, self.checkpoint_path)
@@ -375,6 +384,8 @@ class TrainingRun:
 
     def log(self, step: int, **metrics: object) -> None:
         """Append ``{"step", "time" (training seconds so far), **metrics}`` to metrics.jsonl."""
+        if not self.write:
+            return
         record = {"step": int(step), "time": round(self.elapsed, 3)}
         record.update({k: _scalar(v) for k, v in metrics.items()})
         with open(self.metrics_path, "a", encoding="utf-8") as f:
@@ -383,6 +394,8 @@ class TrainingRun:
 
     def save_checkpoint(self) -> Path:
         """Write checkpoint.pt now (atomically); ``steps()`` calls this on its own schedule."""
+        if not self.write:
+            return self.checkpoint_path
         state = {
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
@@ -407,12 +420,19 @@ class TrainingRun:
         }
 
     def export(
-        self, *, dtype: torch.dtype | None = None, extra: dict[str, object] | None = None
+        self, *, dtype: torch.dtype | None = None, extra: dict[str, object] | None = None,
+        tensors: dict[str, torch.Tensor] | None = None,
     ) -> Path:
-        """Write model.safetensors (run kind and config; ``extra`` gets ``trained_steps`` too)."""
+        """Write model.safetensors (run kind and config; ``extra`` gets ``trained_steps`` too).
+
+        ``tensors`` replaces every module's tensors (``named_tensors()``), e.g. to ship only the
+        networks sampling needs.
+        """
+        if not self.write:
+            return self.model_path
         meta: dict[str, object] = {"trained_steps": self.step}
         meta.update(extra or {})
         return save_model(
-            self.model_path, self.named_tensors(), kind=self.kind, config=self.config,
-            extra=meta, dtype=dtype,
+            self.model_path, self.named_tensors() if tensors is None else tensors, kind=self.kind,
+            config=self.config, extra=meta, dtype=dtype,
         )

@@ -1,0 +1,115 @@
+"""`audiogen train gansynth`: the progressive pitch-conditioned GAN on an NSynth folder (also under torchrun)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, NSynthFilterOpt, QuietOpt, ResumeOpt,
+                                  StrictOpt, TimeLimitOpt)
+from audiogen.cli.output import emit_json, note, provenance, result_line
+
+
+class GANSynthConfigName(str, Enum):
+    full = "full"
+    small = "small"
+
+
+class Precision(str, Enum):
+    auto = "auto"
+    bf16 = "bf16"
+    fp32 = "fp32"
+
+
+def train_gansynth_command(
+    data: Annotated[Path, typer.Option("--data", help="NSynth folder (examples.json + audio/).", show_default=False,
+                                       metavar="DIR")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (config.json, metrics.jsonl, checkpoint.pt, "
+                                      "model.safetensors, snapshots/).", show_default=False)],
+    config: Annotated[GANSynthConfigName, typer.Option("--config", help="full (the paper's 128x1024 IF-Mel, 800k "
+                                                       "images a stage) or small (narrow, 128x512, 20k a stage).")
+                      ] = GANSynthConfigName.full,
+    filters: NSynthFilterOpt = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Notes per step over all processes "
+                                                      "(default: the config's, 8).", show_default=False)] = None,
+    images_per_stage: Annotated[Optional[int], typer.Option("--images-per-stage", min=1, help="Images in each of the "
+                                                            "13 stages (default: the config's).", show_default=False)] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", min=0, help="Stop after this many steps (default: the whole "
+                                                 "schedule, 13 stages).", show_default=False)] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", min=0.0, help="Adam learning rate (default 8e-4).",
+                                                show_default=False)] = None,
+    checkpoint_every: CheckpointEveryOpt = 1000,
+    snapshot_every: Annotated[Optional[int], typer.Option("--snapshot-every", min=0, help="Steps between snapshot "
+                                                          "grids and WAVs in OUT/snapshots (0: none).",
+                                                          show_default=False)] = None,
+    precision: Annotated[Precision, typer.Option("--precision", help="auto: bf16 autocast on GPUs that have it, "
+                                                 "else fp32.")] = Precision.auto,
+    compile_: Annotated[bool, typer.Option("--compile", help="torch.compile the generator (the discriminator's "
+                                           "gradient penalty stays eager).")] = False,
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Where note caches live (default: "
+                                                      "~/.cache/audiogen/nsynth).", show_default=False)] = None,
+    time_limit: TimeLimitOpt = None,
+    resume: ResumeOpt = False,
+    rng_seed: Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for the weights, batches and noise "
+                                                    "(default 0).", show_default=False)] = None,
+    strict: StrictOpt = False,
+    device: DeviceOpt = "auto",
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train GANSynth (IF-Mel, progressive growing, WGAN-GP, pitch-conditioned) on NSynth notes.
+
+    The default filter keeps acoustic notes of MIDI pitch 24-84, as the paper. Data-parallel on
+    N GPUs: torchrun --nproc_per_node=N -m audiogen train gansynth ... (--batch-size is the total).
+
+    Example: audiogen train gansynth --data nsynth-train/ --out runs/gansynth --config small
+    """
+    from audiogen.cli.data_nsynth import report_cache
+    from audiogen.data.nsynth import NSynthFilter
+    from audiogen.gansynth.train import CONFIGS, default_steps, train_gansynth
+    from audiogen.runtime.distributed import shutdown, world_from_env
+
+    words = tuple(filters) if filters else ("gansynth",)
+    filt = NSynthFilter.parse(list(words))
+    overrides = {k: v for k, v in (("batch_size", batch_size), ("images_per_stage", images_per_stage), ("lr", lr),
+                                   ("snapshot_every", snapshot_every), ("seed", rng_seed)) if v is not None}
+    chosen = replace(CONFIGS[config.value], filters=words, **overrides)
+    if (filt.pitch_min, filt.pitch_max) != (0, 127):
+        chosen = replace(chosen, pitch_min=filt.pitch_min, pitch_max=filt.pitch_max)
+    main = world_from_env().is_main
+    quiet = quiet or json_out or not main
+    try:
+        summary = train_gansynth(data, out, config=chosen, steps=steps, checkpoint_every=checkpoint_every,
+                                 resume=resume, device=device, precision=precision.value, compile=compile_,
+                                 cache_root=cache_dir, strict=strict, quiet=quiet,
+                                 time_limit=None if time_limit is None else time_limit * 60,
+                                 on_cache=lambda s: report_cache(s, quiet=quiet))
+    finally:
+        shutdown()
+    if not main:
+        return
+    if json_out:
+        emit_json({**summary, "config_name": config.value, "schedule_steps": default_steps(chosen),
+                   **provenance("train gansynth", {
+                       "data": data, "out": out, "config": config, "filter": list(words), "batch_size": batch_size,
+                       "images_per_stage": images_per_stage, "steps": steps, "lr": lr,
+                       "checkpoint_every": checkpoint_every, "snapshot_every": snapshot_every,
+                       "precision": summary["precision"], "compile": compile_, "time_limit": time_limit,
+                       "resume": resume, "rng_seed": rng_seed, "device": summary["device"],
+                       "world_size": summary["world_size"]})})
+        return
+    early = " (stopped early; --resume continues)" if summary["stopped_early"] else ""
+    losses = summary["losses"]
+    scores = (f"D {losses['d_loss']:.3f}, G {losses['g_loss']:.3f}, W-distance {losses['wdist']:.3f}, "
+              f"real pitch acc {losses['real_pitch_acc']:.2f}" if losses else "no losses logged")
+    result_line(f"step {summary['steps']}/{summary['total_steps']}{early}: {summary['images']:,} images, "
+                f"stage {summary['stage'] + 1} level {summary['level']} alpha {summary['alpha']:.2f}; {scores}; "
+                f"{summary['img_per_s']} img/s; model {summary['model']}", json_mode=False)
+    note(f"{summary['notes']} notes, pitches {summary['pitch_range'][0]}-{summary['pitch_range'][1]}; "
+         f"{summary['world_size']} process(es) on {summary['device']}, {summary['precision']}; "
+         f"G {summary['generator_parameters']:,} / D {summary['discriminator_parameters']:,} parameters; "
+         f"{summary['skipped']['count']} files skipped", quiet=quiet)

@@ -1,0 +1,53 @@
+"""Generating notes with a trained GANSynth: latents + pitches -> spectrogram images -> 16 kHz waves."""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from audiogen.gansynth.data import images_to_waves, upsample_to_full
+
+PEAK = 0.99
+
+
+def prior_latents(n: int, latent: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(n, latent) draws from N(0, I) (on the CPU, so a seed gives the same notes on any device)."""
+    return torch.randn(n, latent, generator=generator)
+
+
+def note_latents(num: int, pitches: list[int], latent: int, *, same_latent: bool, temperature: float = 1.0,
+                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Latents and pitches for `num` notes at each pitch, ordered pitch by pitch:
+    (len(pitches) * num, latent), (len(pitches) * num,). With `same_latent` note i of every pitch
+    shares latent i (one timbre across pitches); else every note draws its own."""
+    if same_latent:
+        z = prior_latents(num, latent, generator=generator).repeat(len(pitches), 1)
+    else:
+        z = prior_latents(num * len(pitches), latent, generator=generator)
+    return z * temperature, torch.tensor([p for p in pitches for _ in range(num)], dtype=torch.long)
+
+
+def generate_images(bundle, z: torch.Tensor, pitches: torch.Tensor) -> torch.Tensor:
+    """z: (B, latent), pitches: (B,) MIDI numbers within the model's range -> (B, 2, frames, bins)
+    full-resolution images (a model stopped before the top level is upsampled)."""
+    low, _ = bundle.pitch_range
+    config = bundle.config
+    onehot = F.one_hot((pitches - low).long(), config.pitches).float()
+    with torch.no_grad():
+        images = bundle.generator(z.to(bundle.device), onehot.to(bundle.device), bundle.level, bundle.alpha)
+    return upsample_to_full(images.float(), bundle.level, len(config.channels))
+
+
+def generate_notes(bundle, z: torch.Tensor, pitches: torch.Tensor, *, batch: int = 64) -> torch.Tensor:
+    """z: (B, latent), pitches: (B,) MIDI -> (B, 64000) float32 waves at 16 kHz on the CPU, in chunks.
+
+    A note whose peak would exceed 0.99 is scaled down to that peak rather than clipped later.
+    """
+    out = []
+    for start in range(0, z.shape[0], batch):
+        images = generate_images(bundle, z[start:start + batch], pitches[start:start + batch])
+        with torch.no_grad():
+            waves = images_to_waves(images, bundle.spec, mel=bundle.config.mel, norm=bundle.norm)
+            peak = waves.abs().amax(dim=1, keepdim=True)
+            out.append((waves * (PEAK / peak.clamp_min(PEAK))).cpu())
+    return torch.cat(out) if out else torch.zeros(0, bundle.spec.audio_length)

@@ -1,0 +1,190 @@
+"""GANSynth's networks (nn.Modules only): a progressive, pitch-conditioned generator and an AC-GAN
+discriminator over 2-channel spectrogram images (log-magnitude, instantaneous frequency).
+
+Level 0 is the coarsest resolution (GANSynth: 2 x 16), each further level doubles frames and
+bins (GANSynth: up to 128 x 1024 at level 6). Both networks run at any `level` with a fade-in
+`alpha` in [0, 1]: at alpha < 1 the newest block's output is blended with the previous level's,
+upsampled (G) or downsampled (D), as in progressive growing. Layers use an equalised learning
+rate (weights drawn N(0, 1), scaled by He's constant at run time), pixel norm in G and a
+minibatch-stddev channel in D.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+LEAK = 0.2
+
+
+@dataclass(frozen=True)
+class GANSynthModelConfig:
+    """Network sizes. `channels[l]` is the width at level l; levels = len(channels).
+
+    `base_shape` is (frames, bins) at level 0; the full image is base_shape * 2**(levels - 1).
+    """
+
+    latent: int = 256
+    pitches: int = 61
+    channels: tuple[int, ...] = (256, 256, 256, 256, 128, 64, 32)
+    base_shape: tuple[int, int] = (2, 16)
+    image_channels: int = 2
+    mbstd_group: int = 4
+
+    @property
+    def levels(self) -> int:
+        return len(self.channels)
+
+    def shape_at(self, level: int) -> tuple[int, int]:
+        """(frames, bins) of the images at `level`."""
+        return (self.base_shape[0] << level, self.base_shape[1] << level)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.image_channels, *self.shape_at(self.levels - 1))
+
+
+class EqualizedLinear(nn.Module):
+    def __init__(self, cin: int, cout: int, gain: float = math.sqrt(2)):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin))
+        self.bias = nn.Parameter(torch.zeros(cout))
+        self.scale = gain / math.sqrt(cin)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight * self.scale, self.bias)
+
+
+class EqualizedConv2d(nn.Module):
+    def __init__(self, cin: int, cout: int, kernel: int, gain: float = math.sqrt(2)):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin, kernel, kernel))
+        self.bias = nn.Parameter(torch.zeros(cout))
+        self.scale = gain / math.sqrt(cin * kernel * kernel)
+        self.padding = kernel // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.padding)
+
+
+def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Each position's feature vector scaled to unit root-mean-square over channels (dim 1)."""
+    return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + eps)
+
+
+def minibatch_stddev(x: torch.Tensor, group: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C + 1, H, W): the mean feature stddev within each group of `group`
+    consecutive samples, as an extra channel. Groups are contiguous, so a batch split across
+    data-parallel ranks (each rank's batch a multiple of `group`) gets the same values."""
+    b, c, h, w = x.shape
+    g = min(group, b)
+    if b % g:
+        raise ValueError(f"batch {b} is not a multiple of the minibatch-stddev group {g}")
+    y = x.float().reshape(b // g, g, c, h, w)
+    std = (y.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (B / g,)
+    std = std.to(x.dtype).repeat_interleave(g).reshape(b, 1, 1, 1).expand(b, 1, h, w)
+    return torch.cat([x, std], dim=1)
+
+
+def _upsample(x: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=2.0, mode="nearest")
+
+
+def _downsample(x: torch.Tensor) -> torch.Tensor:
+    return F.avg_pool2d(x, 2)
+
+
+class _GenBlock(nn.Module):
+    """Nearest upsample x2, then two 3x3 convs, each followed by LeakyReLU and pixel norm."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv1 = EqualizedConv2d(cin, cout, 3)
+        self.conv2 = EqualizedConv2d(cout, cout, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = pixel_norm(F.leaky_relu(self.conv1(_upsample(x)), LEAK))
+        return pixel_norm(F.leaky_relu(self.conv2(x), LEAK))
+
+
+class Generator(nn.Module):
+    """z: (B, latent) ~ N(0, I), pitch: (B, pitches) one-hot -> (B, 2, frames, bins) at `level`, in [-1, 1]."""
+
+    def __init__(self, config: GANSynthModelConfig):
+        super().__init__()
+        self.config = config
+        c0 = config.channels[0]
+        h0, w0 = config.base_shape
+        # A dense layer onto the base grid (PGGAN's "4x4 conv on a 1x1 input"), gain sqrt(2)/4.
+        self.dense = EqualizedLinear(config.latent + config.pitches, c0 * h0 * w0, gain=math.sqrt(2) / 4)
+        self.conv0 = EqualizedConv2d(c0, c0, 3)
+        self.blocks = nn.ModuleList(_GenBlock(a, b) for a, b in zip(config.channels[:-1], config.channels[1:]))
+        self.to_spec = nn.ModuleList(EqualizedConv2d(c, config.image_channels, 1, gain=1.0) for c in config.channels)
+
+    def forward(self, z: torch.Tensor, pitch: torch.Tensor, level: int | None = None,
+                alpha: float | torch.Tensor = 1.0) -> torch.Tensor:
+        level = self.config.levels - 1 if level is None else level
+        h0, w0 = self.config.base_shape
+        x = torch.cat([pixel_norm(z), pitch.to(z.dtype)], dim=1)
+        x = self.dense(x).reshape(z.shape[0], self.config.channels[0], h0, w0)
+        x = pixel_norm(F.leaky_relu(x, LEAK))
+        x = pixel_norm(F.leaky_relu(self.conv0(x), LEAK))
+        previous = x
+        for block in self.blocks[:level]:
+            previous = x
+            x = block(x)
+        out = torch.tanh(self.to_spec[level](x))
+        if level > 0 and not (isinstance(alpha, float) and alpha >= 1.0):
+            coarse = _upsample(torch.tanh(self.to_spec[level - 1](previous)))
+            out = torch.lerp(coarse, out, alpha if isinstance(alpha, torch.Tensor) else float(alpha))
+        return out
+
+
+class _DiscBlock(nn.Module):
+    """Two 3x3 convs with LeakyReLU, then 2x2 average pooling."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv1 = EqualizedConv2d(cin, cin, 3)
+        self.conv2 = EqualizedConv2d(cin, cout, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.leaky_relu(self.conv1(x), LEAK)
+        return _downsample(F.leaky_relu(self.conv2(x), LEAK))
+
+
+class Discriminator(nn.Module):
+    """x: (B, 2, frames, bins) at `level` -> (realness logit (B,), pitch logits (B, pitches))."""
+
+    def __init__(self, config: GANSynthModelConfig):
+        super().__init__()
+        self.config = config
+        chans = config.channels
+        c0 = chans[0]
+        h0, w0 = config.base_shape
+        self.from_spec = nn.ModuleList(EqualizedConv2d(config.image_channels, c, 1) for c in chans)
+        # blocks[l - 1] takes level l down to level l - 1.
+        self.blocks = nn.ModuleList(_DiscBlock(a, b) for a, b in zip(chans[1:], chans[:-1]))
+        self.conv = EqualizedConv2d(c0 + 1, c0, 3)
+        self.dense = EqualizedLinear(c0 * h0 * w0, c0)
+        self.out = EqualizedLinear(c0, 1 + config.pitches, gain=1.0)
+
+    def forward(self, x: torch.Tensor, level: int | None = None,
+                alpha: float | torch.Tensor = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        level = self.config.levels - 1 if level is None else level
+        h = F.leaky_relu(self.from_spec[level](x), LEAK)
+        if level > 0:
+            h = self.blocks[level - 1](h)
+            if not (isinstance(alpha, float) and alpha >= 1.0):
+                coarse = F.leaky_relu(self.from_spec[level - 1](_downsample(x)), LEAK)
+                h = torch.lerp(coarse, h, alpha if isinstance(alpha, torch.Tensor) else float(alpha))
+        for block in reversed(self.blocks[:level - 1] if level > 1 else []):
+            h = block(h)
+        h = F.leaky_relu(self.conv(minibatch_stddev(h, self.config.mbstd_group)), LEAK)
+        h = F.leaky_relu(self.dense(h.flatten(1)), LEAK)
+        out = self.out(h)
+        return out[:, 0], out[:, 1:]

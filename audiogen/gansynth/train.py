@@ -1,0 +1,432 @@
+"""Training GANSynth: progressive growing with WGAN-GP, drift and an AC-GAN pitch loss.
+
+One step = one discriminator update then one generator update on the same real batch, then the
+EMA generator follows. Every random draw of a step (latents, fake pitches, the penalty's mixing
+weights) comes from a generator seeded by (seed, step) over the whole global batch, and every
+real batch from `data.batch_rows`: a resumed run repeats an uninterrupted one exactly, and a
+data-parallel run (each rank its slice of the global batch, gradients averaged) makes the same
+update as one process on the combined batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from audiogen.dsp.config import SpecgramConfig
+from audiogen.dsp.normalize import GANSYNTH_NORMALIZER, Normalizer
+from audiogen.errors import AudiogenError
+from audiogen.gansynth.model import Discriminator, GANSynthModelConfig, Generator
+from audiogen.gansynth.schedule import Phase, describe, phase_at, total_images
+
+KIND = "gansynth"
+
+
+@dataclass(frozen=True)
+class GANSynthTrainConfig:
+    """Networks, spectrogram layout, schedule and optimisation; saved in the run and the model file."""
+
+    latent: int = 256
+    channels: tuple[int, ...] = (256, 256, 256, 256, 128, 64, 32)
+    mbstd_group: int = 4
+    # Spectrogram layout (16 kHz, 4 s notes): (2, frames, mel_bins) images, IF-Mel when `mel`.
+    n_fft: int = 2048
+    hop: int = 512
+    pad_left: int = 3072
+    mel: bool = True
+    mel_bins: int = 1024
+    mag_scale: float = GANSYNTH_NORMALIZER.mag_scale
+    mag_offset: float = GANSYNTH_NORMALIZER.mag_offset
+    if_scale: float = GANSYNTH_NORMALIZER.if_scale
+    if_offset: float = GANSYNTH_NORMALIZER.if_offset
+    pitch_min: int = 24
+    pitch_max: int = 84
+    filters: tuple[str, ...] = ("gansynth",)
+    batch_size: int = 8                 # the global batch: split across data-parallel ranks
+    images_per_stage: int = 800_000
+    lr: float = 8e-4
+    beta1: float = 0.0
+    beta2: float = 0.99
+    gp_weight: float = 10.0
+    drift_weight: float = 1e-3
+    aux_weight: float = 10.0
+    ema: float = 0.999
+    log_every: int = 100
+    snapshot_every: int = 5000
+    seed: int = 0
+
+    @property
+    def pitches(self) -> int:
+        return self.pitch_max - self.pitch_min + 1
+
+
+CONFIGS: dict[str, GANSynthTrainConfig] = {
+    # The paper's "IF-Mel + H": 128 x 1024 images, 13 stages x 800k images.
+    "full": GANSynthTrainConfig(),
+    # Narrow networks on 128 x 512 IF-Mel images (n_fft 1024): trainable on a CPU.
+    "small": GANSynthTrainConfig(latent=128, channels=(128, 128, 128, 64, 32, 16, 8), n_fft=1024, hop=512,
+                                 pad_left=2048, mel_bins=512, images_per_stage=20_000, log_every=20,
+                                 snapshot_every=500),
+}
+
+
+def config_from_dict(data: dict) -> GANSynthTrainConfig:
+    names = {f.name for f in fields(GANSynthTrainConfig)}
+    values = {k: v for k, v in data.items() if k in names}
+    for key in ("channels", "filters"):
+        if key in values:
+            values[key] = tuple(values[key])
+    return GANSynthTrainConfig(**values)
+
+
+def spectral_config(config: GANSynthTrainConfig) -> SpecgramConfig:
+    """The STFT layout images are made with: 16 kHz, 64000 samples, GANSynth's edge bins."""
+    return SpecgramConfig(n_fft=config.n_fft, hop=config.hop, pad_left=config.pad_left, mel_bins=config.mel_bins)
+
+
+def normalizer(config: GANSynthTrainConfig) -> Normalizer:
+    return Normalizer(config.mag_scale, config.mag_offset, config.if_scale, config.if_offset)
+
+
+def model_config(config: GANSynthTrainConfig) -> GANSynthModelConfig:
+    """Network sizes; the base shape follows from the image shape and the number of levels."""
+    spec = spectral_config(config)
+    frames, bins = spec.frames, (config.mel_bins if config.mel else spec.bins)
+    down = 2 ** (len(config.channels) - 1)
+    if frames % down or bins % down:
+        raise AudiogenError(f"images of {frames} x {bins} cannot be halved {len(config.channels) - 1} times "
+                            f"for {len(config.channels)} levels")
+    return GANSynthModelConfig(latent=config.latent, pitches=config.pitches, channels=tuple(config.channels),
+                               base_shape=(frames // down, bins // down), mbstd_group=config.mbstd_group)
+
+
+def schedule_images(config: GANSynthTrainConfig) -> int:
+    return total_images(len(config.channels), config.images_per_stage)
+
+
+def default_steps(config: GANSynthTrainConfig) -> int:
+    """Steps covering the whole schedule."""
+    return math.ceil(schedule_images(config) / config.batch_size)
+
+
+def phase_of_step(step: int, config: GANSynthTrainConfig) -> Phase:
+    return phase_at(step * config.batch_size, levels=len(config.channels), images_per_stage=config.images_per_stage)
+
+
+@dataclass
+class Nets:
+    generator: Generator
+    discriminator: Discriminator
+    generator_ema: Generator
+    g_forward: Callable  # the generator, or its torch.compile'd version
+
+
+@dataclass
+class StepNoise:
+    """One step's random draws for this rank's slice of the global batch."""
+
+    z_d: torch.Tensor        # (b, latent) latents for the discriminator update
+    pitch_d: torch.Tensor    # (b,) fake pitch indices
+    mix: torch.Tensor        # (b, 1, 1, 1) gradient-penalty mixing weights in [0, 1)
+    z_g: torch.Tensor        # (b, latent) latents for the generator update
+    pitch_g: torch.Tensor    # (b,)
+
+
+def step_noise(step: int, config: GANSynthTrainConfig, histogram: torch.Tensor, rank_slice: slice,
+               device: torch.device) -> StepNoise:
+    """Draw the whole global batch's noise from (seed, step), keep this rank's rows.
+
+    Fake pitches follow the training set's pitch `histogram` (pitch classes, counts).
+    """
+    g = torch.Generator().manual_seed(int(np.random.SeedSequence([config.seed, step, 1]).generate_state(1)[0]))
+    batch = config.batch_size
+    z_d = torch.randn(batch, config.latent, generator=g)
+    pitch_d = torch.multinomial(histogram, batch, replacement=True, generator=g)
+    mix = torch.rand(batch, 1, 1, 1, generator=g)
+    z_g = torch.randn(batch, config.latent, generator=g)
+    pitch_g = torch.multinomial(histogram, batch, replacement=True, generator=g)
+    return StepNoise(*(t[rank_slice].to(device, non_blocking=True) for t in (z_d, pitch_d, mix, z_g, pitch_g)))
+
+
+def gan_step(nets: Nets, g_opt: torch.optim.Optimizer, d_opt: torch.optim.Optimizer, reals: torch.Tensor,
+             real_pitch: torch.Tensor, noise: StepNoise, phase: Phase, config: GANSynthTrainConfig, *,
+             amp_dtype: torch.dtype | None = None, world=None) -> dict[str, torch.Tensor]:
+    """One discriminator then one generator update; returns detached per-rank loss terms.
+
+    reals: (b, 2, frames, bins) at `phase.level`, already faded; real_pitch: (b,) pitch indices.
+    """
+    from audiogen.runtime.distributed import SINGLE, average_gradients
+    from audiogen.runtime.precision import autocast
+
+    world = world or SINGLE
+    G, D = nets.generator, nets.discriminator
+    device = reals.device
+    level = phase.level
+    alpha = phase.alpha if nets.g_forward is G else torch.tensor(phase.alpha, device=device)
+    onehot = lambda p: F.one_hot(p, config.pitches).float()  # noqa: E731
+    b = reals.shape[0]
+
+    # Discriminator: WGAN-GP + drift + pitch classification of the real notes.
+    with torch.no_grad(), autocast(device, amp_dtype):
+        fakes = nets.g_forward(noise.z_d, onehot(noise.pitch_d), level, alpha).float()
+    with autocast(device, amp_dtype):
+        logits, classes = D(torch.cat([reals, fakes]).contiguous(memory_format=torch.channels_last), level, phase.alpha)
+    logits = logits.float()
+    d_real, d_fake = logits[:b], logits[b:]
+    d_aux = F.cross_entropy(classes[:b].float(), real_pitch)
+    real_acc = (classes[:b].detach().argmax(dim=1) == real_pitch).float().mean()
+    mixed = torch.lerp(fakes, reals, noise.mix).requires_grad_(True)
+    with autocast(device, amp_dtype):
+        mixed_logits, _ = D(mixed.contiguous(memory_format=torch.channels_last), level, phase.alpha)
+    (grad,) = torch.autograd.grad(mixed_logits.float().sum(), mixed, create_graph=True)
+    gp = (grad.flatten(1).norm(dim=1) - 1.0).square().mean()
+    drift = d_real.square().mean()
+    wdist = d_real.mean() - d_fake.mean()
+    d_loss = -wdist + config.gp_weight * gp + config.drift_weight * drift + config.aux_weight * d_aux
+    d_opt.zero_grad(set_to_none=True)
+    d_loss.backward()
+    average_gradients(D.parameters(), world)
+    d_opt.step()
+
+    # Generator: fool D and make D hear the sampled pitch. D's weights get no gradient here.
+    D.requires_grad_(False)
+    try:
+        with autocast(device, amp_dtype):
+            fakes = nets.g_forward(noise.z_g, onehot(noise.pitch_g), level, alpha)
+            logits, classes = D(fakes.contiguous(memory_format=torch.channels_last), level, phase.alpha)
+        g_aux = F.cross_entropy(classes.float(), noise.pitch_g)
+        g_loss = -logits.float().mean() + config.aux_weight * g_aux
+        g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+    finally:
+        D.requires_grad_(True)
+    average_gradients(G.parameters(), world)
+    g_opt.step()
+    with torch.no_grad():
+        ema_params = list(nets.generator_ema.parameters())
+        torch._foreach_lerp_(ema_params, [p.detach() for p in G.parameters()], 1.0 - config.ema)
+    return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "wdist": wdist.detach(), "gp": gp.detach(),
+            "drift": drift.detach(), "d_aux": d_aux.detach(), "g_aux": g_aux.detach(),
+            "real_pitch_acc": real_acc}
+
+
+def build_nets(config: GANSynthTrainConfig, device: torch.device, *, compile: bool = False) -> Nets:
+    """G, D and the EMA copy of G (channels_last on `device`), from the current torch seed."""
+    mc = model_config(config)
+    G = Generator(mc).to(device, memory_format=torch.channels_last)
+    D = Discriminator(mc).to(device, memory_format=torch.channels_last)
+    G_ema = copy.deepcopy(G).requires_grad_(False)
+    g_forward = torch.compile(G, dynamic=False) if compile else G
+    return Nets(G, D, G_ema, g_forward)
+
+
+def make_optimizers(nets: Nets, config: GANSynthTrainConfig) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    betas = (config.beta1, config.beta2)
+    return (torch.optim.Adam(nets.generator.parameters(), lr=config.lr, betas=betas, eps=1e-8),
+            torch.optim.Adam(nets.discriminator.parameters(), lr=config.lr, betas=betas, eps=1e-8))
+
+
+def _check_batch(config: GANSynthTrainConfig, world_size: int) -> int:
+    """The per-rank batch; AudiogenError when the global batch does not split evenly."""
+    if config.batch_size % world_size:
+        raise AudiogenError(f"--batch-size {config.batch_size} does not split over {world_size} processes")
+    per_rank = config.batch_size // world_size
+    group = min(config.mbstd_group, per_rank)
+    if per_rank % group:
+        raise AudiogenError(f"--batch-size {config.batch_size}: each process's {per_rank} notes must be a multiple "
+                            f"of the minibatch-stddev group {config.mbstd_group}")
+    return per_rank
+
+
+def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: GANSynthTrainConfig,
+                   steps: int | None = None, checkpoint_every: int = 1000, resume: bool = False,
+                   device: str = "auto", precision: str = "auto", compile: bool = False,
+                   cache_root: str | os.PathLike | None = None, time_limit: float | None = None,
+                   stop: Callable[[int], bool] | None = None, strict: bool = False, quiet: bool = False,
+                   on_cache: Callable[[dict], None] | None = None) -> dict:
+    """Train (or resume) GANSynth on an NSynth folder; returns a summary dict (rank 0's).
+
+    Started by torchrun (WORLD_SIZE > 1) it trains data-parallel: each rank reads its slice of
+    every global batch, gradients are averaged, only rank 0 writes. `on_cache(summary)` is called
+    once the note cache is ready (to report filter removals and resampled notes).
+    """
+    from audiogen.data.nsynth import NSynthFilter
+    from audiogen.data.nsynth_cache import build_cache
+    from audiogen.data.skips import SkipLog
+    from audiogen.gansynth.data import batch_rows, downsample_to_level, fade_reals, pitch_histogram, waves_to_images
+    from audiogen.runtime import distributed as dist
+    from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.precision import autocast_dtype
+    from audiogen.runtime.progress import make_progress
+    from audiogen.runtime.seeding import seed_everything
+    from audiogen.runtime.training import TrainingRun, starting_config
+
+    world = dist.init_world(device)
+    torch_device = resolve_device(device)
+    amp_dtype = autocast_dtype(torch_device, precision)
+    config = starting_config(config, out, kind=KIND, resume=resume, init_from=None, from_dict=config_from_dict,
+                             model_fields=())
+    per_rank = _check_batch(config, world.size)
+    rank_slice = slice(world.rank * per_rank, (world.rank + 1) * per_rank)
+    model_config(config)  # refuses a layout the levels cannot halve, before any data work
+    filt = NSynthFilter.parse(list(config.filters))
+    if (filt.pitch_min, filt.pitch_max) != (config.pitch_min, config.pitch_max):
+        filt = replace(filt, pitch_min=max(filt.pitch_min, config.pitch_min), pitch_max=min(filt.pitch_max, config.pitch_max))
+
+    skips = SkipLog(strict=strict, warn=world.is_main)
+    if world.is_main:
+        with make_progress(quiet=quiet, unit="notes") as progress:
+            tasks: list = []
+            cache, cache_summary = build_cache(data, filt, cache_root=cache_root, skips=skips,
+                                               on_start=lambda n: tasks.append(progress.add_task("decoding notes", total=n)),
+                                               on_note=lambda: progress.advance(tasks[0]))
+    if world.distributed:
+        torch.distributed.barrier()
+    if not world.is_main:
+        cache, cache_summary = build_cache(data, filt, cache_root=cache_root, skips=skips)
+    if on_cache is not None and world.is_main:
+        on_cache(cache_summary)
+    count = len(cache)
+    if count < config.batch_size:
+        raise AudiogenError(f"{data}: {count} notes after filtering ({filt.describe()}), fewer than one batch "
+                            f"of {config.batch_size}")
+    pitch_labels = cache.labels["pitch"].astype(np.int64)
+    histogram = pitch_histogram(pitch_labels, config.pitch_min, config.pitch_max)
+    pitch_index = torch.from_numpy(pitch_labels - config.pitch_min)
+
+    seed_everything(config.seed)
+    nets = build_nets(config, torch_device, compile=compile)
+    for module in (nets.generator, nets.discriminator, nets.generator_ema):
+        dist.broadcast_module(module, world)
+    g_opt, d_opt = make_optimizers(nets, config)
+    total_steps = default_steps(config) if steps is None else int(steps)
+    spec, norm, levels = spectral_config(config), normalizer(config), len(config.channels)
+    run = TrainingRun(out, kind=KIND, config=asdict(config),
+                      modules={"generator": nets.generator, "discriminator": nets.discriminator,
+                               "generator_ema": nets.generator_ema},
+                      optimizers={"g": g_opt, "d": d_opt}, total_steps=total_steps,
+                      checkpoint_every=checkpoint_every, resume=resume, quiet=quiet, write=world.is_main)
+    hist_t = torch.from_numpy(histogram).double()
+
+    began = time.perf_counter()
+    sums: dict[str, torch.Tensor] = {}
+    window_images, window_start, images_per_s = 0, time.perf_counter(), 0.0
+    batches = 0
+    last: dict[str, float] = {}
+
+    def should_stop(step: int) -> bool:
+        local = (stop is not None and stop(step)) or (
+            time_limit is not None and time.perf_counter() - began >= time_limit)
+        return dist.rank0_decides(local, world, torch_device)
+
+    loop_time_limit = None if world.distributed else time_limit
+    loop_stop = should_stop if world.distributed else stop
+    for step in run.steps(time_limit=loop_time_limit, stop=loop_stop):
+        phase = phase_of_step(step, config)
+        rows = batch_rows(step, config.batch_size, count, config.seed)[rank_slice]
+        waves = torch.from_numpy(cache.waves(rows)).to(torch_device, non_blocking=True)
+        with torch.no_grad():
+            reals = fade_reals(downsample_to_level(waves_to_images(waves, spec, mel=config.mel, norm=norm),
+                                                   phase.level, levels), phase.alpha)
+        noise = step_noise(step, config, hist_t, rank_slice, torch_device)
+        losses = gan_step(nets, g_opt, d_opt, reals, pitch_index[rows].to(torch_device), noise, phase, config,
+                          amp_dtype=amp_dtype, world=world)
+        for key, value in losses.items():
+            sums[key] = sums[key] + value if key in sums else value
+        batches += 1
+        window_images += config.batch_size
+        done = step + 1
+        if done % config.log_every == 0 or done == total_steps:
+            now = time.perf_counter()
+            images_per_s = window_images / max(now - window_start, 1e-9)
+            window_images, window_start = 0, now
+            names = sorted(sums)
+            means = torch.stack([sums[k] for k in names]) / max(batches, 1)
+            if world.distributed:
+                torch.distributed.all_reduce(means)
+                means /= world.size
+            last = {k: round(float(v), 5) for k, v in zip(names, means.tolist())}
+            run.log(done, **last, stage=phase.stage, level=phase.level, alpha=round(phase.alpha, 4),
+                    images=done * config.batch_size, img_per_s=round(images_per_s, 1))
+            sums, batches = {}, 0
+        run.status = f"{describe(phase, levels)} {images_per_s:.0f} img/s"
+        if world.is_main and config.snapshot_every and done % config.snapshot_every == 0:
+            write_snapshot(nets.generator_ema, config, phase, Path(out) / "snapshots", done)
+
+    in_sync = dist.ranks_agree(nets.generator, world, torch_device) and dist.ranks_agree(
+        nets.discriminator, world, torch_device)
+    seconds = time.perf_counter() - began
+    phase = phase_of_step(run.step, config)
+    end_phase = phase_of_step(max(run.step - 1, 0), config)
+    summary = {
+        "out": str(out), "steps": run.step, "total_steps": total_steps, "stopped_early": run.stopped_early,
+        "images": run.step * config.batch_size, "schedule_images": schedule_images(config),
+        "stage": end_phase.stage, "level": end_phase.level, "alpha": round(end_phase.alpha, 4),
+        "next_phase": describe(phase, levels), "notes": count, "pitch_range": [config.pitch_min, config.pitch_max],
+        "cache": cache_summary, "skipped": skips.to_dict(), "losses": last,
+        "img_per_s": round(images_per_s, 1), "seconds": round(seconds, 1),
+        "training_seconds_total": round(run.elapsed, 1), "device": str(torch_device),
+        "precision": "bf16" if amp_dtype == torch.bfloat16 else "fp32", "compiled": compile,
+        "world_size": world.size, "ranks_in_sync": in_sync,
+        "generator_parameters": sum(p.numel() for p in nets.generator.parameters()),
+        "discriminator_parameters": sum(p.numel() for p in nets.discriminator.parameters()),
+    }
+    if not in_sync:
+        raise AudiogenError("data-parallel ranks hold different weights after training; the run is not trustworthy")
+    run.export(dtype=torch.float16, tensors={f"model.{k}": v for k, v in nets.generator_ema.state_dict().items()},
+               extra={"pitch_histogram": histogram.tolist(), "level": end_phase.level, "alpha": end_phase.alpha,
+                      "trained_images": summary["images"], "training_seconds": summary["training_seconds_total"],
+                      "notes": count})
+    summary["model"] = str(Path(out) / "model.safetensors")
+    return summary
+
+
+def write_snapshot(generator: Generator, config: GANSynthTrainConfig, phase: Phase, folder: Path, step: int,
+                   count: int = 4) -> list[Path]:
+    """A PNG grid of `count` EMA-generator spectrograms (fixed latents, pitches across the range)
+    and two of them as WAVs, named by step."""
+    from audiogen.dsp.audio_io import save_audio
+    from audiogen.gansynth.data import images_to_waves, upsample_to_full
+    from audiogen.runtime.atomic import atomic_output
+
+    device = next(generator.parameters()).device
+    g = torch.Generator().manual_seed(config.seed + 12345)
+    z = torch.randn(count, config.latent, generator=g).to(device)
+    pitches = torch.linspace(0, config.pitches - 1, count).round().long().to(device)
+    with torch.no_grad():
+        images = generator(z, F.one_hot(pitches, config.pitches).float(), phase.level, phase.alpha)
+        images = upsample_to_full(images.float(), phase.level, len(config.channels))
+        waves = images_to_waves(images[:2], spectral_config(config), mel=config.mel, norm=normalizer(config)).cpu()
+    folder.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, count, figsize=(3 * count, 5), squeeze=False)
+    for i in range(count):
+        for row, name in enumerate(("log-magnitude", "IF")):
+            axes[row][i].imshow(images[i, row].cpu().numpy().T, origin="lower", aspect="auto", vmin=-1, vmax=1,
+                                cmap="magma" if row == 0 else "twilight")
+            axes[row][i].set_title(f"pitch {config.pitch_min + int(pitches[i])} {name}", fontsize=8)
+            axes[row][i].axis("off")
+    fig.suptitle(f"step {step}: {describe(phase, len(config.channels))}", fontsize=9)
+    picture = folder / f"step-{step:07d}.png"
+    with atomic_output(picture) as tmp:
+        fig.savefig(tmp, format="png", dpi=80)
+    plt.close(fig)
+    paths = [picture]
+    for i in range(waves.shape[0]):
+        path = folder / f"step-{step:07d}-pitch{config.pitch_min + int(pitches[i]):03d}.wav"
+        save_audio(path, waves[i], 16000)
+        paths.append(path)
+    return paths
