@@ -366,3 +366,29 @@ def test_sample_refuses_bad_pitches_and_other_models(small_model, tmp_path):
     other = _cli("sample", "gansynth", "--model", repo / "assets" / "models" / "abc.safetensors", "--pitch", 60,
                  "--out-dir", tmp_path / "x")
     assert other.returncode == 2 and "expected gansynth" in other.stderr and "Traceback" not in other.stderr
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_step_matches_cpu_in_fp32_and_runs_in_bf16():
+    from audiogen.gansynth.schedule import Phase
+    from audiogen.runtime.precision import autocast_dtype
+
+    waves = torch.from_numpy(np.stack([_tone(40 + 4 * i) for i in range(8)]))
+    hist = torch.ones(NARROW.pitches, dtype=torch.float64)
+    phase = Phase(6, 3, 1.0)
+    results = {}
+    for name, device, dtype in (("cpu", "cpu", None), ("cuda", "cuda", None),
+                                ("bf16", "cuda", autocast_dtype(torch.device("cuda"), "auto"))):
+        device = torch.device(device)
+        torch.manual_seed(0)
+        nets = build_nets(NARROW, device)
+        g_opt, d_opt = make_optimizers(nets, NARROW)
+        images = waves_to_images(waves.to(device), spectral_config(NARROW), mel=True, norm=normalizer(NARROW))
+        reals = downsample_to_level(images, phase.level, 7)
+        noise = step_noise(0, NARROW, hist, slice(None), device)
+        results[name] = {k: float(v) for k, v in gan_step(nets, g_opt, d_opt, reals, torch.arange(8, device=device),
+                                                          noise, phase, NARROW, amp_dtype=dtype).items()}
+    for key in ("d_loss", "g_loss", "gp"):
+        assert results["cuda"][key] == pytest.approx(results["cpu"][key], rel=2e-2, abs=1e-3), key  # cuDNN uses TF32
+    assert all(np.isfinite(v) for v in results["bf16"].values())

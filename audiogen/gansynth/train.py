@@ -328,6 +328,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
             time_limit is not None and time.perf_counter() - began >= time_limit)
         return dist.rank0_decides(local, world, torch_device)
 
+    snapshots = world.is_main and config.snapshot_every > 0
     loop_time_limit = None if world.distributed else time_limit
     loop_stop = should_stop if world.distributed else stop
     for step in run.steps(time_limit=loop_time_limit, stop=loop_stop):
@@ -359,8 +360,14 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
                     images=done * config.batch_size, img_per_s=round(images_per_s, 1))
             sums, batches = {}, 0
         run.status = f"{describe(phase, levels)} {images_per_s:.0f} img/s"
-        if world.is_main and config.snapshot_every and done % config.snapshot_every == 0:
-            write_snapshot(nets.generator_ema, config, phase, Path(out) / "snapshots", done)
+        if snapshots and done % config.snapshot_every == 0:
+            try:
+                write_snapshot(nets.generator_ema, config, phase, Path(out) / "snapshots", done)
+            except ImportError as e:  # a lean GPU machine without matplotlib or soundfile trains on
+                from audiogen.data.skips import warn
+
+                warn(f"snapshots turned off: {e}")
+                snapshots = False
 
     in_sync = dist.ranks_agree(nets.generator, world, torch_device) and dist.ranks_agree(
         nets.discriminator, world, torch_device)
