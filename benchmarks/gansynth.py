@@ -9,6 +9,8 @@ stages are counted at their level's stable rate). fp32, and bf16 autocast where 
 
 Generation: `-n` notes from the EMA-generator's architecture (random weights: speed does not
 depend on them) to 16 kHz waves, the inverse IF-Mel transform included, in batches of 64.
+Rendering: a 1-minute, 150-note, 2-voice piece played with one latent, and with the latent gliding
+every 2 s (one generated note per pitch and latent position).
 
     python benchmarks/gansynth.py                      # full config on a GPU, small on a CPU
     python benchmarks/gansynth.py --config full --device cuda --compile
@@ -91,6 +93,28 @@ def generation_rate(config, device: torch.device, n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def render_seconds(config, device: torch.device, interpolate_every: float | None) -> tuple[float, dict]:
+    """Seconds to render a 1-minute, 2-voice piece (eighth notes at 120 bpm over two octaves plus
+    held bass notes: 150 notes) with a random-weight model of `config`."""
+    from audiogen.gansynth.load import GANSynthModel
+    from audiogen.gansynth.model import Generator
+    from audiogen.gansynth.render import MidiNote, render_midi
+    from audiogen.gansynth.train import model_config, normalizer, spectral_config
+
+    levels = len(config.channels)
+    g = Generator(model_config(config)).to(device).eval()
+    bundle = GANSynthModel(g, None, "", config, {}, spectral_config(config), normalizer(config), levels - 1, 1.0)
+    scale = [0, 2, 4, 5, 7, 9, 11]
+    notes = [MidiNote(i * 0.5, i * 0.5 + 0.45, 60 + 12 * (i // 7 % 2) + scale[i % 7], 90) for i in range(120)]
+    notes += [MidiNote(t * 2.0, t * 2.0 + 1.9, 36 + scale[t % 7], 70) for t in range(30)]
+    anchors = torch.randn(40, config.latent)
+    _sync(device)
+    t0 = time.perf_counter()
+    _, info = render_midi(bundle, notes, anchors, interpolate_every=interpolate_every)
+    _sync(device)
+    return time.perf_counter() - t0, info
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=None, choices=["full", "small"],
@@ -136,6 +160,12 @@ def main() -> None:
     rate = generation_rate(config, device, n)
     result["generation_notes_per_s"] = round(rate, 1)
     print(f"generation: {rate:.1f} notes/s ({n} notes incl. the inverse to 16 kHz waves)")
+    for every in (None, 2.0):
+        seconds, info = render_seconds(config, device, every)
+        key = "render_1min_s" + ("" if every is None else "_interpolating")
+        result[key] = round(seconds, 2)
+        print(f"render a 1-minute MIDI ({info['notes']} notes, {info['generated_notes']} generated"
+              f"{', latent gliding every 2 s' if every else ', one latent'}): {seconds:.2f} s")
     if args.json:
         print(json.dumps(result))
 

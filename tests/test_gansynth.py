@@ -392,3 +392,141 @@ def test_cuda_step_matches_cpu_in_fp32_and_runs_in_bf16():
     for key in ("d_loss", "g_loss", "gp"):
         assert results["cuda"][key] == pytest.approx(results["cpu"][key], rel=2e-2, abs=1e-3), key  # cuDNN uses TF32
     assert all(np.isfinite(v) for v in results["bf16"].values())
+
+
+# -- GANSynth in use: metrics, interpolation, rendering, projection ----------------------------------
+
+def test_metric_functions_on_known_inputs():
+    from audiogen.gansynth.evaluate import (frechet_distance, inception_score, ndb, pitch_accuracy,
+                                            pitch_entropy)
+
+    g = torch.Generator().manual_seed(0)
+    feats = torch.randn(400, 8, generator=g)
+    assert frechet_distance(feats.numpy(), feats.numpy()) == pytest.approx(0.0, abs=1e-6)
+    shifted = frechet_distance(feats.numpy(), feats.numpy() + 1.0)
+    assert shifted == pytest.approx(8.0, rel=1e-6)  # |mean shift|^2 = 8 x 1^2, same covariance
+    assert ndb(feats, feats, k=10)["ndb"] == 0
+    moved = ndb(feats, feats + 3.0, k=10)
+    assert moved["ndb"] > 5 and moved["k"] == 10
+    onehot = F.one_hot(torch.arange(400) % 4, 128).float()
+    assert pitch_entropy(onehot) == pytest.approx(0.0, abs=1e-6)
+    assert inception_score(onehot) == pytest.approx(4.0, rel=1e-4)  # 4 equally used, certain classes
+    assert inception_score(torch.full((10, 128), 1 / 128)) == pytest.approx(1.0)
+    assert pitch_accuracy(onehot, torch.arange(400) % 4) == 1.0
+
+
+def test_slerp_path_ends_at_the_inputs():
+    from audiogen.runtime.latents import interpolation_path
+
+    a, b = torch.randn(16), torch.randn(16)
+    path = interpolation_path(a, b, 5)
+    torch.testing.assert_close(path[0], a)
+    torch.testing.assert_close(path[-1], b)
+    assert path.shape == (5, 16)
+
+
+def _midi(path: Path, notes, drums=()) -> Path:
+    import pretty_midi
+
+    midi = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(0)
+    piano.notes += [pretty_midi.Note(velocity=v, pitch=p, start=s, end=e) for p, s, e, v in notes]
+    if piano.notes:
+        midi.instruments.append(piano)
+    if drums:
+        kit = pretty_midi.Instrument(0, is_drum=True)
+        kit.notes += [pretty_midi.Note(velocity=100, pitch=p, start=s, end=s + 0.1) for p, s in drums]
+        midi.instruments.append(kit)
+    midi.write(str(path))
+    return path
+
+
+def test_render_places_notes_at_their_midi_times(small_model, tmp_path):
+    import soundfile as sf
+
+    song = _midi(tmp_path / "three.mid", [(60, 0.5, 0.9, 100), (64, 1.5, 1.9, 60), (100, 2.5, 2.9, 127)],
+                 drums=[(36, 0.0)])
+    run = _cli("render", "gansynth", song, "--out", tmp_path / "three.wav", "--model", small_model, "--rng-seed", 1,
+               "--json")
+    assert run.returncode == 0, run.stderr
+    info = json.loads(run.stdout)
+    assert info["drum_notes_ignored"] == 1 and info["transposed"] == 1 and info["generated_notes"] == 3
+    wave, rate = sf.read(tmp_path / "three.wav", dtype="float32")
+    assert rate == 16000 and len(wave) == round((2.9 + 0.3) * rate)  # the last note's end plus its release
+    assert np.abs(wave).max() <= 0.99 + 1e-4
+    loud = np.abs(wave) > 1e-3
+    for start in (0.5, 1.5, 2.5):
+        onset = int(start * rate)
+        assert not loud[onset - 4000:onset].any(), start  # silence before: the previous note has ended
+        assert loud[onset:onset + 512].any(), start  # sound within one hop of the MIDI time
+    strict = _cli("render", "gansynth", song, "--out", tmp_path / "x.wav", "--model", small_model, "--strict")
+    assert strict.returncode == 2 and "outside the model's range 24-84" in strict.stderr
+
+
+def test_render_refuses_empty_drum_only_and_corrupt_midi(small_model, tmp_path):
+    empty = _midi(tmp_path / "empty.mid", [])
+    drums = _midi(tmp_path / "drums.mid", [], drums=[(36, 0.0), (38, 0.5)])
+    corrupt = tmp_path / "corrupt.mid"
+    corrupt.write_bytes(b"MThd\x00\x00\x00\x06garbage")
+    for path, problem in ((empty, "holds no notes"), (drums, "holds only drum notes"),
+                          (corrupt, "not a readable MIDI file")):
+        run = _cli("render", "gansynth", path, "--out", tmp_path / "out.wav", "--model", small_model)
+        assert run.returncode == 2 and problem in run.stderr and "Traceback" not in run.stderr, run.stderr
+        assert not (tmp_path / "out.wav").exists()
+
+
+def test_projection_lowers_the_spectral_loss(small_model):
+    from audiogen.gansynth.generate import project_note
+    from audiogen.gansynth.load import load_gansynth_model
+
+    bundle = load_gansynth_model(small_model)
+    z, losses = project_note(bundle, torch.from_numpy(_tone(48)), 48, steps=40)
+    assert z.shape == (bundle.config.latent,) and len(losses) == 41
+    assert losses[-1] < 0.9 * losses[0], (losses[0], losses[-1])
+
+
+def test_encode_then_interpolate_from_the_latent(small_model, tmp_path):
+    import soundfile as sf
+
+    note = tmp_path / "note-22k.wav"
+    sf.write(note, _tone(55)[:48000], 16000)  # 3 s: padded to 4 s with a warning
+    run = _cli("encode", "gansynth", note, "--pitch", 55, "--out", tmp_path / "z.npy", "--steps", 10,
+               "--model", small_model)
+    assert run.returncode == 0, run.stderr
+    assert "padded with silence to 4 s" in run.stderr
+    z = np.load(tmp_path / "z.npy")
+    assert z.shape == (128,) and z.dtype == np.float32  # the small config's latent
+    walk = _cli("interpolate", "gansynth", "--pitch", 55, "--steps", 3, "--from-latent", tmp_path / "z.npy",
+                "--to-rng-seed", 2, "--out-dir", tmp_path / "walk", "--model", small_model, "--json")
+    assert walk.returncode == 0, walk.stderr
+    names = sorted(p.name for p in (tmp_path / "walk").iterdir())
+    assert names == ["step-00.wav", "step-01.wav", "step-02.wav", "walk.wav"]
+    assert sf.info(tmp_path / "walk" / "walk.wav").frames == 2 * 16000 + 64000
+    pitch_walk = _cli("interpolate", "gansynth", "--pitches", "50-52", "--out-dir", tmp_path / "pw",
+                      "--model", small_model)
+    assert pitch_walk.returncode == 0, pitch_walk.stderr
+    assert sorted(p.name for p in (tmp_path / "pw").iterdir()) == ["pitch050.wav", "pitch051.wav", "pitch052.wav",
+                                                                   "walk.wav"]
+    np.save(tmp_path / "bad.npy", np.zeros((3, 5)))
+    bad = _cli("interpolate", "gansynth", "--pitch", 55, "--from-latent", tmp_path / "bad.npy", "--out-dir",
+               tmp_path / "x", "--model", small_model)
+    assert bad.returncode == 2 and "shape (3, 5)" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_pitch_classifier_and_eval_commands(tone_set, small_model, tmp_path):
+    train = _cli("train", "pitch-classifier", "--data", tone_set, "--out", tmp_path / "pc", "--steps", 30,
+                 "--batch-size", 8, "--cache-dir", tmp_path / "cache", "--device", "cpu", "--json")
+    assert train.returncode == 0, train.stderr
+    summary = json.loads(train.stdout)
+    assert summary["train_notes"] + summary["val_notes"] == 16 and 0.0 <= summary["val_accuracy"] <= 1.0
+    run = _cli("eval", "gansynth", "--model", small_model, "--data", tone_set, "--classifier",
+               tmp_path / "pc" / "model.safetensors", "-n", 8, "--cache-dir", tmp_path / "cache", "--json")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    for side in ("generated", "real"):
+        assert set(result[side]) >= {"pitch_accuracy", "pitch_entropy", "inception_score", "frechet_distance",
+                                     "ndb", "ndb_over_k"}
+    assert result["generated"]["notes"] == 8 and result["real"]["notes"] == 8 and result["k"] == 8
+    text = _cli("eval", "gansynth", "--model", small_model, "--data", tone_set, "--classifier",
+                tmp_path / "pc" / "model.safetensors", "-n", 8, "--cache-dir", tmp_path / "cache")
+    assert text.returncode == 0 and "Fréchet distance" in text.stdout and "real held-out" in text.stdout

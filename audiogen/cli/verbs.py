@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from audiogen.cli import (abc_eval, abc_render, abc_sample, abc_train, gansynth_sample, gansynth_train, musicvae_eval, musicvae_interpolate,
+from audiogen.cli import (abc_eval, abc_render, abc_sample, abc_train, gansynth_eval, gansynth_interpolate,
+                          gansynth_render, gansynth_sample, gansynth_train, musicvae_eval, musicvae_interpolate,
                           musicvae_sample, musicvae_train, samplevae_eval, samplevae_sample,
                           samplevae_train)
 
@@ -16,9 +17,11 @@ def _group(name: str, help_text: str) -> typer.Typer:
 
 train_app = _group("train", "Train a model.\n\nExample: audiogen train abc --data tunes.abc --out runs/abc")
 sample_app = _group("sample", "Generate with a model.\n\nExample: audiogen sample abc --seed \"X:1\" -n 10 --out tunes.abc")
-render_app = _group("render", "Turn generated symbols into MIDI and audio.\n\nExample: audiogen render abc tunes.abc --out-dir tunes/ --wav")
+render_app = _group("render", "Turn symbols into sound: ABC tunes into MIDI and audio, MIDI files into audio.\n\nExample: audiogen render abc tunes.abc --out-dir tunes/ --wav")
 interpolate_app = _group("interpolate", "Walk between two inputs through a model's latent space.\n\n"
                          "Example: audiogen interpolate musicvae a.mid b.mid --steps 7 --out-dir walk/")
+encode_app = _group("encode", "Find a model's latent for a real input.\n\n"
+                    "Example: audiogen encode gansynth cello.wav --pitch 48 --out cello.npy")
 eval_app = _group("eval", "Measure a model.\n\nExample: audiogen eval abc --data held-out.abc -n 200")
 
 train_app.command("abc")(abc_train.train_abc_command)
@@ -35,5 +38,10 @@ interpolate_app.command("samplevae")(samplevae_sample.interpolate_samplevae_comm
 eval_app.command("samplevae")(samplevae_eval.eval_samplevae_command)
 train_app.command("gansynth")(gansynth_train.train_gansynth_command)
 sample_app.command("gansynth")(gansynth_sample.sample_gansynth_command)
+train_app.command("pitch-classifier")(gansynth_eval.train_pitch_classifier_command)
+eval_app.command("gansynth")(gansynth_eval.eval_gansynth_command)
+interpolate_app.command("gansynth")(gansynth_interpolate.interpolate_gansynth_command)
+render_app.command("gansynth")(gansynth_render.render_gansynth_command)
+encode_app.command("gansynth")(gansynth_render.encode_gansynth_command)
 
-GROUPS = (train_app, sample_app, interpolate_app, render_app, eval_app)
+GROUPS = (train_app, sample_app, interpolate_app, render_app, encode_app, eval_app)

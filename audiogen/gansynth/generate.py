@@ -51,3 +51,46 @@ def generate_notes(bundle, z: torch.Tensor, pitches: torch.Tensor, *, batch: int
             peak = waves.abs().amax(dim=1, keepdim=True)
             out.append((waves * (PEAK / peak.clamp_min(PEAK))).cpu())
     return torch.cat(out) if out else torch.zeros(0, bundle.spec.audio_length)
+
+
+def latent_from_seed(seed: int, latent: int) -> torch.Tensor:
+    """The (latent,) prior draw that `--rng-seed seed` gives a single note."""
+    from audiogen.runtime.seeding import make_generator
+
+    return prior_latents(1, latent, generator=make_generator(seed))[0]
+
+
+def project_note(bundle, wave: torch.Tensor, pitch: int, *, steps: int = 200, lr: float = 0.05,
+                 if_weight: float = 0.1) -> tuple[torch.Tensor, list[float]]:
+    """Find a latent whose note at `pitch` matches a real note (GAN inversion by optimisation).
+
+    wave: (64000,) at 16 kHz. Starts from the prior's mean (the zero latent) and runs Adam on the
+    mean absolute difference of the images at the model's level, IF weighted by `if_weight`.
+    Returns (z (latent,) on the CPU, loss after each step with the starting loss first).
+    """
+    from audiogen.gansynth.data import downsample_to_level, waves_to_images
+
+    config, device = bundle.config, bundle.device
+    levels = len(config.channels)
+    with torch.no_grad():
+        target = downsample_to_level(waves_to_images(wave.reshape(1, -1).to(device), bundle.spec, mel=config.mel,
+                                                     norm=bundle.norm), bundle.level, levels)
+    onehot = F.one_hot(torch.tensor([pitch - config.pitch_min], device=device), config.pitches).float()
+    z = torch.zeros(1, config.latent, device=device, requires_grad=True)
+    optimizer = torch.optim.Adam([z], lr=lr)
+    weights = torch.tensor([1.0, if_weight], device=device).view(1, 2, 1, 1)
+    bundle.generator.requires_grad_(False)
+    losses = []
+    try:
+        for step in range(steps + 1):
+            image = bundle.generator(z, onehot, bundle.level, bundle.alpha)
+            loss = ((image - target).abs() * weights).mean()
+            losses.append(float(loss.detach()))
+            if step == steps:
+                break
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    finally:
+        bundle.generator.requires_grad_(True)
+    return z.detach()[0].cpu(), losses

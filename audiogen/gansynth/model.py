@@ -188,3 +188,34 @@ class Discriminator(nn.Module):
         h = F.leaky_relu(self.dense(h.flatten(1)), LEAK)
         out = self.out(h)
         return out[:, 0], out[:, 1:]
+
+
+@dataclass(frozen=True)
+class PitchClassifierConfig:
+    """The evaluation classifier: a 1-D CNN over a log-frequency spectrum (3 bins a semitone)."""
+
+    bins: int = 310            # log-frequency bins (MIDI 16 .. 119 at 3 a semitone)
+    channels: tuple[int, ...] = (32, 64, 64)
+    embedding: int = 128       # the features Fréchet distances are computed in
+    classes: int = 128         # MIDI pitches 0-127
+
+
+class PitchClassifier(nn.Module):
+    """x: (B, 2, bins) (time-mean and time-max of the log spectrum) -> (logits (B, classes),
+    embedding (B, embedding)). Convolutions along log frequency see a pitch shift as a translation."""
+
+    def __init__(self, config: PitchClassifierConfig):
+        super().__init__()
+        self.config = config
+        layers: list[nn.Module] = [nn.Conv1d(2, config.channels[0], 7, padding=3), nn.LeakyReLU(LEAK)]
+        width = config.bins
+        for cin, cout in zip(config.channels, config.channels[1:] + (config.channels[-1],)):
+            layers += [nn.Conv1d(cin, cout, 7, padding=3), nn.LeakyReLU(LEAK), nn.MaxPool1d(2)]
+            width //= 2
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        self.embed = nn.Linear(config.channels[-1] * width, config.embedding)
+        self.out = nn.Linear(config.embedding, config.classes)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        embedding = F.leaky_relu(self.embed(self.features(x)), LEAK)
+        return self.out(embedding), embedding

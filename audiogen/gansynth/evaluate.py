@@ -1,0 +1,194 @@
+"""Measuring GANSynth: a pitch classifier's view of notes (pitch accuracy, pitch entropy,
+Inception-style score, Fréchet distance in its features) and NDB over log-spectrograms.
+
+Every metric of generated notes is reported beside the same metric of real held-out notes, so a
+number has a reference: the real notes are split in two disjoint halves, A (the reference set for
+Fréchet distance and NDB's bins) and B (scored against A as generated notes are).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+SAMPLE_RATE = 16000
+CLASSIFIER_FFT = 4096       # 3.9 Hz bins: MIDI 24's harmonics resolved
+CLASSIFIER_HOP = 1024
+CLASSIFIER_FRAMES = 31      # ~2 s from the onset: the held part of a note
+MIDI_LOW, MIDI_HIGH, PER_SEMITONE = 16, 119, 3
+
+
+@functools.lru_cache(maxsize=4)
+def _log_frequency_matrix(device: torch.device) -> torch.Tensor:
+    """(n_fft // 2 + 1, bins): linear interpolation of linear-frequency bins onto MIDI 16..119."""
+    midi = np.arange(MIDI_LOW * PER_SEMITONE, MIDI_HIGH * PER_SEMITONE + 1) / PER_SEMITONE
+    hz = 440.0 * 2 ** ((midi - 69) / 12)
+    position = hz / (SAMPLE_RATE / CLASSIFIER_FFT)
+    low = np.floor(position).astype(int)
+    frac = position - low
+    m = np.zeros((CLASSIFIER_FFT // 2 + 1, len(midi)), np.float32)
+    m[low, np.arange(len(midi))] = 1 - frac
+    m[low + 1, np.arange(len(midi))] += frac
+    return torch.from_numpy(m).to(device)
+
+
+def pitch_input(waves: torch.Tensor, *, start_frame: int | torch.Tensor = 0) -> torch.Tensor:
+    """(B, 64000) 16 kHz notes -> (B, 2, 310) classifier input: the time-mean and time-max of the
+    log power spectrum over ~2 s from `start_frame`, on a log-frequency axis, each note's peak at 0
+    and floored 80 dB below (loudness does not matter)."""
+    from audiogen.dsp.fourier import centered_stft
+
+    spec = centered_stft(waves.float(), n_fft=CLASSIFIER_FFT, hop=CLASSIFIER_HOP)  # (B, bins, frames)
+    power = spec.real.square() + spec.imag.square()
+    if isinstance(start_frame, int):
+        power = power[..., start_frame:start_frame + CLASSIFIER_FRAMES]
+    else:  # one start per note
+        idx = start_frame.view(-1, 1) + torch.arange(CLASSIFIER_FRAMES, device=power.device)
+        power = torch.gather(power, 2, idx[:, None, :].expand(-1, power.shape[1], -1))
+    db = 10 * torch.log10(torch.einsum("bft,fm->bmt", power, _log_frequency_matrix(power.device)).clamp_min(1e-10))
+    features = torch.stack([db.mean(dim=-1), db.amax(dim=-1)], dim=1)
+    features = features - features.amax(dim=(1, 2), keepdim=True)
+    return (features.clamp_min(-80.0) + 40.0) / 40.0
+
+
+def classify_waves(classifier, waves: torch.Tensor, *, batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, 64000) -> (probabilities (B, 128), embeddings (B, E)) on the CPU."""
+    device = next(classifier.parameters()).device
+    probs, feats = [], []
+    with torch.no_grad():
+        for start in range(0, waves.shape[0], batch):
+            logits, emb = classifier(pitch_input(waves[start:start + batch].to(device)))
+            probs.append(F.softmax(logits.float(), dim=1).cpu())
+            feats.append(emb.float().cpu())
+    return torch.cat(probs), torch.cat(feats)
+
+
+def pitch_accuracy(probs: torch.Tensor, pitches: torch.Tensor) -> float:
+    """Share of notes whose most likely class is their MIDI pitch."""
+    return float((probs.argmax(dim=1) == pitches).float().mean())
+
+
+def pitch_entropy(probs: torch.Tensor) -> float:
+    """Mean entropy (nats) of the per-note class distributions: low = the classifier hears a clear pitch."""
+    return float(-(probs * probs.clamp_min(1e-12).log()).sum(dim=1).mean())
+
+
+def inception_score(probs: torch.Tensor) -> float:
+    """exp(E_x KL(p(y|x) || p(y))): high when notes are each clear and together varied."""
+    marginal = probs.mean(dim=0, keepdim=True)
+    kl = (probs * (probs.clamp_min(1e-12).log() - marginal.clamp_min(1e-12).log())).sum(dim=1)
+    return float(math.exp(kl.mean()))
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to feature sets a (N, D) and b (M, D):
+    |mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)). 0 for identical sets."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    # tr((S_a S_b)^(1/2)) = sum of sqrt(eigenvalues) of the symmetric S_a^(1/2) S_b S_a^(1/2).
+    w, v = np.linalg.eigh(s_a)
+    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    middle = root_a @ s_b @ root_a
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
+    value = float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * cross)
+    return max(value, 0.0)
+
+
+def kmeans(x: torch.Tensor, k: int, *, iterations: int = 50, seed: int = 0) -> torch.Tensor:
+    """Lloyd's k-means with k-means++ seeding: x (N, D) -> centres (k, D)."""
+    g = torch.Generator().manual_seed(seed)
+    x = x.float()
+    centres = [x[torch.randint(len(x), (1,), generator=g)].squeeze(0)]
+    dist = torch.full((len(x),), float("inf"))
+    for _ in range(1, k):
+        dist = torch.minimum(dist, (x - centres[-1]).square().sum(1))
+        centres.append(x[torch.multinomial(dist / dist.sum(), 1, generator=g)].squeeze(0))
+    c = torch.stack(centres)
+    for _ in range(iterations):
+        assign = torch.cdist(x, c).argmin(1)
+        new = torch.stack([x[assign == j].mean(0) if (assign == j).any() else c[j] for j in range(k)])
+        if torch.allclose(new, c):
+            break
+        c = new
+    return c
+
+
+def ndb(reference: torch.Tensor, samples: torch.Tensor, *, k: int = 50, alpha: float = 0.05,
+        centres: torch.Tensor | None = None, seed: int = 0) -> dict:
+    """Number of statistically Different Bins (Richardson & Weiss 2018): k-means bins of the
+    reference set; a bin counts when a two-proportion z-test at `alpha` finds the share of
+    `samples` in it different from the reference's. Returns {"ndb", "k", "ndb_over_k"}.
+    A set scored against itself has NDB 0."""
+    centres = kmeans(reference, k, seed=seed) if centres is None else centres
+    p = torch.bincount(torch.cdist(reference.float(), centres).argmin(1), minlength=len(centres)).double() / len(reference)
+    q = torch.bincount(torch.cdist(samples.float(), centres).argmin(1), minlength=len(centres)).double() / len(samples)
+    n, m = len(reference), len(samples)
+    pooled = (p * n + q * m) / (n + m)
+    se = torch.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m)).clamp_min(1e-12)
+    z = (p - q).abs() / se
+    critical = _normal_quantile(1 - alpha / 2)
+    different = int(((z > critical) & (p != q)).sum())
+    return {"ndb": different, "k": len(centres), "ndb_over_k": different / len(centres)}
+
+
+def _normal_quantile(q: float) -> float:
+    return float(torch.special.ndtri(torch.tensor(q, dtype=torch.float64)))
+
+
+def ndb_features(waves: torch.Tensor) -> torch.Tensor:
+    """(B, 64000) -> (B, 32 * 32) coarse log-magnitude spectrograms (NDB's space): 32 frames x 32
+    frequency bands of the GANSynth STFT, averaged, in natural-log units."""
+    from audiogen.dsp.config import GANSYNTH
+    from audiogen.dsp.fourier import stft
+
+    mag = torch.log(stft(waves.float(), GANSYNTH).abs() + 1e-6)  # (B, 128, 1024)
+    return F.adaptive_avg_pool2d(mag[:, None], (32, 32)).flatten(1)
+
+
+def score_notes(classifier, waves: torch.Tensor, pitches: torch.Tensor, reference_feats: np.ndarray,
+                centres: torch.Tensor, reference_ndb: torch.Tensor) -> dict:
+    """Every metric of one set of notes (their conditioning or true `pitches`) against reference half A."""
+    probs, feats = classify_waves(classifier, waves)
+    return {"notes": int(len(waves)), "pitch_accuracy": pitch_accuracy(probs, pitches),
+            "pitch_entropy": pitch_entropy(probs), "inception_score": inception_score(probs),
+            "frechet_distance": frechet_distance(feats.numpy(), reference_feats),
+            **ndb(reference_ndb, ndb_features(waves), centres=centres)}
+
+
+def evaluate_gansynth(bundle, classifier, cache, *, n: int = 1000, k: int = 50, seed: int = 0,
+                      on_stage=None) -> dict:
+    """Generated notes vs real held-out notes (a note cache), each metric beside the real reference.
+
+    Real notes are split into disjoint halves A and B of up to `n` each. Generated: `n` notes whose
+    pitches follow A+B's pitch histogram within the model's range, latents from N(0, I).
+    """
+    from audiogen.gansynth.generate import generate_notes, prior_latents
+
+    low, high = bundle.pitch_range
+    pitch_labels = cache.labels["pitch"].astype(np.int64)
+    usable = np.flatnonzero((pitch_labels >= low) & (pitch_labels <= high))
+    if len(usable) < 4:
+        raise ValueError(f"only {len(usable)} real notes within the model's pitch range {low}-{high}")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(usable)
+    half = min(n, len(order) // 2)
+    rows_a, rows_b = np.sort(order[:half]), np.sort(order[half:2 * half])
+    say = on_stage or (lambda text: None)
+    say("classifying real notes")
+    waves_a = torch.from_numpy(cache.waves(rows_a))
+    waves_b = torch.from_numpy(cache.waves(rows_b))
+    _, feats_a = classify_waves(classifier, waves_a)
+    ndb_a = ndb_features(waves_a)
+    centres = kmeans(ndb_a, min(k, len(rows_a)), seed=seed)
+    real = score_notes(classifier, waves_b, torch.from_numpy(pitch_labels[rows_b]), feats_a.numpy(), centres, ndb_a)
+    say(f"generating {n} notes")
+    g = torch.Generator().manual_seed(seed)
+    pitches = torch.from_numpy(rng.choice(pitch_labels[np.concatenate([rows_a, rows_b])], size=n))
+    waves = generate_notes(bundle, prior_latents(n, bundle.config.latent, generator=g), pitches)
+    generated = score_notes(classifier, waves, pitches, feats_a.numpy(), centres, ndb_a)
+    return {"generated": generated, "real": real, "reference_notes": int(len(rows_a)), "k": int(len(centres))}
