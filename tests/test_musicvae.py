@@ -16,7 +16,8 @@ import torch
 from audiogen.data.melody import NO_EVENT, NOTE_OFF, NUM_CLASSES, PAD, note_on
 from audiogen.musicvae.attributes import attribute_vectors, measure, parse_attribute
 from audiogen.musicvae.evaluate import kl_cost, kl_divergence, reconstruction_metrics
-from audiogen.musicvae.generate import decode, encode, interpolation_path, meter_layout, slerp
+from audiogen.musicvae.generate import decode, encode, meter_layout
+from audiogen.runtime.latents import interpolation_path, slerp
 from audiogen.musicvae.model import MusicVAE
 from audiogen.musicvae.train import CONFIGS, apply_overrides, model_config, sampling_probability, vae_losses
 

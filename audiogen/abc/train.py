@@ -6,7 +6,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -63,8 +63,9 @@ def model_config(config: AbcTrainConfig | dict, vocab_size: int) -> CharLSTMConf
 
 
 def config_from_dict(data: dict) -> AbcTrainConfig:
-    names = {f.name for f in fields(AbcTrainConfig)}
-    return AbcTrainConfig(**{k: v for k, v in data.items() if k in names})
+    from audiogen.runtime.configs import dataclass_from_dict
+
+    return dataclass_from_dict(AbcTrainConfig, data)
 
 
 def _lr_factor(config: AbcTrainConfig, total_steps: int):

@@ -50,7 +50,8 @@ def interpolate_musicvae_command(
 
     from audiogen.musicvae.attributes import measure
     from audiogen.musicvae.data import file_window
-    from audiogen.musicvae.generate import decode, encode, interpolation_path, step_accuracy
+    from audiogen.musicvae.generate import decode, encode, step_accuracy
+    from audiogen.runtime.latents import interpolation_path
     from audiogen.musicvae.load import load_musicvae_model
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import make_generator, seed_everything

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +35,9 @@ class PitchClassifierTrainConfig:
 
 
 def config_from_dict(data: dict) -> PitchClassifierTrainConfig:
-    names = {f.name for f in fields(PitchClassifierTrainConfig)}
-    values = {k: v for k, v in data.items() if k in names}
-    for key in ("channels", "filters"):
-        if key in values:
-            values[key] = tuple(values[key])
-    return PitchClassifierTrainConfig(**values)
+    from audiogen.runtime.configs import dataclass_from_dict
+
+    return dataclass_from_dict(PitchClassifierTrainConfig, data)
 
 
 def classifier_model_config(config: PitchClassifierTrainConfig | dict) -> PitchClassifierConfig:

@@ -15,7 +15,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -80,12 +80,9 @@ CONFIGS: dict[str, GANSynthTrainConfig] = {
 
 
 def config_from_dict(data: dict) -> GANSynthTrainConfig:
-    names = {f.name for f in fields(GANSynthTrainConfig)}
-    values = {k: v for k, v in data.items() if k in names}
-    for key in ("channels", "filters"):
-        if key in values:
-            values[key] = tuple(values[key])
-    return GANSynthTrainConfig(**values)
+    from audiogen.runtime.configs import dataclass_from_dict
+
+    return dataclass_from_dict(GANSynthTrainConfig, data)
 
 
 def spectral_config(config: GANSynthTrainConfig) -> SpecgramConfig:

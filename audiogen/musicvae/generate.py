@@ -12,7 +12,6 @@ import torch
 from audiogen.data.melody import PAD, SEGMENT_STEPS
 from audiogen.errors import AudiogenError
 from audiogen.musicvae.model import MusicVAE
-from audiogen.runtime.latents import interpolation_path, slerp  # noqa: F401  (part of this module's API)
 
 DEFAULT_TEMPERATURE = 0.5
 

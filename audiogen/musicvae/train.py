@@ -93,8 +93,9 @@ def model_config(config: MusicVAETrainConfig | dict) -> MusicVAEModelConfig:
 
 
 def config_from_dict(data: dict) -> MusicVAETrainConfig:
-    names = {f.name for f in fields(MusicVAETrainConfig)}
-    return MusicVAETrainConfig(**{k: v for k, v in data.items() if k in names})
+    from audiogen.runtime.configs import dataclass_from_dict
+
+    return dataclass_from_dict(MusicVAETrainConfig, data)
 
 
 def apply_overrides(config: MusicVAETrainConfig, settings: Sequence[str]) -> MusicVAETrainConfig:

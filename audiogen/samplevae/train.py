@@ -76,11 +76,9 @@ def model_config(config: SampleVAETrainConfig | dict, classes: int) -> SampleVAE
 
 
 def config_from_dict(data: dict) -> SampleVAETrainConfig:
-    names = {f.name for f in fields(SampleVAETrainConfig)}
-    values = {k: v for k, v in data.items() if k in names}
-    if "channels" in values:
-        values["channels"] = tuple(values["channels"])
-    return SampleVAETrainConfig(**values)
+    from audiogen.runtime.configs import dataclass_from_dict
+
+    return dataclass_from_dict(SampleVAETrainConfig, data)
 
 
 def augment(x: torch.Tensor, config: SampleVAETrainConfig, generator: torch.Generator | None = None) -> torch.Tensor:
