@@ -59,7 +59,7 @@ class GANSynthTrainConfig:
     gp_weight: float = 10.0
     drift_weight: float = 1e-3
     aux_weight: float = 10.0
-    ema: float = 0.999
+    ema: float = 0.999                  # per step; faster when stages are short (see `ema_decay`)
     log_every: int = 100
     snapshot_every: int = 5000
     seed: int = 0
@@ -113,6 +113,14 @@ def schedule_images(config: GANSynthTrainConfig) -> int:
 def default_steps(config: GANSynthTrainConfig) -> int:
     """Steps covering the whole schedule."""
     return math.ceil(schedule_images(config) / config.batch_size)
+
+
+def ema_decay(config: GANSynthTrainConfig) -> float:
+    """The EMA generator's decay per step: `config.ema` (the paper's 0.999), or faster where that
+    would average over more than a quarter of a stage (short stages: the EMA would otherwise still
+    hold the untrained initial weights of the newest level when the stage ends)."""
+    quarter_stage = max(config.images_per_stage / 4, config.batch_size)
+    return min(config.ema, 0.5 ** (config.batch_size / quarter_stage))
 
 
 def phase_of_step(step: int, config: GANSynthTrainConfig) -> Phase:
@@ -210,7 +218,7 @@ def gan_step(nets: Nets, g_opt: torch.optim.Optimizer, d_opt: torch.optim.Optimi
     g_opt.step()
     with torch.no_grad():
         ema_params = list(nets.generator_ema.parameters())
-        torch._foreach_lerp_(ema_params, [p.detach() for p in G.parameters()], 1.0 - config.ema)
+        torch._foreach_lerp_(ema_params, [p.detach() for p in G.parameters()], 1.0 - ema_decay(config))
     return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "wdist": wdist.detach(), "gp": gp.detach(),
             "drift": drift.detach(), "d_aux": d_aux.detach(), "g_aux": g_aux.detach(),
             "real_pitch_acc": real_acc}
