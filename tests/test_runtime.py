@@ -71,6 +71,20 @@ def test_atomic_output_replaces_on_success(tmp_path):
     assert _leftovers(target.parent) == []
 
 
+def test_atomic_output_gives_the_umask_mode_even_when_the_writer_recreates_the_file(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        with atomic_output(tmp_path / "model.bin") as tmp:
+            tmp.unlink()  # as safetensors does: a new file, created 0o600
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT, 0o600)
+            os.close(fd)
+        assert (tmp_path / "model.bin").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
+
+
 @pytest.mark.parametrize("exc", [Boom, KeyboardInterrupt])
 def test_atomic_output_failure_keeps_old_file(tmp_path, exc):
     target = tmp_path / "data.bin"

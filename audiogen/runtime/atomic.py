@@ -29,6 +29,13 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _file_mode() -> int:
+    """0o666 minus the process umask: the mode a plain open() would give a new file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically.
@@ -61,6 +68,8 @@ def atomic_output(path: str | os.PathLike, *, suffix: str | None = None) -> Iter
             raise BadInputError(path, f"cannot write here ({e.strerror or e})") from None
     try:
         yield tmp
+        # Writers that replace the file themselves (safetensors creates it 0o600) lose the mode.
+        os.chmod(tmp, _file_mode())
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
