@@ -18,9 +18,9 @@ from torch.nn import functional as F
 
 from audiogen.gansynth.data import batch_rows, downsample_to_level, fade_reals, waves_to_images
 from audiogen.gansynth.model import Discriminator, Generator, minibatch_stddev
-from audiogen.gansynth.schedule import phase_at, total_images
+from audiogen.gansynth.schedule import Phase, phase_at, total_images
 from audiogen.gansynth.train import (CONFIGS, build_nets, gan_step, make_optimizers, model_config, normalizer,
-                                     phase_of_step, spectral_config, step_noise)
+                                     spectral_config, step_noise)
 
 # The small config's layout (128 x 512 IF-Mel, 7 levels) with very narrow networks: fast on a CPU.
 NARROW = replace(CONFIGS["small"], latent=16, channels=(16, 16, 8, 8, 4, 4, 4), batch_size=8, log_every=1,
@@ -174,7 +174,7 @@ def test_training_steps_change_the_weights_at_low_and_full_resolution():
     assert images.shape == (8, 2, 128, 512) and images.abs().max() <= 1.0
     for step, (level, alpha) in enumerate([(0, 1.0), (1, 0.5), (6, 1.0)]):
         reals = fade_reals(downsample_to_level(images, level, 7), alpha)
-        phase = phase_of_step(0, config).__class__(2 * level, level, alpha)
+        phase = Phase(2 * level, level, alpha)
         noise = step_noise(step, config, hist, slice(None), torch.device("cpu"))
         losses = gan_step(nets, g_opt, d_opt, reals, torch.arange(8), noise, phase, config)
         assert all(torch.isfinite(v) for v in losses.values()), losses
@@ -380,7 +380,6 @@ def test_sample_refuses_bad_pitches_and_other_models(small_model, tmp_path):
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_step_matches_cpu_in_fp32_and_runs_in_bf16():
-    from audiogen.gansynth.schedule import Phase
     from audiogen.runtime.precision import autocast_dtype
 
     waves = torch.from_numpy(np.stack([_tone(40 + 4 * i) for i in range(8)]))

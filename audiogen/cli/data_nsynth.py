@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import JsonOpt, NSynthFilterOpt, QuietOpt, StrictOpt
+from audiogen.cli.options import JsonOpt, NSynthCacheDirOpt, NSynthFilterOpt, QuietOpt, StrictOpt
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -62,7 +62,7 @@ def prepare(
     data: Annotated[Path, typer.Argument(help="NSynth folder (examples.json + audio/).", show_default=False,
                                          metavar="DIR")],
     filters: NSynthFilterOpt = None,
-    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Where caches live (default: ~/.cache/audiogen/nsynth).", show_default=False)] = None,
+    cache_dir: NSynthCacheDirOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build again even when a cache for this set and filter exists.")] = False,
     strict: StrictOpt = False,
     json_out: JsonOpt = False,

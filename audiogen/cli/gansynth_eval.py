@@ -8,12 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import CheckpointEveryOpt, DeviceOpt, JsonOpt, NSynthFilterOpt, QuietOpt, ResumeOpt, StrictOpt
+from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, NSynthCacheDirOpt, NSynthFilterOpt, QuietOpt,
+                                  ResumeOpt, StrictOpt)
 from audiogen.cli.output import emit_json, note, provenance, result_line
-
-CacheDirOpt = Annotated[Optional[Path], typer.Option("--cache-dir", help="Where note caches live (default: "
-                                                     "~/.cache/audiogen/nsynth).", show_default=False)]
-
 
 def train_pitch_classifier_command(
     data: Annotated[Path, typer.Option("--data", help="NSynth folder of real notes.", show_default=False, metavar="DIR")],
@@ -25,7 +22,7 @@ def train_pitch_classifier_command(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Notes per step.")] = 64,
     checkpoint_every: CheckpointEveryOpt = 500,
     resume: ResumeOpt = False,
-    cache_dir: CacheDirOpt = None,
+    cache_dir: NSynthCacheDirOpt = None,
     strict: StrictOpt = False,
     device: DeviceOpt = "auto",
     json_out: JsonOpt = False,
@@ -64,7 +61,7 @@ def eval_gansynth_command(
     num: Annotated[int, typer.Option("--num", "-n", min=4, max=100000, help="Generated notes (and real notes in "
                                      "each half).")] = 1000,
     filters: NSynthFilterOpt = None,
-    cache_dir: CacheDirOpt = None,
+    cache_dir: NSynthCacheDirOpt = None,
     rng_seed: Annotated[int, typer.Option("--rng-seed", help="Seed for the latents, pitches and the real split.")] = 0,
     device: DeviceOpt = "auto",
     json_out: JsonOpt = False,

@@ -51,6 +51,8 @@ def render_gansynth_command(
     import math
     import time
 
+    import torch
+
     from audiogen.data.skips import warn
     from audiogen.errors import AudiogenError
     from audiogen.gansynth.generate import prior_latents
@@ -82,8 +84,6 @@ def render_gansynth_command(
     seconds = time.perf_counter() - began
     if info["cut_to_4s"] and not quiet_notes:
         warn(f"{midi}: {info['cut_to_4s']} notes longer than 3.7 s were cut to GANSynth's 4-s notes")
-    import torch
-
     write_clip(out, torch.from_numpy(wave), bundle.sample_rate, None, audio_format, subtype)
     info = {**info, "drum_notes_ignored": drums, "transposed": moved, "render_seconds": round(seconds, 2)}
     if json_out:

@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, NSynthFilterOpt, QuietOpt, ResumeOpt,
-                                  StrictOpt, TimeLimitOpt)
+from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, NSynthCacheDirOpt, NSynthFilterOpt,
+                                  QuietOpt, ResumeOpt, StrictOpt, TimeLimitOpt)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -50,8 +50,7 @@ def train_gansynth_command(
                                                  "else fp32.")] = Precision.auto,
     compile_: Annotated[bool, typer.Option("--compile", help="torch.compile the generator (the discriminator's "
                                            "gradient penalty stays eager).")] = False,
-    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Where note caches live (default: "
-                                                      "~/.cache/audiogen/nsynth).", show_default=False)] = None,
+    cache_dir: NSynthCacheDirOpt = None,
     time_limit: TimeLimitOpt = None,
     resume: ResumeOpt = False,
     rng_seed: Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for the weights, batches and noise "

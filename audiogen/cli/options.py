@@ -37,6 +37,8 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad
 NSynthFilterOpt = Annotated[Optional[list[str]], typer.Option(
     "--filter", help="Repeatable: gansynth | source=acoustic | family=keyboard,guitar | pitch=24-84 | velocity=100 | "
                      "instrument=NAME.", show_default=False)]
+NSynthCacheDirOpt = Annotated[Optional[Path], typer.Option(
+    "--cache-dir", help="Where NSynth note caches live (default: ~/.cache/audiogen/nsynth).", show_default=False)]
 ResumeOpt = Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")]
 
 

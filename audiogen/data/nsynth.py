@@ -113,9 +113,10 @@ class NSynthFilter:
             rules.append(("instrument=" + ",".join(self.instruments), lambda n: n["instrument_str"] in self.instruments))
         return rules
 
-    def failed_rule(self, note: dict) -> str | None:
-        """The first rule (CLI word) a normalised note fails, or None when it passes them all."""
-        for word, passes in self.rules():
+    def failed_rule(self, note: dict, rules: list | None = None) -> str | None:
+        """The first rule (CLI word) a normalised note fails, or None when it passes them all.
+        `rules`: `self.rules()` computed once by a caller that checks many notes."""
+        for word, passes in (self.rules() if rules is None else rules):
             if not passes(note):
                 return word
         return None
@@ -210,8 +211,9 @@ def read_examples(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
         raise BadInputError(path, "expected a JSON object keyed by note_str")
     audio_dir = path.parent / "audio"
     filt = filt or NSynthFilter()
+    rules = filt.rules()
     if removed is not None:
-        removed.update({word: 0 for word, _ in filt.rules()})
+        removed.update({word: 0 for word, _ in rules})
     notes = []
     for key in sorted(raw):
         try:
@@ -219,7 +221,7 @@ def read_examples(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
         except (ValueError, TypeError) as e:
             skips.skip(f"{path} [{key}]", f"bad entry: {e}", kind="bad entry")
             continue
-        failed = filt.failed_rule(note)
+        failed = filt.failed_rule(note, rules)
         if failed is None:
             note["path"] = str(audio_dir / f"{note['note_str']}.wav")
             notes.append(note)

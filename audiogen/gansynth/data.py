@@ -51,13 +51,6 @@ def fade_reals(images: torch.Tensor, alpha: float) -> torch.Tensor:
     return torch.lerp(coarse, images, alpha)
 
 
-def pitch_histogram(pitches: np.ndarray, pitch_min: int, pitch_max: int) -> np.ndarray:
-    """(pitch_max - pitch_min + 1,) counts of the training notes per pitch class."""
-    idx = np.asarray(pitches, dtype=np.int64) - pitch_min
-    idx = idx[(idx >= 0) & (idx <= pitch_max - pitch_min)]
-    return np.bincount(idx, minlength=pitch_max - pitch_min + 1).astype(np.int64)
-
-
 def batch_rows(step: int, batch: int, count: int, seed: int) -> np.ndarray:
     """The `batch` cache rows of global step `step` (sorted), epochs of count // batch steps.
 

@@ -267,7 +267,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     from audiogen.data.nsynth import NSynthFilter
     from audiogen.data.nsynth_cache import build_cache
     from audiogen.data.skips import SkipLog
-    from audiogen.gansynth.data import batch_rows, downsample_to_level, fade_reals, pitch_histogram, waves_to_images
+    from audiogen.gansynth.data import batch_rows, downsample_to_level, fade_reals, waves_to_images
     from audiogen.runtime import distributed as dist
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.precision import autocast_dtype
@@ -305,7 +305,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         raise AudiogenError(f"{data}: {count} notes after filtering ({filt.describe()}), fewer than one batch "
                             f"of {config.batch_size}")
     pitch_labels = cache.labels["pitch"].astype(np.int64)
-    histogram = pitch_histogram(pitch_labels, config.pitch_min, config.pitch_max)
+    histogram = cache.pitch_histogram()[config.pitch_min:config.pitch_max + 1]  # counts per pitch class
     pitch_index = torch.from_numpy(pitch_labels - config.pitch_min)
 
     seed_everything(config.seed)
@@ -376,6 +376,8 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
 
     in_sync = dist.ranks_agree(nets.generator, world, torch_device) and dist.ranks_agree(
         nets.discriminator, world, torch_device)
+    if not in_sync:
+        raise AudiogenError("data-parallel ranks hold different weights after training; the run is not trustworthy")
     seconds = time.perf_counter() - began
     phase = phase_of_step(run.step, config)
     end_phase = phase_of_step(max(run.step - 1, 0), config)
@@ -392,8 +394,6 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         "generator_parameters": sum(p.numel() for p in nets.generator.parameters()),
         "discriminator_parameters": sum(p.numel() for p in nets.discriminator.parameters()),
     }
-    if not in_sync:
-        raise AudiogenError("data-parallel ranks hold different weights after training; the run is not trustworthy")
     run.export(dtype=torch.float16, tensors={f"model.{k}": v for k, v in nets.generator_ema.state_dict().items()},
                extra={"pitch_histogram": histogram.tolist(), "level": end_phase.level, "alpha": end_phase.alpha,
                       "trained_images": summary["images"], "training_seconds": summary["training_seconds_total"],
