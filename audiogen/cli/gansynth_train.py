@@ -17,6 +17,7 @@ from audiogen.cli.output import emit_json, note, provenance, result_line
 class GANSynthConfigName(str, Enum):
     full = "full"
     small = "small"
+    cpu = "cpu"
 
 
 class Precision(str, Enum):
@@ -30,14 +31,18 @@ def train_gansynth_command(
                                        metavar="DIR")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (config.json, metrics.jsonl, checkpoint.pt, "
                                       "model.safetensors, snapshots/).", show_default=False)],
-    config: Annotated[GANSynthConfigName, typer.Option("--config", help="full (the paper's 128x1024 IF-Mel, 800k "
-                                                       "images a stage) or small (narrow, 128x512, 20k a stage).")
+    config: Annotated[GANSynthConfigName, typer.Option("--config", help="full (the paper's 128x1024 IF-Mel, AC-GAN, 800k "
+                                                       "images a stage), small (narrow, 128x512, AC-GAN, 20k a stage) "
+                                                       "or cpu (64x256 IF-Mel, BigGAN-style conditioning with a harmonic "
+                                                       "pitch map, stages weighted toward the upper levels; the bundled "
+                                                       "model's).")
                       ] = GANSynthConfigName.full,
     filters: NSynthFilterOpt = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Notes per step over all processes "
                                                       "(default: the config's, 8).", show_default=False)] = None,
-    images_per_stage: Annotated[Optional[int], typer.Option("--images-per-stage", min=1, help="Images in each of the "
-                                                            "13 stages (default: the config's).", show_default=False)] = None,
+    images_per_stage: Annotated[Optional[int], typer.Option("--images-per-stage", min=1, help="Images in every stage "
+                                                            "(default: the config's; replaces cpu's per-stage lengths).",
+                                                            show_default=False)] = None,
     steps: Annotated[Optional[int], typer.Option("--steps", min=0, help="Stop after this many steps (default: the whole "
                                                  "schedule, 13 stages).", show_default=False)] = None,
     lr: Annotated[Optional[float], typer.Option("--lr", min=0.0, help="Adam learning rate (default 8e-4).",
@@ -76,6 +81,8 @@ def train_gansynth_command(
     filt = NSynthFilter.parse(list(words))
     overrides = {k: v for k, v in (("batch_size", batch_size), ("images_per_stage", images_per_stage), ("lr", lr),
                                    ("snapshot_every", snapshot_every), ("seed", rng_seed)) if v is not None}
+    if images_per_stage is not None:
+        overrides["stage_images"] = ()  # one length for every stage replaces a per-stage schedule
     chosen = replace(CONFIGS[config.value], filters=words, **overrides)
     if (filt.pitch_min, filt.pitch_max) != (0, 127):
         chosen = replace(chosen, pitch_min=filt.pitch_min, pitch_max=filt.pitch_max)
@@ -103,8 +110,11 @@ def train_gansynth_command(
         return
     early = " (stopped early; --resume continues)" if summary["stopped_early"] else ""
     losses = summary["losses"]
-    scores = (f"D {losses['d_loss']:.3f}, G {losses['g_loss']:.3f}, W-distance {losses['wdist']:.3f}, "
-              f"real pitch acc {losses['real_pitch_acc']:.2f}" if losses else "no losses logged")
+    scores = (f"D {losses['d_loss']:.3f}, G {losses['g_loss']:.3f}, W-distance {losses['wdist']:.3f}"
+              + (f", real pitch acc {losses['real_pitch_acc']:.2f}" if "real_pitch_acc" in losses else "")
+              if losses else "no losses logged")
+    if summary.get("pitch_check"):
+        scores += f"; {summary['pitch_check']}"
     result_line(f"step {summary['steps']}/{summary['total_steps']}{early}: {summary['images']:,} images, "
                 f"stage {summary['stage'] + 1} level {summary['level']} alpha {summary['alpha']:.2f}; {scores}; "
                 f"{summary['img_per_s']} img/s; model {summary['model']}", json_mode=False)

@@ -67,3 +67,20 @@ def batch_rows(step: int, batch: int, count: int, seed: int) -> np.ndarray:
 @functools.lru_cache(maxsize=2)
 def _epoch_order(seed: int, epoch: int, count: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(count)
+
+
+def fit_magnitude_normalizer(cache, spec: SpecgramConfig, *, mel: bool, notes: int = 1024, margin: float = 0.8,
+                             batch: int = 64) -> dict[str, float]:
+    """Log-magnitude constants measured on up to `notes` evenly spaced cache notes: the affine map
+    of [ln(log_eps), the largest value seen] onto [-margin, margin] (magenta's constants do this
+    for n_fft 2048 / 1024 mel bands; other layouts reach other maxima). Returns mag_scale, mag_offset."""
+    rows = np.unique(np.linspace(0, len(cache) - 1, min(notes, len(cache))).round().astype(np.int64))
+    low = float(np.log(spec.log_eps))
+    high = low
+    for start in range(0, len(rows), batch):
+        waves = torch.from_numpy(cache.waves(rows[start:start + batch]))
+        high = max(high, float(wave_to_specgram(waves.float(), mel=mel, config=spec)[:, 0].amax()))
+    if high <= low:
+        raise ValueError("the training notes are all silent: no log-magnitude range to fit")
+    scale = 2 * margin / (high - low)
+    return {"mag_scale": scale, "mag_offset": -margin - scale * low}

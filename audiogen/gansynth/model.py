@@ -1,5 +1,15 @@
-"""GANSynth's networks (nn.Modules only): a progressive, pitch-conditioned generator and an AC-GAN
+"""GANSynth's networks (nn.Modules only): a progressive, pitch-conditioned generator and
 discriminator over 2-channel spectrogram images (log-magnitude, instantaneous frequency).
+
+Two ways to condition on pitch (`conditioning`):
+- "acgan" (the paper): a one-hot pitch concatenated to the latent enters G's first dense layer
+  only; D has a pitch-classifier head beside its realness logit.
+- "projection" (BigGAN): a learned pitch embedding drives a conditional affine map after every
+  pixel norm of every G block, and D's logit gains a projection term `Embed(y) . h` (Miyato &
+  Koyama), so pitch is judged against D's features rather than by a separate head.
+Either may add a harmonic pitch map (`band_hz` non-empty): for each pitch, where its harmonics
+fall on the frequency axis, as one extra input channel of every G block and of D at every
+level, so a pitch is placed and checked where it is visible in the picture.
 
 Level 0 is the coarsest resolution (GANSynth: 2 x 16), each further level doubles frames and
 bins (GANSynth: up to 128 x 1024 at level 6). Both networks run at any `level` with a fade-in
@@ -34,6 +44,18 @@ class GANSynthModelConfig:
     base_shape: tuple[int, int] = (2, 16)
     image_channels: int = 2
     mbstd_group: int = 4
+    conditioning: str = "acgan"        # "acgan" or "projection"
+    embedding: int = 128               # pitch-embedding width ("projection")
+    pitch_min: int = 24                # MIDI number of pitch class 0 (for the harmonic map)
+    band_hz: tuple[float, ...] = ()    # centre Hz of each full-resolution frequency bin; () = no map
+
+    def __post_init__(self) -> None:
+        if self.conditioning not in ("acgan", "projection"):
+            raise ValueError(f"conditioning must be 'acgan' or 'projection', got {self.conditioning!r}")
+
+    @property
+    def map_channels(self) -> int:
+        return 1 if self.band_hz else 0
 
     @property
     def levels(self) -> int:
@@ -98,17 +120,75 @@ def _downsample(x: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(x, 2)
 
 
-class _GenBlock(nn.Module):
-    """Nearest upsample x2, then two 3x3 convs, each followed by LeakyReLU and pixel norm."""
+def harmonic_maps(pitch_min: int, pitches: int, band_hz: tuple[float, ...], harmonics: int = 32) -> torch.Tensor:
+    """(pitches, bins) in [0, 1]: for each pitch class, Gaussians one bin wide at the (fractional)
+    bin positions of its harmonics k * f0 (weight 1 / k) on an axis whose bins are centred at
+    `band_hz` (increasing), each map scaled to peak 1."""
+    centres = torch.tensor(band_hz, dtype=torch.float64)
+    index = torch.arange(len(band_hz), dtype=torch.float64)
+    f0 = 440.0 * 2.0 ** ((torch.arange(pitches, dtype=torch.float64) + pitch_min - 69) / 12)
+    k = torch.arange(1, harmonics + 1, dtype=torch.float64)
+    hz = f0[:, None] * k[None, :]                                        # (P, K)
+    inside = (hz >= centres[0]) & (hz <= centres[-1])
+    right = torch.searchsorted(centres, hz.clamp(centres[0], centres[-1])).clamp(1, len(band_hz) - 1)
+    lo, hi = centres[right - 1], centres[right]
+    position = (right - 1) + (hz.clamp(centres[0], centres[-1]) - lo) / (hi - lo)  # fractional bin index
+    bumps = torch.exp(-0.5 * (index[None, None, :] - position[..., None]).square())  # (P, K, bins)
+    maps = (bumps * (inside / k)[..., None]).sum(dim=1)
+    return (maps / maps.amax(dim=1, keepdim=True).clamp_min(1e-12)).float()
 
-    def __init__(self, cin: int, cout: int):
+
+class PitchMaps(nn.Module):
+    """One-hot pitches (B, P) -> harmonic map images (B, 1, frames, bins) at any level (average
+    pooled along frequency, constant along time). Holds no weights: rebuilt from the config."""
+
+    def __init__(self, config: "GANSynthModelConfig"):
         super().__init__()
-        self.conv1 = EqualizedConv2d(cin, cout, 3)
-        self.conv2 = EqualizedConv2d(cout, cout, 3)
+        self.config = config
+        self.register_buffer("maps", harmonic_maps(config.pitch_min, config.pitches, config.band_hz), persistent=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = pixel_norm(F.leaky_relu(self.conv1(_upsample(x)), LEAK))
-        return pixel_norm(F.leaky_relu(self.conv2(x), LEAK))
+    def forward(self, pitch: torch.Tensor, level: int) -> torch.Tensor:
+        frames, bins = self.config.shape_at(level)
+        row = pitch.to(self.maps.dtype) @ self.maps                       # (B, full bins)
+        factor = self.maps.shape[1] // bins
+        if factor > 1:
+            row = F.avg_pool1d(row[:, None], factor)[:, 0]
+        return row[:, None, None, :].expand(-1, 1, frames, bins)
+
+
+class ConditionalAffine(nn.Module):
+    """x (B, C, H, W), c (B, E) -> x * (1 + gain(c)) + bias(c), per channel (BigGAN's conditional
+    normalisation, after a pixel norm)."""
+
+    def __init__(self, embedding: int, channels: int):
+        super().__init__()
+        self.gain = EqualizedLinear(embedding, channels, gain=1.0)
+        self.bias = EqualizedLinear(embedding, channels, gain=1.0)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return x * (1.0 + self.gain(c))[:, :, None, None] + self.bias(c)[:, :, None, None]
+
+
+class _GenBlock(nn.Module):
+    """Nearest upsample x2 (+ the pitch map channel), then two 3x3 convs, each followed by
+    LeakyReLU, pixel norm and (when conditioned per block) the pitch's affine map."""
+
+    def __init__(self, cin: int, cout: int, *, map_channels: int = 0, embedding: int = 0):
+        super().__init__()
+        self.conv1 = EqualizedConv2d(cin + map_channels, cout, 3)
+        self.conv2 = EqualizedConv2d(cout, cout, 3)
+        self.affine1 = ConditionalAffine(embedding, cout) if embedding else None
+        self.affine2 = ConditionalAffine(embedding, cout) if embedding else None
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None, pitch_map: torch.Tensor | None = None) -> torch.Tensor:
+        x = _upsample(x)
+        if pitch_map is not None:
+            x = torch.cat([x, pitch_map.to(x.dtype)], dim=1)
+        x = pixel_norm(F.leaky_relu(self.conv1(x), LEAK))
+        if self.affine1 is not None:
+            x = self.affine1(x, c)
+        x = pixel_norm(F.leaky_relu(self.conv2(x), LEAK))
+        return x if self.affine2 is None else self.affine2(x, c)
 
 
 class Generator(nn.Module):
@@ -119,24 +199,37 @@ class Generator(nn.Module):
         self.config = config
         c0 = config.channels[0]
         h0, w0 = config.base_shape
+        projection = config.conditioning == "projection"
+        embedding = config.embedding if projection else 0
+        maps = config.map_channels
+        self.embed = EqualizedLinear(config.pitches, embedding, gain=1.0) if projection else None
+        self.pitch_maps = PitchMaps(config) if maps else None
         # A dense layer onto the base grid (PGGAN's "4x4 conv on a 1x1 input"), gain sqrt(2)/4.
-        self.dense = EqualizedLinear(config.latent + config.pitches, c0 * h0 * w0, gain=math.sqrt(2) / 4)
-        self.conv0 = EqualizedConv2d(c0, c0, 3)
-        self.blocks = nn.ModuleList(_GenBlock(a, b) for a, b in zip(config.channels[:-1], config.channels[1:]))
+        self.dense = EqualizedLinear(config.latent + (embedding or config.pitches), c0 * h0 * w0, gain=math.sqrt(2) / 4)
+        self.conv0 = EqualizedConv2d(c0 + maps, c0, 3)
+        self.affine0 = ConditionalAffine(embedding, c0) if projection else None
+        self.blocks = nn.ModuleList(_GenBlock(a, b, map_channels=maps, embedding=embedding)
+                                    for a, b in zip(config.channels[:-1], config.channels[1:]))
         self.to_spec = nn.ModuleList(EqualizedConv2d(c, config.image_channels, 1, gain=1.0) for c in config.channels)
 
     def forward(self, z: torch.Tensor, pitch: torch.Tensor, level: int | None = None,
                 alpha: float | torch.Tensor = 1.0) -> torch.Tensor:
         level = self.config.levels - 1 if level is None else level
         h0, w0 = self.config.base_shape
-        x = torch.cat([pixel_norm(z), pitch.to(z.dtype)], dim=1)
+        pitch = pitch.to(z.dtype)
+        c = pixel_norm(self.embed(pitch)) if self.embed is not None else None
+        x = torch.cat([pixel_norm(z), pitch if c is None else c], dim=1)
         x = self.dense(x).reshape(z.shape[0], self.config.channels[0], h0, w0)
         x = pixel_norm(F.leaky_relu(x, LEAK))
+        if self.pitch_maps is not None:
+            x = torch.cat([x, self.pitch_maps(pitch, 0).to(x.dtype)], dim=1)
         x = pixel_norm(F.leaky_relu(self.conv0(x), LEAK))
+        if self.affine0 is not None:
+            x = self.affine0(x, c)
         previous = x
-        for block in self.blocks[:level]:
+        for i, block in enumerate(self.blocks[:level]):
             previous = x
-            x = block(x)
+            x = block(x, c, None if self.pitch_maps is None else self.pitch_maps(pitch, i + 1))
         out = torch.tanh(self.to_spec[level](x))
         if level > 0 and not (isinstance(alpha, float) and alpha >= 1.0):
             coarse = _upsample(torch.tanh(self.to_spec[level - 1](previous)))
@@ -158,7 +251,9 @@ class _DiscBlock(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """x: (B, 2, frames, bins) at `level` -> (realness logit (B,), pitch logits (B, pitches))."""
+    """x: (B, 2, frames, bins) at `level`, pitch: (B, pitches) one-hot -> (realness logit (B,),
+    pitch logits (B, pitches) for "acgan", else None). `pitch` may be None only for "acgan"
+    without a harmonic map (the paper's D does not see the label)."""
 
     def __init__(self, config: GANSynthModelConfig):
         super().__init__()
@@ -166,28 +261,40 @@ class Discriminator(nn.Module):
         chans = config.channels
         c0 = chans[0]
         h0, w0 = config.base_shape
-        self.from_spec = nn.ModuleList(EqualizedConv2d(config.image_channels, c, 1) for c in chans)
+        self.acgan = config.conditioning == "acgan"
+        self.pitch_maps = PitchMaps(config) if config.map_channels else None
+        self.from_spec = nn.ModuleList(EqualizedConv2d(config.image_channels + config.map_channels, c, 1) for c in chans)
         # blocks[l - 1] takes level l down to level l - 1.
         self.blocks = nn.ModuleList(_DiscBlock(a, b) for a, b in zip(chans[1:], chans[:-1]))
         self.conv = EqualizedConv2d(c0 + 1, c0, 3)
         self.dense = EqualizedLinear(c0 * h0 * w0, c0)
-        self.out = EqualizedLinear(c0, 1 + config.pitches, gain=1.0)
+        self.out = EqualizedLinear(c0, 1 + (config.pitches if self.acgan else 0), gain=1.0)
+        self.embed = None if self.acgan else EqualizedLinear(config.pitches, c0, gain=1.0)
 
-    def forward(self, x: torch.Tensor, level: int | None = None,
-                alpha: float | torch.Tensor = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    def _with_map(self, x: torch.Tensor, pitch: torch.Tensor | None, level: int) -> torch.Tensor:
+        if self.pitch_maps is None:
+            return x
+        return torch.cat([x, self.pitch_maps(pitch, level).to(x.dtype)], dim=1)
+
+    def forward(self, x: torch.Tensor, level: int | None = None, alpha: float | torch.Tensor = 1.0,
+                pitch: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         level = self.config.levels - 1 if level is None else level
-        h = F.leaky_relu(self.from_spec[level](x), LEAK)
+        if pitch is None and (self.pitch_maps is not None or not self.acgan):
+            raise ValueError("this discriminator judges notes against their pitch: pass `pitch`")
+        h = F.leaky_relu(self.from_spec[level](self._with_map(x, pitch, level)), LEAK)
         if level > 0:
             h = self.blocks[level - 1](h)
             if not (isinstance(alpha, float) and alpha >= 1.0):
-                coarse = F.leaky_relu(self.from_spec[level - 1](_downsample(x)), LEAK)
+                coarse = F.leaky_relu(self.from_spec[level - 1](self._with_map(_downsample(x), pitch, level - 1)), LEAK)
                 h = torch.lerp(coarse, h, alpha if isinstance(alpha, torch.Tensor) else float(alpha))
         for block in reversed(self.blocks[:level - 1] if level > 1 else []):
             h = block(h)
         h = F.leaky_relu(self.conv(minibatch_stddev(h, self.config.mbstd_group)), LEAK)
         h = F.leaky_relu(self.dense(h.flatten(1)), LEAK)
         out = self.out(h)
-        return out[:, 0], out[:, 1:]
+        if self.acgan:
+            return out[:, 0], out[:, 1:]
+        return out[:, 0] + (self.embed(pitch.to(h.dtype)) * h).sum(dim=1), None
 
 
 @dataclass(frozen=True)

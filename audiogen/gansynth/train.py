@@ -1,4 +1,5 @@
-"""Training GANSynth: progressive growing with WGAN-GP, drift and an AC-GAN pitch loss.
+"""Training GANSynth: progressive growing with WGAN-GP, drift and pitch conditioning (the paper's
+AC-GAN loss, or BigGAN-style conditional normalisation with a projection discriminator).
 
 One step = one discriminator update then one generator update on the same real batch, then the
 EMA generator follows. Every random draw of a step (latents, fake pitches, the penalty's mixing
@@ -42,17 +43,23 @@ class GANSynthTrainConfig:
     n_fft: int = 2048
     hop: int = 512
     pad_left: int = 3072
+    min_pad_right: int = 0
     mel: bool = True
     mel_bins: int = 1024
     mag_scale: float = GANSYNTH_NORMALIZER.mag_scale
     mag_offset: float = GANSYNTH_NORMALIZER.mag_offset
     if_scale: float = GANSYNTH_NORMALIZER.if_scale
     if_offset: float = GANSYNTH_NORMALIZER.if_offset
+    fit_normalizer: bool = False        # measure the log-magnitude constants on the training notes
     pitch_min: int = 24
     pitch_max: int = 84
     filters: tuple[str, ...] = ("gansynth",)
     batch_size: int = 8                 # the global batch: split across data-parallel ranks
     images_per_stage: int = 800_000
+    stage_images: tuple[int, ...] = ()  # one length per stage (2 x levels - 1); () = images_per_stage each
+    conditioning: str = "acgan"         # "acgan" (the paper) or "projection" (BigGAN)
+    pitch_embedding: int = 128          # "projection": the pitch embedding's width
+    harmonic_map: bool = False          # a harmonic pitch-map channel into every G block and D
     lr: float = 8e-4
     beta1: float = 0.0
     beta2: float = 0.99
@@ -61,7 +68,7 @@ class GANSynthTrainConfig:
     aux_weight: float = 10.0
     ema: float = 0.999                  # per step; faster when stages are short (see `ema_decay`)
     log_every: int = 100
-    snapshot_every: int = 5000
+    snapshot_every: int = 5000          # steps between snapshots and independent pitch checks
     seed: int = 0
 
     @property
@@ -76,6 +83,15 @@ CONFIGS: dict[str, GANSynthTrainConfig] = {
     "small": GANSynthTrainConfig(latent=128, channels=(128, 128, 128, 64, 32, 16, 8), n_fft=1024, hop=512,
                                  pad_left=2048, mel_bins=512, images_per_stage=20_000, log_every=20,
                                  snapshot_every=500),
+    # CPU scale (the bundled model): 64 x 256 IF-Mel images (n_fft 2048, hop 1024, 256 mel bands,
+    # normaliser fitted on the training notes), BigGAN-style conditioning with a harmonic pitch
+    # map, and a schedule that spends its images where pitch is visible (levels 3-5).
+    "cpu": GANSynthTrainConfig(latent=128, channels=(128, 128, 128, 96, 48, 24), n_fft=2048, hop=1024,
+                               pad_left=1024, min_pad_right=1536, mel_bins=256, fit_normalizer=True,
+                               conditioning="projection", pitch_embedding=64, harmonic_map=True,
+                               batch_size=16, images_per_stage=20_000,
+                               stage_images=(3000, 3000, 3000, 4000, 4000, 6000, 8000, 8000, 10000, 6000, 40000),
+                               log_every=20, snapshot_every=250),
 }
 
 
@@ -87,7 +103,8 @@ def config_from_dict(data: dict) -> GANSynthTrainConfig:
 
 def spectral_config(config: GANSynthTrainConfig) -> SpecgramConfig:
     """The STFT layout images are made with: 16 kHz, 64000 samples, GANSynth's edge bins."""
-    return SpecgramConfig(n_fft=config.n_fft, hop=config.hop, pad_left=config.pad_left, mel_bins=config.mel_bins)
+    return SpecgramConfig(n_fft=config.n_fft, hop=config.hop, pad_left=config.pad_left,
+                          min_pad_right=config.min_pad_right, mel_bins=config.mel_bins)
 
 
 def normalizer(config: GANSynthTrainConfig) -> Normalizer:
@@ -102,12 +119,24 @@ def model_config(config: GANSynthTrainConfig) -> GANSynthModelConfig:
     if frames % down or bins % down:
         raise AudiogenError(f"images of {frames} x {bins} cannot be halved {len(config.channels) - 1} times "
                             f"for {len(config.channels)} levels")
+    band_hz: tuple[float, ...] = ()
+    if config.harmonic_map:
+        from audiogen.dsp.mel import bin_frequencies, mel_band_centers
+
+        band_hz = tuple(float(f) for f in (mel_band_centers(spec) if config.mel else bin_frequencies(spec)))
     return GANSynthModelConfig(latent=config.latent, pitches=config.pitches, channels=tuple(config.channels),
-                               base_shape=(frames // down, bins // down), mbstd_group=config.mbstd_group)
+                               base_shape=(frames // down, bins // down), mbstd_group=config.mbstd_group,
+                               conditioning=config.conditioning, embedding=config.pitch_embedding,
+                               pitch_min=config.pitch_min, band_hz=band_hz)
+
+
+def stage_plan(config: GANSynthTrainConfig) -> int | tuple[int, ...]:
+    """Images per stage: the per-stage lengths when given, else one length for all."""
+    return tuple(config.stage_images) or config.images_per_stage
 
 
 def schedule_images(config: GANSynthTrainConfig) -> int:
-    return total_images(len(config.channels), config.images_per_stage)
+    return total_images(len(config.channels), stage_plan(config))
 
 
 def default_steps(config: GANSynthTrainConfig) -> int:
@@ -115,16 +144,27 @@ def default_steps(config: GANSynthTrainConfig) -> int:
     return math.ceil(schedule_images(config) / config.batch_size)
 
 
-def ema_decay(config: GANSynthTrainConfig) -> float:
+def ema_decay(config: GANSynthTrainConfig, stage: int | None = None) -> float:
     """The EMA generator's decay per step: `config.ema` (the paper's 0.999), or faster where that
-    would average over more than a quarter of a stage (short stages: the EMA would otherwise still
-    hold the untrained initial weights of the newest level when the stage ends)."""
-    quarter_stage = max(config.images_per_stage / 4, config.batch_size)
+    would average over more than a quarter of the stage (short stages: the EMA would otherwise still
+    hold the untrained initial weights of the newest level when the stage ends). `stage` picks the
+    stage's length in a per-stage schedule (default: `images_per_stage`)."""
+    from audiogen.gansynth.schedule import stage_lengths
+
+    length = config.images_per_stage
+    if stage is not None and config.stage_images:
+        length = stage_lengths(len(config.channels), stage_plan(config))[stage]
+    quarter_stage = max(length / 4, config.batch_size)
     return min(config.ema, 0.5 ** (config.batch_size / quarter_stage))
 
 
 def phase_of_step(step: int, config: GANSynthTrainConfig) -> Phase:
-    return phase_at(step * config.batch_size, levels=len(config.channels), images_per_stage=config.images_per_stage)
+    return phase_at(step * config.batch_size, levels=len(config.channels), images_per_stage=stage_plan(config))
+
+
+def sees_pitch(config: GANSynthTrainConfig) -> bool:
+    """Whether D takes the pitch label (projection term or harmonic map), not only the paper's image."""
+    return config.conditioning != "acgan" or config.harmonic_map
 
 
 @dataclass
@@ -179,37 +219,52 @@ def gan_step(nets: Nets, g_opt: torch.optim.Optimizer, d_opt: torch.optim.Optimi
     alpha = phase.alpha if nets.g_forward is G else torch.tensor(phase.alpha, device=device)
     onehot = lambda p: F.one_hot(p, config.pitches).float()  # noqa: E731
     b = reals.shape[0]
+    acgan, labelled = config.conditioning == "acgan", sees_pitch(config)
+    # A D that judges notes against their pitch sees fakes made at the real batch's pitches, so the
+    # gradient penalty's real/fake mixtures each have one label; the paper's D draws them apart.
+    pitch_d = real_pitch if labelled else noise.pitch_d
+    label = (lambda p: onehot(p)) if labelled else (lambda p: None)  # noqa: E731
 
-    # Discriminator: WGAN-GP + drift + pitch classification of the real notes.
+    # Discriminator: WGAN-GP + drift (+ pitch classification of the real notes for AC-GAN).
     with torch.no_grad(), autocast(device, amp_dtype):
-        fakes = nets.g_forward(noise.z_d, onehot(noise.pitch_d), level, alpha).float()
+        fakes = nets.g_forward(noise.z_d, onehot(pitch_d), level, alpha).float()
     with autocast(device, amp_dtype):
-        logits, classes = D(torch.cat([reals, fakes]).contiguous(memory_format=torch.channels_last), level, phase.alpha)
+        logits, classes = D(torch.cat([reals, fakes]).contiguous(memory_format=torch.channels_last), level, phase.alpha,
+                            pitch=label(torch.cat([real_pitch, pitch_d])))
     logits = logits.float()
     d_real, d_fake = logits[:b], logits[b:]
-    d_aux = F.cross_entropy(classes[:b].float(), real_pitch)
-    real_acc = (classes[:b].detach().argmax(dim=1) == real_pitch).float().mean()
     mixed = torch.lerp(fakes, reals, noise.mix).requires_grad_(True)
     with autocast(device, amp_dtype):
-        mixed_logits, _ = D(mixed.contiguous(memory_format=torch.channels_last), level, phase.alpha)
+        mixed_logits, _ = D(mixed.contiguous(memory_format=torch.channels_last), level, phase.alpha,
+                            pitch=label(real_pitch))
     (grad,) = torch.autograd.grad(mixed_logits.float().sum(), mixed, create_graph=True)
     gp = (grad.flatten(1).norm(dim=1) - 1.0).square().mean()
     drift = d_real.square().mean()
     wdist = d_real.mean() - d_fake.mean()
-    d_loss = -wdist + config.gp_weight * gp + config.drift_weight * drift + config.aux_weight * d_aux
+    d_loss = -wdist + config.gp_weight * gp + config.drift_weight * drift
+    terms: dict[str, torch.Tensor] = {}
+    if acgan:
+        d_aux = F.cross_entropy(classes[:b].float(), real_pitch)
+        d_loss = d_loss + config.aux_weight * d_aux
+        terms["d_aux"] = d_aux.detach()
+        terms["real_pitch_acc"] = (classes[:b].detach().argmax(dim=1) == real_pitch).float().mean()
     d_opt.zero_grad(set_to_none=True)
     d_loss.backward()
     average_gradients(D.parameters(), world)
     d_opt.step()
 
-    # Generator: fool D and make D hear the sampled pitch. D's weights get no gradient here.
+    # Generator: fool D (and, for AC-GAN, make D's head hear the sampled pitch). D gets no gradient.
     D.requires_grad_(False)
     try:
         with autocast(device, amp_dtype):
             fakes = nets.g_forward(noise.z_g, onehot(noise.pitch_g), level, alpha)
-            logits, classes = D(fakes.contiguous(memory_format=torch.channels_last), level, phase.alpha)
-        g_aux = F.cross_entropy(classes.float(), noise.pitch_g)
-        g_loss = -logits.float().mean() + config.aux_weight * g_aux
+            logits, classes = D(fakes.contiguous(memory_format=torch.channels_last), level, phase.alpha,
+                                pitch=label(noise.pitch_g))
+        g_loss = -logits.float().mean()
+        if acgan:
+            g_aux = F.cross_entropy(classes.float(), noise.pitch_g)
+            g_loss = g_loss + config.aux_weight * g_aux
+            terms["g_aux"] = g_aux.detach()
         g_opt.zero_grad(set_to_none=True)
         g_loss.backward()
     finally:
@@ -218,10 +273,9 @@ def gan_step(nets: Nets, g_opt: torch.optim.Optimizer, d_opt: torch.optim.Optimi
     g_opt.step()
     with torch.no_grad():
         ema_params = list(nets.generator_ema.parameters())
-        torch._foreach_lerp_(ema_params, [p.detach() for p in G.parameters()], 1.0 - ema_decay(config))
+        torch._foreach_lerp_(ema_params, [p.detach() for p in G.parameters()], 1.0 - ema_decay(config, phase.stage))
     return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "wdist": wdist.detach(), "gp": gp.detach(),
-            "drift": drift.detach(), "d_aux": d_aux.detach(), "g_aux": g_aux.detach(),
-            "real_pitch_acc": real_acc}
+            "drift": drift.detach(), **terms}
 
 
 def build_nets(config: GANSynthTrainConfig, device: torch.device, *, compile: bool = False) -> Nets:
@@ -267,7 +321,10 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     from audiogen.data.nsynth import NSynthFilter
     from audiogen.data.nsynth_cache import build_cache
     from audiogen.data.skips import SkipLog
-    from audiogen.gansynth.data import batch_rows, downsample_to_level, fade_reals, waves_to_images
+    from audiogen.gansynth.data import (batch_rows, downsample_to_level, fade_reals, fit_magnitude_normalizer,
+                                        waves_to_images)
+    from audiogen.gansynth.monitor import check_and_snapshot, load_judge
+    from audiogen.gansynth.pitch_check import summary_line
     from audiogen.runtime import distributed as dist
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.precision import autocast_dtype
@@ -308,6 +365,8 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     histogram = cache.pitch_histogram()[config.pitch_min:config.pitch_max + 1]  # counts per pitch class
     pitch_index = torch.from_numpy(pitch_labels - config.pitch_min)
 
+    if config.fit_normalizer and not resume:
+        config = replace(config, **fit_magnitude_normalizer(cache, spectral_config(config), mel=config.mel))
     seed_everything(config.seed)
     nets = build_nets(config, torch_device, compile=compile)
     for module in (nets.generator, nets.discriminator, nets.generator_ema):
@@ -334,6 +393,8 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         return dist.rank0_decides(local, world, torch_device)
 
     snapshots = world.is_main and config.snapshot_every > 0
+    judge = load_judge() if snapshots else None
+    last_check = ""
     loop_time_limit = None if world.distributed else time_limit
     loop_stop = should_stop if world.distributed else stop
     for step in run.steps(time_limit=loop_time_limit, stop=loop_stop):
@@ -364,14 +425,19 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
             run.log(done, **last, stage=phase.stage, level=phase.level, alpha=round(phase.alpha, 4),
                     images=done * config.batch_size, img_per_s=round(images_per_s, 1))
             sums, batches = {}, 0
-        run.status = f"{describe(phase, levels)} {images_per_s:.0f} img/s"
+        run.status = f"{describe(phase, levels)} {images_per_s:.0f} img/s" + (f"; {last_check}" if last_check else "")
         if snapshots and done % config.snapshot_every == 0:
             try:
-                write_snapshot(nets.generator_ema, config, phase, Path(out) / "snapshots", done)
+                report = check_and_snapshot(nets.generator_ema, config, phase, Path(out) / "snapshots", done, judge)
+                checked = {f"check_{k}": report[k] for k in ("pyin_within_semitone", "pyin_voiced",
+                                                              "classifier_accuracy", "quietest_db_below_loudest",
+                                                              "timbre_distance_db")}
+                run.log(done, **checked, images=done * config.batch_size)
+                last_check = summary_line(report)
             except ImportError as e:  # a lean GPU machine without matplotlib or soundfile trains on
                 from audiogen.data.skips import warn
 
-                warn(f"snapshots turned off: {e}")
+                warn(f"snapshots and pitch checks turned off: {e}")
                 snapshots = False
 
     in_sync = dist.ranks_agree(nets.generator, world, torch_device) and dist.ranks_agree(
@@ -386,7 +452,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         "images": run.step * config.batch_size, "schedule_images": schedule_images(config),
         "stage": end_phase.stage, "level": end_phase.level, "alpha": round(end_phase.alpha, 4),
         "next_phase": describe(phase, levels), "notes": count, "pitch_range": [config.pitch_min, config.pitch_max],
-        "cache": cache_summary, "skipped": skips.to_dict(), "losses": last,
+        "cache": cache_summary, "skipped": skips.to_dict(), "losses": last, "pitch_check": last_check,
         "img_per_s": round(images_per_s, 1), "seconds": round(seconds, 1),
         "training_seconds_total": round(run.elapsed, 1), "device": str(torch_device),
         "precision": "bf16" if amp_dtype == torch.bfloat16 else "fp32", "compiled": compile,
@@ -400,45 +466,3 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
                       "notes": count})
     summary["model"] = str(Path(out) / "model.safetensors")
     return summary
-
-
-def write_snapshot(generator: Generator, config: GANSynthTrainConfig, phase: Phase, folder: Path, step: int,
-                   count: int = 4) -> list[Path]:
-    """A PNG grid of `count` EMA-generator spectrograms (fixed latents, pitches across the range)
-    and two of them as WAVs, named by step."""
-    from audiogen.dsp.audio_io import save_audio
-    from audiogen.gansynth.data import images_to_waves, upsample_to_full
-    from audiogen.runtime.atomic import atomic_output
-
-    device = next(generator.parameters()).device
-    g = torch.Generator().manual_seed(config.seed + 12345)
-    z = torch.randn(count, config.latent, generator=g).to(device)
-    pitches = torch.linspace(0, config.pitches - 1, count).round().long().to(device)
-    with torch.no_grad():
-        images = generator(z, F.one_hot(pitches, config.pitches).float(), phase.level, phase.alpha)
-        images = upsample_to_full(images.float(), phase.level, len(config.channels))
-        waves = images_to_waves(images[:2], spectral_config(config), mel=config.mel, norm=normalizer(config)).cpu()
-    folder.mkdir(parents=True, exist_ok=True)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, count, figsize=(3 * count, 5), squeeze=False)
-    for i in range(count):
-        for row, name in enumerate(("log-magnitude", "IF")):
-            axes[row][i].imshow(images[i, row].cpu().numpy().T, origin="lower", aspect="auto", vmin=-1, vmax=1,
-                                cmap="magma" if row == 0 else "twilight")
-            axes[row][i].set_title(f"pitch {config.pitch_min + int(pitches[i])} {name}", fontsize=8)
-            axes[row][i].axis("off")
-    fig.suptitle(f"step {step}: {describe(phase, len(config.channels))}", fontsize=9)
-    picture = folder / f"step-{step:07d}.png"
-    with atomic_output(picture) as tmp:
-        fig.savefig(tmp, format="png", dpi=80)
-    plt.close(fig)
-    paths = [picture]
-    for i in range(waves.shape[0]):
-        path = folder / f"step-{step:07d}-pitch{config.pitch_min + int(pitches[i]):03d}.wav"
-        save_audio(path, waves[i], 16000)
-        paths.append(path)
-    return paths
