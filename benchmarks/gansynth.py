@@ -15,6 +15,7 @@ every 2 s (one generated note per pitch and latent position).
     python benchmarks/gansynth.py                      # full config on a GPU, small on a CPU
     python benchmarks/gansynth.py --config full --device cuda --compile
     python benchmarks/gansynth.py --config small --device cpu --steps 5
+    python benchmarks/gansynth.py --config cpu --device cpu --steps 5   # the bundled model's config
 """
 
 from __future__ import annotations
@@ -67,10 +68,11 @@ def train_rates(config, device: torch.device, amp_dtype, *, steps: int, warmup: 
 
 def schedule_hours(config, rates: dict[int, float]) -> float:
     """Extrapolated wall time of the whole schedule from per-level rates."""
-    from audiogen.gansynth.schedule import stages
+    from audiogen.gansynth.schedule import stage_lengths
+    from audiogen.gansynth.train import stage_plan
 
-    seconds = sum(config.images_per_stage / rates[(k + 1) // 2] for k in range(stages(len(config.channels))))
-    return seconds / 3600
+    lengths = stage_lengths(len(config.channels), stage_plan(config))
+    return sum(images / rates[(k + 1) // 2] for k, images in enumerate(lengths)) / 3600
 
 
 def generation_rate(config, device: torch.device, n: int) -> float:
@@ -117,7 +119,7 @@ def render_seconds(config, device: torch.device, interpolate_every: float | None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default=None, choices=["full", "small"],
+    parser.add_argument("--config", default=None, choices=["full", "small", "cpu"],
                         help="default: full on a GPU, small on a CPU (the full config runs ~0.2 img/s on 2 cores)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=None)
@@ -155,7 +157,10 @@ def main() -> None:
         if len(rates) == len(config.channels):
             hours = schedule_hours(config, rates)
             result["schedule_hours"][name] = round(hours, 2)
-            print(f"  whole schedule ({config.images_per_stage:,} images x 13 stages): {hours:.1f} h")
+            from audiogen.gansynth.train import schedule_images
+
+            print(f"  whole schedule ({schedule_images(config):,} images, {2 * len(config.channels) - 1} stages): "
+                  f"{hours:.1f} h")
     n = args.notes or (2000 if device.type == "cuda" else 64)
     rate = generation_rate(config, device, n)
     result["generation_notes_per_s"] = round(rate, 1)

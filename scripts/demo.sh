@@ -125,7 +125,7 @@ echo "== GANSynth: notes from the bundled model (one latent across pitches), a t
 "$audiogen" sample gansynth --pitch 48 --pitch 55 --pitch 60 -n 2 --same-latent --rng-seed 1 \
   --out-dir "$out/gansynth-notes"
 "$audiogen" interpolate gansynth --pitch 60 --steps 5 --from-rng-seed 1 --to-rng-seed 2 --out-dir "$out/gansynth-walk"
-"$audiogen" render gansynth "$out/musicvae-samples/sample-000.mid" --out "$out/gansynth-melody.wav" --rng-seed 1
+"$audiogen" render gansynth "$out/musicvae-samples/sample-000.mid" --out "$out/gansynth-melody.wav" --rng-seed 1 --check-pitch
 
 echo
 echo "demo outputs in $out/:"

@@ -455,10 +455,11 @@ def test_render_places_notes_at_their_midi_times(small_model, tmp_path):
     song = _midi(tmp_path / "three.mid", [(60, 0.5, 0.9, 100), (64, 1.5, 1.9, 60), (100, 2.5, 2.9, 127)],
                  drums=[(36, 0.0)])
     run = _cli("render", "gansynth", song, "--out", tmp_path / "three.wav", "--model", small_model, "--rng-seed", 1,
-               "--json")
+               "--json", "--check-pitch")
     assert run.returncode == 0, run.stderr
     info = json.loads(run.stdout)
     assert info["drum_notes_ignored"] == 1 and info["transposed"] == 1 and info["generated_notes"] == 3
+    assert info["pitch_check"]["notes_checked"] == 3  # three notes apart: each read back by pYIN
     wave, rate = sf.read(tmp_path / "three.wav", dtype="float32")
     assert rate == 16000 and len(wave) == round((2.9 + 0.3) * rate)  # the last note's end plus its release
     assert np.abs(wave).max() <= 0.99 + 1e-4

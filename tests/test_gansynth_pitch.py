@@ -48,9 +48,10 @@ def test_cpu_layout_and_harmonic_maps_put_energy_at_the_harmonics():
     assert not torch.allclose(maps[0], maps[1])
 
 
-def test_pitch_reaches_the_generator_output_as_strongly_as_the_latent():
+def test_pitch_and_latent_both_shape_the_generator_output():
     """The paper's one-hot enters only G's first layer and barely moves its output at
-    initialisation (measured 0.03-0.04x the latent's effect); conditioning every block does."""
+    initialisation (measured 0.03-0.04x the latent's effect); a pitch embedding alone in every
+    block's affine map drowned the latent instead (3.5-6x); embedding + latent balance them."""
     torch.manual_seed(0)
     mc = model_config(TINY_CPU)
     G = Generator(mc)
@@ -59,7 +60,7 @@ def test_pitch_reaches_the_generator_output_as_strongly_as_the_latent():
     with torch.no_grad():
         across_pitch = G(z[:1].expand(8, -1), pitches, 4).std(dim=0).mean()
         across_latent = G(z, pitches[:1].expand(8, -1), 4).std(dim=0).mean()
-    assert float(across_pitch / across_latent) > 0.5
+    assert 0.33 < float(across_pitch / across_latent) < 3.0
 
 
 def test_projection_discriminator_judges_a_note_against_its_pitch():
@@ -173,3 +174,39 @@ def test_a_short_cpu_config_run_logs_the_independent_pitch_check(tmp_path):
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["mag_scale"] != CONFIGS["full"].mag_scale  # fitted on these notes, kept for resume and export
     assert "pitch pYIN" in summary["pitch_check"]
+
+
+def test_melody_match_reads_a_rendered_melody_back():
+    from audiogen.gansynth.pitch_check import melody_match
+    from audiogen.gansynth.render import MidiNote
+
+    tune = [MidiNote(0.25 * i, 0.25 * i + 0.22, p, 100) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72])]
+    wave = np.zeros(int(2.5 * RATE), np.float32)
+    for n, tone in zip(tune, _tones([n.pitch for n in tune], seconds=0.22)):
+        wave[int(n.start * RATE):int(n.start * RATE) + len(tone)] += tone.numpy()
+    right = melody_match(wave, tune)
+    assert right["notes_checked"] == 8 and right["match"] >= 0.9
+    wrong = [MidiNote(n.start, n.end, n.pitch + 3, 100) for n in tune]  # the tune asked for, not the one played
+    assert melody_match(wave, wrong)["match"] <= 0.2
+    chord = tune[:2] + [MidiNote(0.0, 0.22, 67, 100)]  # overlapping notes are left out, not misread
+    assert melody_match(wave, chord)["notes_checked"] == 1
+
+
+def test_a_frozen_pitch_judge_pulls_the_generator_toward_the_asked_pitch(tmp_path):
+    from audiogen.errors import AudiogenError
+    from audiogen.gansynth.classifier_train import load_pitch_classifier
+    from audiogen.gansynth.train import judge_loss, train_gansynth
+    from audiogen.runtime.assets import bundled_model_path
+
+    torch.manual_seed(0)
+    config = replace(TINY_CPU, judge_weight=1.0)
+    G = Generator(model_config(config))
+    judge = load_pitch_classifier(None)[0].requires_grad_(False)
+    z, pitch = torch.randn(4, config.latent), torch.tensor([0, 12, 24, 36])
+    loss = judge_loss(judge, G(z, F.one_hot(pitch, config.pitches).float(), 3), pitch, 3, config)
+    loss.backward()
+    assert torch.isfinite(loss) and G.blocks[0].conv1.weight.grad.abs().sum() > 0  # the judge's gradient reaches G
+    assert all(p.grad is None for p in judge.parameters())  # and the judge stays as it was
+    with pytest.raises(AudiogenError, match="--pitch-judge"):
+        train_gansynth(tmp_path / "nowhere", tmp_path / "run", config=config, steps=1, device="cpu", quiet=True)
+    assert bundled_model_path("pitch-classifier.safetensors").is_file()

@@ -60,6 +60,8 @@ def eval_gansynth_command(
                                                        "the bundled one).", show_default=False)] = None,
     num: Annotated[int, typer.Option("--num", "-n", min=4, max=100000, help="Generated notes (and real notes in "
                                      "each half).")] = 1000,
+    pyin_notes: Annotated[int, typer.Option("--pyin-notes", min=0, help="Generated and real notes whose pitch pYIN "
+                                            "reads (about 0.4 s a note; 0: none).")] = 100,
     filters: NSynthFilterOpt = None,
     cache_dir: NSynthCacheDirOpt = None,
     rng_seed: Annotated[int, typer.Option("--rng-seed", help="Seed for the latents, pitches and the real split.")] = 0,
@@ -68,7 +70,9 @@ def eval_gansynth_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Measure a GANSynth model: pitch accuracy, pitch entropy, Inception score, Fréchet distance
-    and NDB of generated notes, each beside the same measure of real held-out notes.
+    and NDB of generated notes, each beside the same measure of real held-out notes; pYIN's
+    reading of their pitch; and the pitch grid (4 timbres each held across MIDI 36, 42, ..., 84:
+    pYIN, classifier, loudness spread, timbre distance).
 
     Example: audiogen eval gansynth --model runs/gs/model.safetensors --data nsynth-valid/ -n 1000
     """
@@ -87,14 +91,14 @@ def eval_gansynth_command(
     filt = NSynthFilter.parse(list(filters) if filters else ["gansynth"])
     cache, _ = build_cache(data, filt, cache_root=cache_dir, skips=SkipLog(warn=not quiet))
     try:
-        result = evaluate_gansynth(bundle, judge, cache, n=num, seed=rng_seed,
+        result = evaluate_gansynth(bundle, judge, cache, n=num, seed=rng_seed, pyin_notes=pyin_notes,
                                    on_stage=lambda text: note(text, quiet=quiet or json_out))
     except ValueError as e:
         raise AudiogenError(f"{data}: {e}") from None
     if json_out:
         emit_json({**result, "model": bundle.path, "model_sha256": bundle.sha256, "classifier": judge_file.path,
                    "classifier_sha256": judge_file.sha256, **provenance("eval gansynth", {
-                       "data": data, "model": model, "classifier": classifier, "num": num,
+                       "data": data, "model": model, "classifier": classifier, "num": num, "pyin_notes": pyin_notes,
                        "filter": filt.describe(), "device": str(torch_device)}, rng_seed=rng_seed)})
         return
     gen, real = result["generated"], result["real"]
@@ -102,7 +106,14 @@ def eval_gansynth_command(
             ("Inception score", "inception_score", "{:.2f}"), ("Fréchet distance", "frechet_distance", "{:.2f}"),
             ("NDB / k", "ndb_over_k", "{:.2f}")]
     print(f"{'':24} {'generated':>12} {'real held-out':>14}")
+    if pyin_notes:
+        rows += [("pYIN within a semitone", "pyin_within_semitone", "{:.3f}"), ("pYIN voiced", "pyin_voiced", "{:.3f}")]
     for label, key, fmt in rows:
         print(f"{label:24} {fmt.format(gen[key]):>12} {fmt.format(real[key]):>14}")
+    grid = result["grid"]
+    print(f"pitch grid ({grid['notes']} notes: 4 timbres x MIDI {grid['pitches'][0]}-{grid['pitches'][-1]}): "
+          f"pYIN within a semitone {grid['pyin_within_semitone']:.3f}, voiced {grid['pyin_voiced']:.3f}, "
+          f"classifier {grid['classifier_accuracy']:.3f}, quietest {grid['quietest_db_below_loudest']:.1f} dB "
+          f"below the loudest, timbre distance {grid['timbre_distance_db']:.2f} dB")
     note(f"{gen['notes']} generated vs {real['notes']} real notes, each against {result['reference_notes']} other "
          f"real notes (Fréchet distance, NDB with k={result['k']}); model {bundle.path}", quiet=quiet)

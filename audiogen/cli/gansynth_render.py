@@ -35,6 +35,9 @@ def render_gansynth_command(
                                                              "latent for the piece.", show_default=False)] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse notes outside the model's pitch range instead "
                                          "of moving them by octaves.")] = False,
+    check_pitch: Annotated[bool, typer.Option("--check-pitch", help="Read the rendered melody back with pYIN "
+                                              "and report the share of notes played at their pitch (notes that "
+                                              "overlap no other).")] = False,
     model: GANSynthModelOpt = None,
     audio_format: FormatOpt = None,
     subtype: SubtypeOpt = Subtype.PCM_16,
@@ -44,7 +47,8 @@ def render_gansynth_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Play a MIDI file with one GANSynth instrument: every note generated at its pitch, velocity
-    as gain, 10 ms attack and 0.3 s release, mixed without clipping (16 kHz).
+    as gain, 10 ms attack and 0.3 s release, mixed without clipping (16 kHz). `--check-pitch`
+    reads the result back with pYIN, an f0 tracker independent of the model.
 
     Example: audiogen render gansynth prelude.mid --out prelude.wav --rng-seed 7 --interpolate-every 2s
     """
@@ -86,6 +90,10 @@ def render_gansynth_command(
         warn(f"{midi}: {info['cut_to_4s']} notes longer than 3.7 s were cut to GANSynth's 4-s notes")
     write_clip(out, torch.from_numpy(wave), bundle.sample_rate, None, audio_format, subtype)
     info = {**info, "drum_notes_ignored": drums, "transposed": moved, "render_seconds": round(seconds, 2)}
+    if check_pitch:
+        from audiogen.gansynth.pitch_check import melody_match
+
+        info["pitch_check"] = melody_match(wave, notes, bundle.sample_rate)
     if json_out:
         emit_json({"out": str(out), **info, "model": bundle.path, "model_sha256": bundle.sha256,
                    **provenance("render gansynth", {"midi": midi, "out": out, "interpolate_every": interpolate_every,
@@ -93,6 +101,11 @@ def render_gansynth_command(
                                 rng_seed=used_seed)})
     result_line(f"{midi} -> {out}: {info['notes']} notes ({info['generated_notes']} generated), "
                 f"{info['seconds']:.1f} s of audio in {seconds:.1f} s", json_mode=json_out)
+    if check_pitch:
+        check = info["pitch_check"]
+        match = "n/a" if check["match"] is None else f"{check['match']:.0%}"
+        note(f"pYIN reads {match} of {check['notes_checked']} notes at their pitch ({check['unvoiced']} unvoiced, "
+             f"{check['notes_skipped']} overlapping or shorter than 0.12 s not checked)", quiet=quiet_notes)
     note(f"model {bundle.path} (sha256 {bundle.sha256[:12]}), rng seed {used_seed}", quiet=quiet_notes)
 
 

@@ -20,6 +20,11 @@ class GANSynthConfigName(str, Enum):
     cpu = "cpu"
 
 
+class Conditioning(str, Enum):
+    acgan = "acgan"
+    projection = "projection"
+
+
 class Precision(str, Enum):
     auto = "auto"
     bf16 = "bf16"
@@ -37,6 +42,21 @@ def train_gansynth_command(
                                                        "pitch map, stages weighted toward the upper levels; the bundled "
                                                        "model's).")
                       ] = GANSynthConfigName.full,
+    conditioning: Annotated[Optional[Conditioning], typer.Option("--conditioning", help="Pitch conditioning "
+                                                                 "(default: the config's): acgan (the paper: one-hot "
+                                                                 "at G's input, a pitch head on D) or projection "
+                                                                 "(BigGAN: pitch + latent in every G block, a "
+                                                                 "projection term in D).", show_default=False)] = None,
+    harmonic_map: Annotated[Optional[bool], typer.Option("--harmonic-map/--no-harmonic-map", help="Feed each pitch's "
+                                                         "harmonic positions to every G block and to D (default: "
+                                                         "the config's; on for cpu).", show_default=False)] = None,
+    pitch_judge: Annotated[Optional[Path], typer.Option("--pitch-judge", help="A frozen pitch-classifier model "
+                                                        "file whose reading of G's notes G is trained to match the "
+                                                        "asked pitch (with --judge-weight).", show_default=False)] = None,
+    judge_weight: Annotated[Optional[float], typer.Option("--judge-weight", min=0.0, help="Weight of the pitch "
+                                                          "judge's cross-entropy in G's loss (default: the config's; "
+                                                          "1 when --pitch-judge is given to a config without one).",
+                                                          show_default=False)] = None,
     filters: NSynthFilterOpt = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Notes per step over all processes "
                                                       "(default: the config's, 8).", show_default=False)] = None,
@@ -70,7 +90,7 @@ def train_gansynth_command(
     The default filter keeps acoustic notes of MIDI pitch 24-84, as the paper. Data-parallel on
     N GPUs: torchrun --nproc_per_node=N -m audiogen train gansynth ... (--batch-size is the total).
 
-    Example: audiogen train gansynth --data nsynth-train/ --out runs/gansynth --config small
+    Example: audiogen train gansynth --data nsynth-gm/ --out runs/gansynth --config cpu --time-limit 60
     """
     from audiogen.cli.data_nsynth import report_cache
     from audiogen.data.nsynth import NSynthFilter
@@ -80,10 +100,14 @@ def train_gansynth_command(
     words = tuple(filters) if filters else ("gansynth",)
     filt = NSynthFilter.parse(list(words))
     overrides = {k: v for k, v in (("batch_size", batch_size), ("images_per_stage", images_per_stage), ("lr", lr),
-                                   ("snapshot_every", snapshot_every), ("seed", rng_seed)) if v is not None}
+                                   ("snapshot_every", snapshot_every), ("seed", rng_seed),
+                                   ("conditioning", conditioning.value if conditioning else None),
+                                   ("harmonic_map", harmonic_map), ("judge_weight", judge_weight)) if v is not None}
     if images_per_stage is not None:
         overrides["stage_images"] = ()  # one length for every stage replaces a per-stage schedule
     chosen = replace(CONFIGS[config.value], filters=words, **overrides)
+    if pitch_judge is not None and judge_weight is None and chosen.judge_weight == 0:
+        chosen = replace(chosen, judge_weight=1.0)
     if (filt.pitch_min, filt.pitch_max) != (0, 127):
         chosen = replace(chosen, pitch_min=filt.pitch_min, pitch_max=filt.pitch_max)
     main = world_from_env().is_main
@@ -93,7 +117,7 @@ def train_gansynth_command(
                                  resume=resume, device=device, precision=precision.value, compile=compile_,
                                  cache_root=cache_dir, strict=strict, quiet=quiet,
                                  time_limit=None if time_limit is None else time_limit * 60,
-                                 on_cache=lambda s: report_cache(s, quiet=quiet))
+                                 on_cache=lambda s: report_cache(s, quiet=quiet), pitch_judge=pitch_judge)
     finally:
         shutdown()
     if not main:
@@ -102,6 +126,8 @@ def train_gansynth_command(
         emit_json({**summary, "config_name": config.value, "schedule_steps": default_steps(chosen),
                    **provenance("train gansynth", {
                        "data": data, "out": out, "config": config, "filter": list(words), "batch_size": batch_size,
+                       "conditioning": chosen.conditioning, "harmonic_map": chosen.harmonic_map,
+                       "pitch_judge": pitch_judge, "judge_weight": chosen.judge_weight,
                        "images_per_stage": images_per_stage, "steps": steps, "lr": lr,
                        "checkpoint_every": checkpoint_every, "snapshot_every": snapshot_every,
                        "precision": summary["precision"], "compile": compile_, "time_limit": time_limit,

@@ -161,13 +161,16 @@ def score_notes(classifier, waves: torch.Tensor, pitches: torch.Tensor, referenc
 
 
 def evaluate_gansynth(bundle, classifier, cache, *, n: int = 1000, k: int = 50, seed: int = 0,
-                      on_stage=None) -> dict:
+                      pyin_notes: int = 100, on_stage=None) -> dict:
     """Generated notes vs real held-out notes (a note cache), each metric beside the real reference.
 
     Real notes are split into disjoint halves A and B of up to `n` each. Generated: `n` notes whose
-    pitches follow A+B's pitch histogram within the model's range, latents from N(0, I).
+    pitches follow A+B's pitch histogram within the model's range, latents from N(0, I). pYIN
+    (independent of any trained model) judges the first `pyin_notes` of the generated notes and
+    of real half B, and the pitch grid: 4 latents each held across MIDI 36, 42, ..., 84.
     """
-    from audiogen.gansynth.generate import generate_notes, prior_latents
+    from audiogen.gansynth.generate import generate_notes, note_latents, prior_latents
+    from audiogen.gansynth.pitch_check import GRID_LATENTS, grid_pitches, pitch_report
 
     low, high = bundle.pitch_range
     pitch_labels = cache.labels["pitch"].astype(np.int64)
@@ -191,4 +194,15 @@ def evaluate_gansynth(bundle, classifier, cache, *, n: int = 1000, k: int = 50, 
     pitches = torch.from_numpy(rng.choice(pitch_labels[np.concatenate([rows_a, rows_b])], size=n))
     waves = generate_notes(bundle, prior_latents(n, bundle.config.latent, generator=g), pitches)
     generated = score_notes(classifier, waves, pitches, feats_a.numpy(), centres, ndb_a)
-    return {"generated": generated, "real": real, "reference_notes": int(len(rows_a)), "k": int(len(centres))}
+    if pyin_notes > 0:
+        say(f"reading the pitch of {min(pyin_notes, n)} generated and real notes with pYIN")
+        for scored, w, p in ((generated, waves, pitches), (real, waves_b, torch.from_numpy(pitch_labels[rows_b]))):
+            judged = pitch_report(w[:pyin_notes], p[:pyin_notes], use_pyin=True)
+            scored.update({key: judged[key] for key in ("pyin_within_semitone", "pyin_voiced")})
+    say("judging the pitch grid")
+    grid_midi = grid_pitches(bundle.pitch_range)
+    z, midi = note_latents(GRID_LATENTS, grid_midi, bundle.config.latent, same_latent=True,
+                           generator=torch.Generator().manual_seed(seed))
+    grid = pitch_report(generate_notes(bundle, z, midi), midi, classifier=classifier)
+    return {"generated": generated, "real": real, "grid": grid, "reference_notes": int(len(rows_a)),
+            "k": int(len(centres))}

@@ -4,8 +4,8 @@ discriminator over 2-channel spectrogram images (log-magnitude, instantaneous fr
 Two ways to condition on pitch (`conditioning`):
 - "acgan" (the paper): a one-hot pitch concatenated to the latent enters G's first dense layer
   only; D has a pitch-classifier head beside its realness logit.
-- "projection" (BigGAN): a learned pitch embedding drives a conditional affine map after every
-  pixel norm of every G block, and D's logit gains a projection term `Embed(y) . h` (Miyato &
+- "projection" (BigGAN): a learned pitch embedding, concatenated with the latent, drives a
+  conditional affine map after every pixel norm of every G block, and D's logit gains a projection term `Embed(y) . h` (Miyato &
   Koyama), so pitch is judged against D's features rather than by a separate head.
 Either may add a harmonic pitch map (`band_hz` non-empty): for each pitch, where its harmonics
 fall on the frequency axis, as one extra input channel of every G block and of D at every
@@ -207,8 +207,11 @@ class Generator(nn.Module):
         # A dense layer onto the base grid (PGGAN's "4x4 conv on a 1x1 input"), gain sqrt(2)/4.
         self.dense = EqualizedLinear(config.latent + (embedding or config.pitches), c0 * h0 * w0, gain=math.sqrt(2) / 4)
         self.conv0 = EqualizedConv2d(c0 + maps, c0, 3)
-        self.affine0 = ConditionalAffine(embedding, c0) if projection else None
-        self.blocks = nn.ModuleList(_GenBlock(a, b, map_channels=maps, embedding=embedding)
+        # Every block's affine map sees the pitch embedding and the latent (BigGAN), so neither
+        # drowns the other: the embedding alone made pitch move G's output 3.5-6x as much as z.
+        style = embedding + config.latent if projection else 0
+        self.affine0 = ConditionalAffine(style, c0) if projection else None
+        self.blocks = nn.ModuleList(_GenBlock(a, b, map_channels=maps, embedding=style)
                                     for a, b in zip(config.channels[:-1], config.channels[1:]))
         self.to_spec = nn.ModuleList(EqualizedConv2d(c, config.image_channels, 1, gain=1.0) for c in config.channels)
 
@@ -217,14 +220,16 @@ class Generator(nn.Module):
         level = self.config.levels - 1 if level is None else level
         h0, w0 = self.config.base_shape
         pitch = pitch.to(z.dtype)
+        z = pixel_norm(z)
         c = pixel_norm(self.embed(pitch)) if self.embed is not None else None
-        x = torch.cat([pixel_norm(z), pitch if c is None else c], dim=1)
+        x = torch.cat([z, pitch if c is None else c], dim=1)
         x = self.dense(x).reshape(z.shape[0], self.config.channels[0], h0, w0)
         x = pixel_norm(F.leaky_relu(x, LEAK))
         if self.pitch_maps is not None:
             x = torch.cat([x, self.pitch_maps(pitch, 0).to(x.dtype)], dim=1)
         x = pixel_norm(F.leaky_relu(self.conv0(x), LEAK))
-        if self.affine0 is not None:
+        if c is not None:
+            c = torch.cat([c, z], dim=1)  # the style every conditional affine map reads
             x = self.affine0(x, c)
         previous = x
         for i, block in enumerate(self.blocks[:level]):

@@ -60,6 +60,7 @@ class GANSynthTrainConfig:
     conditioning: str = "acgan"         # "acgan" (the paper) or "projection" (BigGAN)
     pitch_embedding: int = 128          # "projection": the pitch embedding's width
     harmonic_map: bool = False          # a harmonic pitch-map channel into every G block and D
+    judge_weight: float = 0.0           # G's loss on a frozen pitch classifier's reading of its notes
     lr: float = 8e-4
     beta1: float = 0.0
     beta2: float = 0.99
@@ -173,6 +174,7 @@ class Nets:
     discriminator: Discriminator
     generator_ema: Generator
     g_forward: Callable  # the generator, or its torch.compile'd version
+    judge: torch.nn.Module | None = None  # a frozen pitch classifier G's notes are read by (judge_weight)
 
 
 @dataclass
@@ -261,6 +263,10 @@ def gan_step(nets: Nets, g_opt: torch.optim.Optimizer, d_opt: torch.optim.Optimi
             logits, classes = D(fakes.contiguous(memory_format=torch.channels_last), level, phase.alpha,
                                 pitch=label(noise.pitch_g))
         g_loss = -logits.float().mean()
+        if nets.judge is not None and config.judge_weight > 0:
+            j_loss = judge_loss(nets.judge, fakes, noise.pitch_g, level, config)
+            g_loss = g_loss + config.judge_weight * j_loss
+            terms["judge_loss"] = j_loss.detach()
         if acgan:
             g_aux = F.cross_entropy(classes.float(), noise.pitch_g)
             g_loss = g_loss + config.aux_weight * g_aux
@@ -276,6 +282,22 @@ def gan_step(nets: Nets, g_opt: torch.optim.Optimizer, d_opt: torch.optim.Optimi
         torch._foreach_lerp_(ema_params, [p.detach() for p in G.parameters()], 1.0 - ema_decay(config, phase.stage))
     return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "wdist": wdist.detach(), "gp": gp.detach(),
             "drift": drift.detach(), **terms}
+
+
+def judge_loss(judge: torch.nn.Module, fakes: torch.Tensor, pitch: torch.Tensor, level: int,
+               config: GANSynthTrainConfig) -> torch.Tensor:
+    """Cross-entropy of a frozen pitch classifier on G's notes (images at `level` -> full
+    resolution -> waves through the differentiable inverse) against the asked pitch classes.
+    The classifier reads a log-frequency spectrum, so lowering this loss means putting energy at
+    the asked pitch's partials; a judge other than the one `eval gansynth` scores with (and pYIN)
+    keeps the evaluation independent."""
+    from audiogen.gansynth.data import images_to_waves, upsample_to_full
+    from audiogen.gansynth.evaluate import pitch_input
+
+    full = upsample_to_full(fakes.float(), level, len(config.channels))
+    waves = images_to_waves(full, spectral_config(config), mel=config.mel, norm=normalizer(config))
+    logits, _ = judge(pitch_input(waves))
+    return F.cross_entropy(logits.float(), pitch + config.pitch_min)
 
 
 def build_nets(config: GANSynthTrainConfig, device: torch.device, *, compile: bool = False) -> Nets:
@@ -311,12 +333,14 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
                    device: str = "auto", precision: str = "auto", compile: bool = False,
                    cache_root: str | os.PathLike | None = None, time_limit: float | None = None,
                    stop: Callable[[int], bool] | None = None, strict: bool = False, quiet: bool = False,
-                   on_cache: Callable[[dict], None] | None = None) -> dict:
+                   on_cache: Callable[[dict], None] | None = None,
+                   pitch_judge: str | os.PathLike | None = None) -> dict:
     """Train (or resume) GANSynth on an NSynth folder; returns a summary dict (rank 0's).
 
     Started by torchrun (WORLD_SIZE > 1) it trains data-parallel: each rank reads its slice of
     every global batch, gradients are averaged, only rank 0 writes. `on_cache(summary)` is called
-    once the note cache is ready (to report filter removals and resampled notes).
+    once the note cache is ready (to report filter removals and resampled notes). With
+    `config.judge_weight` > 0, `pitch_judge` names the frozen pitch-classifier file G is judged by.
     """
     from audiogen.data.nsynth import NSynthFilter
     from audiogen.data.nsynth_cache import build_cache
@@ -338,6 +362,10 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     config = starting_config(config, out, kind=KIND, resume=resume, init_from=None, from_dict=config_from_dict,
                              model_fields=())
     per_rank = _check_batch(config, world.size)
+    if config.judge_weight > 0 and pitch_judge is None:
+        raise AudiogenError(f"judge weight {config.judge_weight}: name the frozen pitch classifier with --pitch-judge "
+                            "(train one with `audiogen train pitch-classifier`; use another than the one `eval "
+                            "gansynth` scores with)")
     rank_slice = slice(world.rank * per_rank, (world.rank + 1) * per_rank)
     model_config(config)  # refuses a layout the levels cannot halve, before any data work
     filt = NSynthFilter.parse(list(config.filters))
@@ -369,6 +397,10 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         config = replace(config, **fit_magnitude_normalizer(cache, spectral_config(config), mel=config.mel))
     seed_everything(config.seed)
     nets = build_nets(config, torch_device, compile=compile)
+    if config.judge_weight > 0:
+        from audiogen.gansynth.classifier_train import load_pitch_classifier
+
+        nets.judge = load_pitch_classifier(pitch_judge, torch_device)[0].eval().requires_grad_(False)
     for module in (nets.generator, nets.discriminator, nets.generator_ema):
         dist.broadcast_module(module, world)
     g_opt, d_opt = make_optimizers(nets, config)
