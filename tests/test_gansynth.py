@@ -536,6 +536,8 @@ def test_pitch_classifier_and_eval_commands(tone_set, small_model, tmp_path):
         assert set(result[side]) >= {"pitch_accuracy", "pitch_entropy", "inception_score", "frechet_distance",
                                      "ndb", "ndb_over_k"}
     assert result["generated"]["notes"] == 8 and result["real"]["notes"] == 8 and result["k"] == 8
+    assert {"pyin_within_semitone", "pyin_voiced"} <= set(result["generated"]) & set(result["real"])
+    assert result["grid"]["notes"] == 36 and result["grid"]["pitches"] == [36, 42, 48, 54, 60, 66, 72, 78, 84]
     text = _cli("eval", "gansynth", "--model", small_model, "--data", tone_set, "--classifier",
-                tmp_path / "pc" / "model.safetensors", "-n", 8, "--cache-dir", tmp_path / "cache")
+                tmp_path / "pc" / "model.safetensors", "-n", 8, "--cache-dir", tmp_path / "cache", "--pyin-notes", 0)
     assert text.returncode == 0 and "Fréchet distance" in text.stdout and "real held-out" in text.stdout

@@ -20,6 +20,9 @@ def train_pitch_classifier_command(
     filters: NSynthFilterOpt = None,
     steps: Annotated[int, typer.Option("--steps", min=0, help="Training steps.")] = 1500,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Notes per step.")] = 64,
+    channels: Annotated[Optional[str], typer.Option("--channels", help="Convolution widths, e.g. 48,96,96 (default "
+                                                    "32,64,64: the bundled classifier's).", show_default=False)] = None,
+    rng_seed: Annotated[int, typer.Option("--rng-seed", help="Seed for the weights and batches.")] = 0,
     checkpoint_every: CheckpointEveryOpt = 500,
     resume: ResumeOpt = False,
     cache_dir: NSynthCacheDirOpt = None,
@@ -37,7 +40,15 @@ def train_pitch_classifier_command(
 
     from audiogen.gansynth.classifier_train import PitchClassifierTrainConfig, train_pitch_classifier
 
-    config = replace(PitchClassifierTrainConfig(), batch_size=batch_size,
+    widths = PitchClassifierTrainConfig().channels
+    if channels is not None:
+        from audiogen.errors import AudiogenError
+
+        parts = [p.strip() for p in channels.split(",")]
+        if not parts or not all(p.isdigit() and 1 <= int(p) <= 4096 for p in parts):
+            raise AudiogenError(f"--channels {channels!r}: expected comma-separated widths of 1-4096, e.g. 48,96,96")
+        widths = tuple(int(p) for p in parts)
+    config = replace(PitchClassifierTrainConfig(), batch_size=batch_size, channels=widths, seed=rng_seed,
                      filters=tuple(filters) if filters else ("gansynth",))
     summary = train_pitch_classifier(data, out, config=config, steps=steps, val_data=val_data, cache_root=cache_dir,
                                      checkpoint_every=checkpoint_every, resume=resume, device=device, strict=strict,
@@ -45,7 +56,8 @@ def train_pitch_classifier_command(
     if json_out:
         emit_json({**summary, **provenance("train pitch-classifier", {
             "data": data, "val_data": val_data, "out": out, "filter": list(config.filters), "steps": steps,
-            "batch_size": batch_size, "resume": resume, "device": summary["device"]})})
+            "batch_size": batch_size, "channels": list(widths), "resume": resume, "device": summary["device"]},
+            rng_seed=rng_seed)})
         return
     result_line(f"step {summary['steps']}/{summary['total_steps']}: held-out pitch accuracy "
                 f"{summary['val_accuracy']:.3f} ({summary['val_notes']} notes), training {summary['train_accuracy']:.3f}; "
@@ -111,9 +123,10 @@ def eval_gansynth_command(
     for label, key, fmt in rows:
         print(f"{label:24} {fmt.format(gen[key]):>12} {fmt.format(real[key]):>14}")
     grid = result["grid"]
+    share = lambda key: "-" if grid[key] is None else f"{grid[key]:.3f}"  # noqa: E731
     print(f"pitch grid ({grid['notes']} notes: 4 timbres x MIDI {grid['pitches'][0]}-{grid['pitches'][-1]}): "
-          f"pYIN within a semitone {grid['pyin_within_semitone']:.3f}, voiced {grid['pyin_voiced']:.3f}, "
-          f"classifier {grid['classifier_accuracy']:.3f}, quietest {grid['quietest_db_below_loudest']:.1f} dB "
+          f"pYIN within a semitone {share('pyin_within_semitone')}, voiced {share('pyin_voiced')}, "
+          f"classifier {share('classifier_accuracy')}, quietest {grid['quietest_db_below_loudest']:.1f} dB "
           f"below the loudest, timbre distance {grid['timbre_distance_db']:.2f} dB")
     note(f"{gen['notes']} generated vs {real['notes']} real notes, each against {result['reference_notes']} other "
          f"real notes (Fréchet distance, NDB with k={result['k']}); model {bundle.path}", quiet=quiet)

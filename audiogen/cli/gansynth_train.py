@@ -59,12 +59,12 @@ def train_gansynth_command(
                                                           show_default=False)] = None,
     filters: NSynthFilterOpt = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Notes per step over all processes "
-                                                      "(default: the config's, 8).", show_default=False)] = None,
+                                                      "(default: the config's: 8, cpu 16).", show_default=False)] = None,
     images_per_stage: Annotated[Optional[int], typer.Option("--images-per-stage", min=1, help="Images in every stage "
                                                             "(default: the config's; replaces cpu's per-stage lengths).",
                                                             show_default=False)] = None,
     steps: Annotated[Optional[int], typer.Option("--steps", min=0, help="Stop after this many steps (default: the whole "
-                                                 "schedule, 13 stages).", show_default=False)] = None,
+                                                 "schedule).", show_default=False)] = None,
     lr: Annotated[Optional[float], typer.Option("--lr", min=0.0, help="Adam learning rate (default 8e-4).",
                                                 show_default=False)] = None,
     checkpoint_every: CheckpointEveryOpt = 1000,

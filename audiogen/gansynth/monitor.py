@@ -43,12 +43,22 @@ def grid_waves(generator, config, phase: Phase) -> tuple[torch.Tensor, torch.Ten
 
 def check_and_snapshot(generator, config, phase: Phase, folder: Path, step: int, judge=None) -> dict:
     """Generate the grid, judge it, write `step-NNNNNNN.png` (rows: latents, columns: pitches, each
-    titled with pYIN's reading) and three WAVs of latent 0 into `folder`; returns the pitch report."""
+    titled with pYIN's reading) and three WAVs of latent 0 into `folder`; returns the pitch report
+    (with `snapshot_error` when the picture or WAVs could not be made)."""
+    waves, midi, images = grid_waves(generator, config, phase)
+    report = pitch_report(waves, midi, classifier=judge)
+    try:
+        _draw(report, images, waves, config, phase, folder, step)
+    except ImportError as e:  # a lean GPU machine without matplotlib or soundfile still gets the figures
+        report["snapshot_error"] = str(e)
+    return report
+
+
+def _draw(report: dict, images: torch.Tensor, waves: torch.Tensor, config, phase: Phase, folder: Path,
+          step: int) -> None:
     from audiogen.dsp.audio_io import save_audio
     from audiogen.runtime.atomic import atomic_output
 
-    waves, midi, images = grid_waves(generator, config, phase)
-    report = pitch_report(waves, midi, classifier=judge)
     folder.mkdir(parents=True, exist_ok=True)
     import matplotlib
 
@@ -71,7 +81,6 @@ def check_and_snapshot(generator, config, phase: Phase, folder: Path, step: int,
     plt.close(fig)
     for column in (0, len(pitches) // 2, len(pitches) - 1):
         save_audio(folder / f"step-{step:07d}-pitch{pitches[column]:03d}.wav", waves[column * latents], 16000)
-    return report
 
 
 def _headline(report: dict) -> str:

@@ -163,8 +163,8 @@ def melody_match(wave: np.ndarray, notes, sample_rate: int = SAMPLE_RATE) -> dic
     times = np.arange(len(f0)) * hop / sample_rate
     ordered = sorted(notes, key=lambda n: n.start)
     checked = right = unvoiced = 0
-    for i, n in enumerate(ordered):
-        overlaps = any(o is not n and o.start < n.end - 1e-3 and n.start < o.end - 1e-3 for o in ordered[max(0, i - 8):i + 8])
+    for n in ordered:
+        overlaps = any(o is not n and o.start < n.end - 1e-3 and n.start < o.end - 1e-3 for o in ordered)
         if overlaps or n.end - n.start < MELODY_MIN_SECONDS:
             continue
         lo, hi = n.start + MELODY_EDGE_SECONDS, min(n.end - MELODY_EDGE_SECONDS, n.start + 1.0)

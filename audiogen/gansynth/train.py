@@ -61,6 +61,7 @@ class GANSynthTrainConfig:
     pitch_embedding: int = 128          # "projection": the pitch embedding's width
     harmonic_map: bool = False          # a harmonic pitch-map channel into every G block and D
     judge_weight: float = 0.0           # G's loss on a frozen pitch classifier's reading of its notes
+    judge_sha256: str = ""              # that classifier's file, recorded so --resume uses the same one
     lr: float = 8e-4
     beta1: float = 0.0
     beta2: float = 0.99
@@ -121,6 +122,9 @@ def model_config(config: GANSynthTrainConfig) -> GANSynthModelConfig:
         raise AudiogenError(f"images of {frames} x {bins} cannot be halved {len(config.channels) - 1} times "
                             f"for {len(config.channels)} levels")
     band_hz: tuple[float, ...] = ()
+    if config.harmonic_map and config.conditioning == "acgan":
+        raise AudiogenError("the harmonic pitch map needs --conditioning projection: an AC-GAN discriminator's pitch "
+                            "head would read the answer off the map")
     if config.harmonic_map:
         from audiogen.dsp.mel import bin_frequencies, mel_band_centers
 
@@ -351,6 +355,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     from audiogen.gansynth.pitch_check import summary_line
     from audiogen.runtime import distributed as dist
     from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.modelfile import file_sha256
     from audiogen.runtime.precision import autocast_dtype
     from audiogen.runtime.progress import make_progress
     from audiogen.runtime.seeding import seed_everything
@@ -362,10 +367,31 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     config = starting_config(config, out, kind=KIND, resume=resume, init_from=None, from_dict=config_from_dict,
                              model_fields=())
     per_rank = _check_batch(config, world.size)
-    if config.judge_weight > 0 and pitch_judge is None:
-        raise AudiogenError(f"judge weight {config.judge_weight}: name the frozen pitch classifier with --pitch-judge "
-                            "(train one with `audiogen train pitch-classifier`; use another than the one `eval "
-                            "gansynth` scores with)")
+    pitch_judge_net = None
+    if config.judge_weight > 0:
+        from audiogen.gansynth.classifier_train import BUNDLED_NAME, load_pitch_classifier
+        from audiogen.runtime.assets import bundled_model_path
+
+        if pitch_judge is None:
+            raise AudiogenError(f"judge weight {config.judge_weight}: name the frozen pitch classifier with "
+                                "--pitch-judge (train one with `audiogen train pitch-classifier`; use another than "
+                                "the one `eval gansynth` scores with)")
+        pitch_judge_net, judge_file = load_pitch_classifier(pitch_judge, torch_device)
+        if resume and config.judge_sha256 and config.judge_sha256 != judge_file.sha256:
+            raise AudiogenError(f"--pitch-judge {pitch_judge}: not the classifier this run was trained with (sha256 "
+                                f"{judge_file.sha256[:12]}, the run's {config.judge_sha256[:12]}); --resume needs the same one")
+        if not resume:
+            config = replace(config, judge_sha256=judge_file.sha256)
+        bundled = bundled_model_path(BUNDLED_NAME)
+        if world.is_main and bundled.is_file() and file_sha256(bundled) == judge_file.sha256:
+            from audiogen.data.skips import warn
+
+            warn("the pitch judge is the bundled classifier: its own pitch figures (training checks, eval gansynth) "
+                 "are then not independent of training; pYIN still is")
+    elif pitch_judge is not None and world.is_main:
+        from audiogen.data.skips import warn
+
+        warn(f"--pitch-judge {pitch_judge} is not used: the judge weight is 0 (give --judge-weight)")
     rank_slice = slice(world.rank * per_rank, (world.rank + 1) * per_rank)
     model_config(config)  # refuses a layout the levels cannot halve, before any data work
     filt = NSynthFilter.parse(list(config.filters))
@@ -393,14 +419,12 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     histogram = cache.pitch_histogram()[config.pitch_min:config.pitch_max + 1]  # counts per pitch class
     pitch_index = torch.from_numpy(pitch_labels - config.pitch_min)
 
-    if config.fit_normalizer and not resume:
+    if config.fit_normalizer and not resume:  # every rank reads the same notes: the same constants
         config = replace(config, **fit_magnitude_normalizer(cache, spectral_config(config), mel=config.mel))
     seed_everything(config.seed)
     nets = build_nets(config, torch_device, compile=compile)
-    if config.judge_weight > 0:
-        from audiogen.gansynth.classifier_train import load_pitch_classifier
-
-        nets.judge = load_pitch_classifier(pitch_judge, torch_device)[0].eval().requires_grad_(False)
+    if pitch_judge_net is not None:
+        nets.judge = pitch_judge_net.eval().requires_grad_(False)
     for module in (nets.generator, nets.discriminator, nets.generator_ema):
         dist.broadcast_module(module, world)
     g_opt, d_opt = make_optimizers(nets, config)
@@ -425,8 +449,8 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         return dist.rank0_decides(local, world, torch_device)
 
     snapshots = world.is_main and config.snapshot_every > 0
-    judge = load_judge() if snapshots else None
-    last_check = ""
+    check_classifier = load_judge() if snapshots else None
+    last_check, warned_snapshot = "", False
     loop_time_limit = None if world.distributed else time_limit
     loop_stop = should_stop if world.distributed else stop
     for step in run.steps(time_limit=loop_time_limit, stop=loop_stop):
@@ -460,13 +484,19 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         run.status = f"{describe(phase, levels)} {images_per_s:.0f} img/s" + (f"; {last_check}" if last_check else "")
         if snapshots and done % config.snapshot_every == 0:
             try:
-                report = check_and_snapshot(nets.generator_ema, config, phase, Path(out) / "snapshots", done, judge)
+                report = check_and_snapshot(nets.generator_ema, config, phase, Path(out) / "snapshots", done,
+                                            check_classifier)
                 checked = {f"check_{k}": report[k] for k in ("pyin_within_semitone", "pyin_voiced",
                                                               "classifier_accuracy", "quietest_db_below_loudest",
                                                               "timbre_distance_db")}
                 run.log(done, **checked, images=done * config.batch_size)
                 last_check = summary_line(report)
-            except ImportError as e:  # a lean GPU machine without matplotlib or soundfile trains on
+                if "snapshot_error" in report and not warned_snapshot:
+                    from audiogen.data.skips import warn
+
+                    warn(f"snapshot pictures and WAVs turned off ({report['snapshot_error']}); pitch checks go on")
+                    warned_snapshot = True
+            except ImportError as e:  # no librosa nor classifier: a lean GPU machine trains on
                 from audiogen.data.skips import warn
 
                 warn(f"snapshots and pitch checks turned off: {e}")
