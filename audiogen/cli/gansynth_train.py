@@ -39,8 +39,7 @@ def train_gansynth_command(
     config: Annotated[GANSynthConfigName, typer.Option("--config", help="full (the paper's 128x1024 IF-Mel, AC-GAN, 800k "
                                                        "images a stage), small (narrow, 128x512, AC-GAN, 20k a stage) "
                                                        "or cpu (64x256 IF-Mel, BigGAN-style conditioning with a harmonic "
-                                                       "pitch map, stages weighted toward the upper levels; the bundled "
-                                                       "model's).")
+                                                       "pitch map, stages weighted toward the upper levels).")
                       ] = GANSynthConfigName.full,
     conditioning: Annotated[Optional[Conditioning], typer.Option("--conditioning", help="Pitch conditioning "
                                                                  "(default: the config's): acgan (the paper: one-hot "

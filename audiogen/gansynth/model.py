@@ -48,6 +48,7 @@ class GANSynthModelConfig:
     embedding: int = 128               # pitch-embedding width ("projection")
     pitch_min: int = 24                # MIDI number of pitch class 0 (for the harmonic map)
     band_hz: tuple[float, ...] = ()    # centre Hz of each full-resolution frequency bin; () = no map
+    style_gain: float = 1.0            # init scale of the conditional affine maps ("projection")
 
     def __post_init__(self) -> None:
         if self.conditioning not in ("acgan", "projection"):
@@ -160,10 +161,10 @@ class ConditionalAffine(nn.Module):
     """x (B, C, H, W), c (B, E) -> x * (1 + gain(c)) + bias(c), per channel (BigGAN's conditional
     normalisation, after a pixel norm)."""
 
-    def __init__(self, embedding: int, channels: int):
+    def __init__(self, embedding: int, channels: int, scale: float = 1.0):
         super().__init__()
-        self.gain = EqualizedLinear(embedding, channels, gain=1.0)
-        self.bias = EqualizedLinear(embedding, channels, gain=1.0)
+        self.gain = EqualizedLinear(embedding, channels, gain=scale)
+        self.bias = EqualizedLinear(embedding, channels, gain=scale)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         return x * (1.0 + self.gain(c))[:, :, None, None] + self.bias(c)[:, :, None, None]
@@ -173,12 +174,12 @@ class _GenBlock(nn.Module):
     """Nearest upsample x2 (+ the pitch map channel), then two 3x3 convs, each followed by
     LeakyReLU, pixel norm and (when conditioned per block) the pitch's affine map."""
 
-    def __init__(self, cin: int, cout: int, *, map_channels: int = 0, embedding: int = 0):
+    def __init__(self, cin: int, cout: int, *, map_channels: int = 0, embedding: int = 0, style_gain: float = 1.0):
         super().__init__()
         self.conv1 = EqualizedConv2d(cin + map_channels, cout, 3)
         self.conv2 = EqualizedConv2d(cout, cout, 3)
-        self.affine1 = ConditionalAffine(embedding, cout) if embedding else None
-        self.affine2 = ConditionalAffine(embedding, cout) if embedding else None
+        self.affine1 = ConditionalAffine(embedding, cout, style_gain) if embedding else None
+        self.affine2 = ConditionalAffine(embedding, cout, style_gain) if embedding else None
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None, pitch_map: torch.Tensor | None = None) -> torch.Tensor:
         x = _upsample(x)
@@ -210,8 +211,8 @@ class Generator(nn.Module):
         # Every block's affine map sees the pitch embedding and the latent (BigGAN), so neither
         # drowns the other: the embedding alone made pitch move G's output 3.5-6x as much as z.
         style = embedding + config.latent if projection else 0
-        self.affine0 = ConditionalAffine(style, c0) if projection else None
-        self.blocks = nn.ModuleList(_GenBlock(a, b, map_channels=maps, embedding=style)
+        self.affine0 = ConditionalAffine(style, c0, config.style_gain) if projection else None
+        self.blocks = nn.ModuleList(_GenBlock(a, b, map_channels=maps, embedding=style, style_gain=config.style_gain)
                                     for a, b in zip(config.channels[:-1], config.channels[1:]))
         self.to_spec = nn.ModuleList(EqualizedConv2d(c, config.image_channels, 1, gain=1.0) for c in config.channels)
 

@@ -59,6 +59,7 @@ class GANSynthTrainConfig:
     stage_images: tuple[int, ...] = ()  # one length per stage (2 x levels - 1); () = images_per_stage each
     conditioning: str = "acgan"         # "acgan" (the paper) or "projection" (BigGAN)
     pitch_embedding: int = 128          # "projection": the pitch embedding's width
+    style_gain: float = 1.0             # "projection": init scale of every block's conditional affine map
     harmonic_map: bool = False          # a harmonic pitch-map channel into every G block and D
     judge_weight: float = 0.0           # G's loss on a frozen pitch classifier's reading of its notes
     judge_sha256: str = ""              # that classifier's file, recorded so --resume uses the same one
@@ -90,7 +91,7 @@ CONFIGS: dict[str, GANSynthTrainConfig] = {
     # map, and a schedule that spends its images where pitch is visible (levels 3-5).
     "cpu": GANSynthTrainConfig(latent=128, channels=(128, 128, 128, 96, 48, 24), n_fft=2048, hop=1024,
                                pad_left=1024, min_pad_right=1536, mel_bins=256, fit_normalizer=True,
-                               conditioning="projection", pitch_embedding=64, harmonic_map=True,
+                               conditioning="projection", pitch_embedding=64, harmonic_map=True, style_gain=0.1,
                                batch_size=16, images_per_stage=20_000,
                                stage_images=(3000, 3000, 3000, 4000, 4000, 6000, 8000, 8000, 10000, 6000, 40000),
                                log_every=20, snapshot_every=250),
@@ -132,7 +133,7 @@ def model_config(config: GANSynthTrainConfig) -> GANSynthModelConfig:
     return GANSynthModelConfig(latent=config.latent, pitches=config.pitches, channels=tuple(config.channels),
                                base_shape=(frames // down, bins // down), mbstd_group=config.mbstd_group,
                                conditioning=config.conditioning, embedding=config.pitch_embedding,
-                               pitch_min=config.pitch_min, band_hz=band_hz)
+                               pitch_min=config.pitch_min, band_hz=band_hz, style_gain=config.style_gain)
 
 
 def stage_plan(config: GANSynthTrainConfig) -> int | tuple[int, ...]:
