@@ -5,8 +5,9 @@ Two ways to condition on pitch (`conditioning`):
 - "acgan" (the paper): a one-hot pitch concatenated to the latent enters G's first dense layer
   only; D has a pitch-classifier head beside its realness logit.
 - "projection" (BigGAN): a learned pitch embedding, concatenated with the latent, drives a
-  conditional affine map after every pixel norm of every G block, and D's logit gains a projection term `Embed(y) . h` (Miyato &
-  Koyama), so pitch is judged against D's features rather than by a separate head.
+  conditional affine map after every pixel norm of every G block, and D's logit gains a
+  projection term `Embed(y) . h` (Miyato & Koyama), so pitch is judged against D's features
+  rather than by a separate head.
 Either may add a harmonic pitch map (`band_hz` non-empty): for each pitch, where its harmonics
 fall on the frequency axis, as one extra input channel of every G block and of D at every
 level, so a pitch is placed and checked where it is visible in the picture.

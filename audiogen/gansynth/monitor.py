@@ -10,11 +10,12 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from audiogen.gansynth.pitch_check import GRID_LATENTS, grid_latents, grid_notes, grid_pitches, pitch_report
+from audiogen.gansynth.pitch_check import (GRID_LATENTS, grid_latents, grid_notes, grid_pitches, pitch_report,
+                                           summary_line)
 from audiogen.gansynth.schedule import Phase, describe
 
 
-def load_judge():
+def load_check_classifier():
     """The bundled pitch classifier on the CPU, or None when it cannot be loaded."""
     try:
         from audiogen.gansynth.classifier_train import load_pitch_classifier
@@ -41,12 +42,12 @@ def grid_waves(generator, config, phase: Phase) -> tuple[torch.Tensor, torch.Ten
     return waves, midi, images.cpu()
 
 
-def check_and_snapshot(generator, config, phase: Phase, folder: Path, step: int, judge=None) -> dict:
+def check_and_snapshot(generator, config, phase: Phase, folder: Path, step: int, classifier=None) -> dict:
     """Generate the grid, judge it, write `step-NNNNNNN.png` (rows: latents, columns: pitches, each
     titled with pYIN's reading) and three WAVs of latent 0 into `folder`; returns the pitch report
     (with `snapshot_error` when the picture or WAVs could not be made)."""
     waves, midi, images = grid_waves(generator, config, phase)
-    report = pitch_report(waves, midi, classifier=judge)
+    report = pitch_report(waves, midi, classifier=classifier)
     try:
         _draw(report, images, waves, config, phase, folder, step)
     except ImportError as e:  # a lean GPU machine without matplotlib or soundfile still gets the figures
@@ -74,16 +75,10 @@ def _draw(report: dict, images: torch.Tensor, waves: torch.Tensor, config, phase
         off = row["pyin_semitones_off"]
         ax.set_title(f"{row['pitch']}: " + ("unvoiced" if off is None else f"{off:+.1f} st"), fontsize=7)
         ax.axis("off")
-    fig.suptitle(f"step {step}: {describe(phase, len(config.channels))}; {_headline(report)}", fontsize=8)
+    fig.suptitle(f"step {step}: {describe(phase, len(config.channels))}; {summary_line(report)}", fontsize=8)
     picture = folder / f"step-{step:07d}.png"
     with atomic_output(picture) as tmp:
         fig.savefig(tmp, format="png", dpi=80)
     plt.close(fig)
     for column in (0, len(pitches) // 2, len(pitches) - 1):
         save_audio(folder / f"step-{step:07d}-pitch{pitches[column]:03d}.wav", waves[column * latents], 16000)
-
-
-def _headline(report: dict) -> str:
-    from audiogen.gansynth.pitch_check import summary_line
-
-    return summary_line(report)

@@ -352,7 +352,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     from audiogen.data.skips import SkipLog
     from audiogen.gansynth.data import (batch_rows, downsample_to_level, fade_reals, fit_magnitude_normalizer,
                                         waves_to_images)
-    from audiogen.gansynth.monitor import check_and_snapshot, load_judge
+    from audiogen.gansynth.monitor import check_and_snapshot, load_check_classifier
     from audiogen.gansynth.pitch_check import summary_line
     from audiogen.runtime import distributed as dist
     from audiogen.runtime.device import resolve_device
@@ -450,7 +450,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         return dist.rank0_decides(local, world, torch_device)
 
     snapshots = world.is_main and config.snapshot_every > 0
-    check_classifier = load_judge() if snapshots else None
+    check_classifier = load_check_classifier() if snapshots else None
     last_check, warned_snapshot = "", False
     loop_time_limit = None if world.distributed else time_limit
     loop_stop = should_stop if world.distributed else stop
