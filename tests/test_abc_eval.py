@@ -178,7 +178,7 @@ def test_render_midi_and_wav(tmp_path):
     assert summary["converter"] == ("abc2midi" if HAS_ABC2MIDI else "music21")
     assert summary["skipped"]["count"] == 1 and "tune 2" in summary["skipped"]["files"][0]["path"]
     assert "tune 2 (X:2, line 8)" in result.stderr and str(tunes) in result.stderr  # the warning
-    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    names = sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith("."))
     assert names == (["001-Good_Jig.mid", "001-Good_Jig.wav", "003-Two.mid", "003-Two.wav"] if wav else
                      ["001-Good_Jig.mid", "003-Two.mid"])
     assert count_midi_notes(tmp_path / "out" / "001-Good_Jig.mid") == 22

@@ -301,7 +301,7 @@ def test_interpolate_cli_writes_steps_inputs_and_the_whole_walk(trained, tmp_pat
                   "--out-dir", tmp_path / "walk", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    names = sorted(p.name for p in (tmp_path / "walk").iterdir())
+    names = sorted(p.name for p in (tmp_path / "walk").iterdir() if not p.name.startswith("."))
     assert names == ["input-a.mid", "input-b.mid", "interpolation.mid"] + [f"step-{i:02d}.mid" for i in range(5)]
     assert out["inputs"]["b"]["meter"] == "3/4"
     assert set(out["reconstruction_accuracy"]) == {"a", "b"}

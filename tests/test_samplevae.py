@@ -422,7 +422,7 @@ def test_classify_sample_interpolate_map(tiny_model, library, tmp_path):
     walk = tmp_path / "walk"
     cli(tmp_path, "interpolate", "samplevae", library / "kick" / "kick0.wav", library / "hat" / "hat0.wav",
         "--steps", "4", "--out-dir", walk, "--model", tiny_model)
-    assert sorted(p.name for p in walk.iterdir()) == ["interpolation.wav", "step-00.wav", "step-01.wav",
+    assert sorted(p.name for p in walk.iterdir() if not p.name.startswith(".")) == ["interpolation.wav", "step-00.wav", "step-01.wav",
                                                       "step-02.wav", "step-03.wav"]
 
     index = tmp_path / "idx"

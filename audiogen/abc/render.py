@@ -20,6 +20,7 @@ from audiogen.data.drums import safe_name
 from audiogen.data.skips import SkipLog
 from audiogen.data.soundfonts import MidiRenderer
 from audiogen.errors import BadInputError
+from audiogen.runtime.output_sets import OutputSet
 
 def tune_stem(index: int, title: str, width: int = 3) -> str:
     """`007-The_Enchanted_Valley`: position, then the sanitised title ("untitled" if none)."""
@@ -110,11 +111,13 @@ def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: b
     width = max(3, len(str(len(tunes))))
     written: list[dict] = []
     start = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = OutputSet(out_dir, "render abc")
     try:
         for index, tune in enumerate(tunes, 1):
             where = f"{tune.source}: tune {index} (X:{tune.number}, line {tune.line})"
             midi_path = out_dir / (tune_stem(index, tune.title, width) + ".mid")
-            ok, message = tune_to_midi(tune.text, midi_path, converter)
+            ok, message = tune_to_midi(tune.text, outputs.add(midi_path), converter)
             notes = count_midi_notes(midi_path) if ok else None
             if ok and not notes:
                 midi_path.unlink(missing_ok=True)
@@ -130,14 +133,18 @@ def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: b
                     except Exception as e:  # pretty_midi on an odd MIDI file, or nothing rendered
                         skips.skip(where, f"MIDI written, but no WAV: {e}", kind="no WAV")
                     else:
-                        entry["wav"] = str(save_audio(midi_path.with_suffix(".wav"), wave, sample_rate))
+                        entry["wav"] = str(outputs.add(save_audio(midi_path.with_suffix(".wav"), wave, sample_rate)))
                         entry["seconds"] = round(wave.shape[0] / sample_rate, 2)
                 written.append(entry)
             if on_done:
                 on_done()
+    except BaseException:
+        outputs.discard()
+        raise
     finally:
         if synth is not None:
             synth.close()
+    outputs.commit()
     return {"out_dir": str(out_dir), "tunes": len(tunes), "midi": len(written),
             "wav": sum(1 for e in written if e["wav"]) if wav else None, "failed": len(tunes) - len(written),
             "converter": converter, "soundfont": str(synth.soundfont) if synth else None,

@@ -56,6 +56,10 @@ CONFIGS: dict[str, AbcTrainConfig] = {
 }
 
 
+# what makes a config that model: a resume that names another --config is refused
+SHAPE_FIELDS = ("embed", "hidden", "layers")
+
+
 def model_config(config: AbcTrainConfig | dict, vocab_size: int) -> CharLSTMConfig:
     c = config if isinstance(config, dict) else asdict(config)
     return CharLSTMConfig(vocab_size=vocab_size, embed=c["embed"], hidden=c["hidden"], layers=c["layers"],
@@ -91,7 +95,8 @@ def read_training_tunes(data: Sequence[str | os.PathLike], skips: SkipLog) -> li
 def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, config: AbcTrainConfig,
               steps: int, checkpoint_every: int = 500, resume: bool = False,
               init_from: str | os.PathLike | None = None, device: str = "auto", time_limit: float | None = None,
-              stop: Callable[[int], bool] | None = None, strict: bool = False, quiet: bool = False) -> dict:
+              stop: Callable[[int], bool] | None = None, strict: bool = False, quiet: bool = False,
+              requested: dict | None = None) -> dict:
     """Train (or resume, or fine-tune) a char-LSTM on ABC files; returns a summary dict.
 
     `time_limit` (seconds of training in this session) or `stop(step)` returning True stops
@@ -101,7 +106,7 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.modelfile import load_model
     from audiogen.runtime.seeding import seed_everything
-    from audiogen.runtime.training import TrainingRun, read_run_config
+    from audiogen.runtime.training import TrainingRun, read_run_config, refuse_changed_config
 
     torch_device = resolve_device(device)
     skips = SkipLog(strict=strict)
@@ -112,6 +117,7 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
         saved = read_run_config(out)
         if saved is None:
             raise AudiogenError(f"{out}: no config.json to resume from")
+        refuse_changed_config(out, saved, requested)
         config = config_from_dict(saved)
         vocab = CharVocab.from_json(saved["vocab"])
     elif init_from is not None:
@@ -155,7 +161,17 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
     val_bpc = None
     began, chars, loss_sum, loss_count = time.perf_counter(), 0, 0.0, 0
     model.train()
-    for step in run.steps(time_limit=time_limit, stop=stop):
+
+    def export_model(**more) -> Path:
+        return run.export(dtype=torch.float16, extra={
+            "vocab": vocab.to_json(), "val_bpc": val_bpc, "train_tunes": len(train_texts), "val_tunes": len(val_texts),
+            "training_seconds": round(run.elapsed, 1),
+            # what `eval abc` compares samples with, so the model file alone is enough
+            "train_fingerprints": sorted({f for f in map(fingerprint, train_texts) if f}),
+            "meter_histogram": histogram(header_field(t, "M") for t in train_texts),
+            "key_histogram": histogram(header_field(t, "K") for t in train_texts), **more})
+
+    for step in run.steps(time_limit=time_limit, stop=stop, export=export_model):
         x, y, new_epoch = stream.next()
         x, y = x.to(torch_device), y.to(torch_device)
         if new_epoch:
@@ -197,12 +213,6 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
         "training_seconds_total": round(run.elapsed, 1), "device": str(torch_device),
         "skipped": skips.to_dict(),
     }
-    run.export(dtype=torch.float16, extra={
-        "vocab": vocab.to_json(), "val_bpc": val_bpc, "train_tunes": len(train_texts), "val_tunes": len(val_texts),
-        "training_seconds": round(run.elapsed, 1),
-        # what `eval abc` compares samples with, so the model file alone is enough
-        "train_fingerprints": sorted({f for f in map(fingerprint, train_texts) if f}),
-        "meter_histogram": histogram(header_field(t, "M") for t in train_texts),
-        "key_histogram": histogram(header_field(t, "K") for t in train_texts)})
+    export_model()
     summary["model"] = str(Path(out) / "model.safetensors")
     return summary

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.abc_render import Converter, ConverterOpt, read_tunes
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, RngSeedOpt
+from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, RngSeedOpt, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -25,7 +25,7 @@ def eval_abc_command(
     converter: ConverterOpt = Converter.auto,
     keep_samples: Annotated[Optional[Path], typer.Option(
         "--keep-samples", help="Write the sampled tunes to this ABC file (X:1..N) for inspection.",
-        show_default=False)] = None,
+        show_default=False, callback=writable_file)] = None,
     rng_seed: RngSeedOpt = None,
     device: DeviceOpt = "auto",
     json_out: JsonOpt = False,

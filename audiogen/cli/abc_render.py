@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import JsonOpt, QuietOpt, SampleRateOpt
+from audiogen.cli.options import JsonOpt, QuietOpt, SampleRateOpt, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -54,7 +54,7 @@ def render_abc_command(
     file: Annotated[Path, typer.Argument(help="ABC file (or a folder of .abc files).", show_default=False,
                                          metavar="FILE")],
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for NNN-title.mid (+ .wav) files.",
-                                          show_default=False)],
+                                          show_default=False, callback=writable_dir)],
     wav: Annotated[bool, typer.Option("--wav", help="Also render each MIDI file to a 16-bit WAV with FluidSynth.")] = False,
     sample_rate: SampleRateOpt = 22050,
     soundfont: Annotated[Optional[Path], typer.Option(

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt
+from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt,
+                                  requested_fields, writable_dir)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -21,10 +22,11 @@ class AbcConfigName(str, Enum):
 
 
 def train_abc_command(
+    ctx: typer.Context,
     data: Annotated[list[Path], typer.Option("--data", help="ABC file or folder of .abc files; repeatable.",
                                              show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (config.json, metrics.jsonl, "
-                                      "checkpoint.pt, model.safetensors).", show_default=False)],
+                                      "checkpoint.pt, model.safetensors).", show_default=False, callback=writable_dir)],
     config: Annotated[AbcConfigName, typer.Option("--config", help="Sizes: default (2x384 LSTM, 2.0M params), "
                                                   "small, mit (MIT 6.S191 lab), folk-rnn (3x512).")] = AbcConfigName.default,
     steps: Annotated[int, typer.Option("--steps", min=0, help="Training steps (batches).")] = 3000,
@@ -47,7 +49,7 @@ def train_abc_command(
 
     Example: audiogen train abc --data irish.abc --out runs/abc --steps 6000 --time-limit 40
     """
-    from audiogen.abc.train import CONFIGS, train_abc
+    from audiogen.abc.train import CONFIGS, SHAPE_FIELDS, train_abc
 
     chosen = CONFIGS[config.value]
     overrides = {k: v for k, v in (("batch_size", batch_size), ("seq_len", seq_len), ("lr", lr),
@@ -57,6 +59,7 @@ def train_abc_command(
     chosen = replace(chosen, **overrides)
     summary = train_abc(data, out, config=chosen, steps=steps, checkpoint_every=checkpoint_every, resume=resume,
                         init_from=init_from, device=device, strict=strict, quiet=quiet or json_out,
+                        requested=requested_fields(chosen, ctx, overrides, SHAPE_FIELDS),
                         time_limit=None if time_limit is None else time_limit * 60)
     if json_out:
         emit_json({**summary, "config_name": config.value, **provenance("train abc", {

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import JsonOpt, QuietOpt, Subtype, SubtypeOpt
+from audiogen.cli.options import JsonOpt, QuietOpt, Subtype, SubtypeOpt, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -20,7 +20,7 @@ class DrumSource(str, Enum):
 
 def drums(
     out: Annotated[Path, typer.Option("--out", "-o", help="Library folder: class folders + manifest.csv.",
-                                      show_default=False)],
+                                      show_default=False, callback=writable_dir)],
     source: Annotated[Optional[list[DrumSource]], typer.Option(
         "--source", help="Where to collect from (repeatable; default: all three, skipping any not installed).",
         show_default=False)] = None,

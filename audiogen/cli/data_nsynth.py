@@ -7,14 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import JsonOpt, NSynthCacheDirOpt, NSynthFilterOpt, QuietOpt, StrictOpt
+from audiogen.cli.options import (JsonOpt, NSynthCacheDirOpt, NSynthFilterOpt, QuietOpt, StrictOpt,
+                                  writable_dir)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
 
 def nsynth(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write examples.json and audio/ into.",
-                                      show_default=False)],
+                                      show_default=False, callback=writable_dir)],
     soundfont: Annotated[Optional[Path], typer.Option("--soundfont", help="GM SoundFont (.sf2/.sf3); default: FluidR3_GM when installed, else pretty_midi's TimGM6mb.", show_default=False)] = None,
     programs: Annotated[str, typer.Option("--programs", help="GM programs, e.g. 0-7,24,40-47 (default: all pitched, 0-118).")] = "0-118",
     pitches: Annotated[str, typer.Option("--pitches", help="MIDI pitch range.")] = "24-84",

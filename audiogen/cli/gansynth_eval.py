@@ -9,12 +9,12 @@ import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
 from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, NSynthCacheDirOpt, NSynthFilterOpt, QuietOpt,
-                                  ResumeOpt, StrictOpt)
+                                  ResumeOpt, StrictOpt, TimeLimitOpt, writable_dir)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 def train_pitch_classifier_command(
     data: Annotated[Path, typer.Option("--data", help="NSynth folder of real notes.", show_default=False, metavar="DIR")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (model.safetensors at the end).", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (model.safetensors at the end).", show_default=False, callback=writable_dir)],
     val_data: Annotated[Optional[Path], typer.Option("--val-data", help="Held-out NSynth folder (default: 10% of "
                                                      "--data).", show_default=False, metavar="DIR")] = None,
     filters: NSynthFilterOpt = None,
@@ -23,8 +23,13 @@ def train_pitch_classifier_command(
     channels: Annotated[Optional[str], typer.Option("--channels", help="Convolution widths, e.g. 48,96,96 (default "
                                                     "32,64,64: the bundled classifier's).", show_default=False)] = None,
     rng_seed: Annotated[int, typer.Option("--rng-seed", help="Seed for the weights and batches.")] = 0,
+    lr: Annotated[Optional[float], typer.Option("--lr", min=0.0, help="Adam learning rate "
+                                                "(default 1e-3).", show_default=False)] = None,
     checkpoint_every: CheckpointEveryOpt = 500,
+    time_limit: TimeLimitOpt = None,
     resume: ResumeOpt = False,
+    init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Fine-tune this pitch-classifier model "
+                                                      "file (its widths).", show_default=False)] = None,
     cache_dir: NSynthCacheDirOpt = None,
     strict: StrictOpt = False,
     device: DeviceOpt = "auto",
@@ -49,10 +54,11 @@ def train_pitch_classifier_command(
             raise AudiogenError(f"--channels {channels!r}: expected comma-separated widths of 1-4096, e.g. 48,96,96")
         widths = tuple(int(p) for p in parts)
     config = replace(PitchClassifierTrainConfig(), batch_size=batch_size, channels=widths, seed=rng_seed,
-                     filters=tuple(filters) if filters else ("gansynth",))
+                     filters=tuple(filters) if filters else ("gansynth",), **({"lr": lr} if lr is not None else {}))
     summary = train_pitch_classifier(data, out, config=config, steps=steps, val_data=val_data, cache_root=cache_dir,
                                      checkpoint_every=checkpoint_every, resume=resume, device=device, strict=strict,
-                                     quiet=quiet or json_out)
+                                     quiet=quiet or json_out, init_from=init_from,
+                                     time_limit=None if time_limit is None else time_limit * 60)
     if json_out:
         emit_json({**summary, **provenance("train pitch-classifier", {
             "data": data, "val_data": val_data, "out": out, "filter": list(config.filters), "steps": steps,

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import DeviceOpt, FormatOpt, JsonOpt, QuietOpt, Subtype, SubtypeOpt
+from audiogen.cli.options import DeviceOpt, FormatOpt, JsonOpt, QuietOpt, Subtype, SubtypeOpt, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
 LatentOpt = Annotated[Optional[Path], typer.Option(help="A latent from `audiogen encode gansynth` (.npy).",
@@ -21,13 +21,13 @@ def load_latent(path: Path, size: int):
     import numpy as np
     import torch
 
-    from audiogen.errors import BadInputError, require_file
+    from audiogen.errors import BadInputError, load_failure_reason, require_file
 
     require_file(path, "a latent .npy file")
     try:
         z = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
-        raise BadInputError(path, f"not a .npy latent ({e})") from None
+        raise BadInputError(path, f"not a .npy latent ({load_failure_reason(e)})") from None
     if z.shape not in ((size,), (1, size)) or not np.issubdtype(z.dtype, np.floating):
         raise BadInputError(path, f"holds a {z.dtype} array of shape {z.shape}; this model's latents are ({size},) floats")
     return torch.from_numpy(z.astype(np.float32).reshape(size))
@@ -35,7 +35,7 @@ def load_latent(path: Path, size: int):
 
 def interpolate_gansynth_command(
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for the steps and the whole walk.",
-                                          show_default=False)],
+                                          show_default=False, callback=writable_dir)],
     pitch: Annotated[Optional[int], typer.Option("--pitch", help="MIDI pitch of a timbre walk.", show_default=False)] = None,
     pitches: Annotated[Optional[str], typer.Option("--pitches", help="Walk these pitches (e.g. 48-72) with one "
                                                    "latent instead.", show_default=False)] = None,
@@ -88,14 +88,18 @@ def interpolate_gansynth_command(
         walk = [chosen] * steps
         names = [f"step-{i:02d}.{ext}" for i in range(steps)]
     waves = generate_notes(bundle, z, torch.tensor(walk))
-    files = [str(write_clip(out_dir / name, wave, bundle.sample_rate, None, audio_format, subtype))
-             for name, wave in zip(names, waves)]
+    from audiogen.runtime.output_sets import output_set
+
     hop = bundle.sample_rate  # notes 1 s apart, each ringing out under the next
     row = np.zeros(hop * (len(waves) - 1) + waves.shape[1], np.float32)
     for i, wave in enumerate(waves.numpy()):
         row[i * hop:i * hop + len(wave)] += wave
     row *= min(1.0, 0.99 / max(float(np.abs(row).max()), 1e-9))
-    whole = write_clip(out_dir / f"walk.{ext}", torch.from_numpy(row), bundle.sample_rate, None, audio_format, subtype)
+    with output_set(out_dir, "interpolate gansynth") as outputs:
+        files = [str(write_clip(outputs.add(out_dir / name), wave, bundle.sample_rate, None, audio_format, subtype))
+                 for name, wave in zip(names, waves)]
+        whole = write_clip(outputs.add(out_dir / f"walk.{ext}"), torch.from_numpy(row), bundle.sample_rate, None,
+                           audio_format, subtype)
     if json_out:
         emit_json({"files": files, "walk": str(whole), "pitches": walk, "model": bundle.path,
                    "model_sha256": bundle.sha256, **provenance("interpolate gansynth", {

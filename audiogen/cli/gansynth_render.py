@@ -9,8 +9,11 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import DeviceOpt, FormatOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt
+from audiogen.cli.options import DeviceOpt, FormatOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
+
+
+MIN_GLIDE_SECONDS = 0.05
 
 
 def parse_seconds(text: str | None) -> float | None:
@@ -24,12 +27,16 @@ def parse_seconds(text: str | None) -> float | None:
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*", text)
     if not m or float(m.group(1)) <= 0:
         raise AudiogenError(f"--interpolate-every {text!r}: expected a duration such as 2s or 500ms")
-    return float(m.group(1)) / (1000 if m.group(2) == "ms" else 1)
+    seconds = float(m.group(1)) / (1000 if m.group(2) == "ms" else 1)
+    if seconds < MIN_GLIDE_SECONDS:
+        raise AudiogenError(f"--interpolate-every {text}: must be at least {MIN_GLIDE_SECONDS * 1000:.0f}ms "
+                            "(a new timbre every few notes at most)")
+    return seconds
 
 
 def render_gansynth_command(
     midi: Annotated[Path, typer.Argument(help="MIDI file to play.", show_default=False, metavar="SONG.mid")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output audio file.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output audio file.", show_default=False, callback=writable_file)],
     interpolate_every: Annotated[Optional[str], typer.Option("--interpolate-every", help="Glide the timbre to a new "
                                                              "random latent every so often (e.g. 2s); default one "
                                                              "latent for the piece.", show_default=False)] = None,
@@ -113,11 +120,11 @@ def encode_gansynth_command(
     audio: Annotated[Path, typer.Argument(help="A real note (any rate; 4 s at 16 kHz is used).", show_default=False,
                                           metavar="NOTE.wav")],
     pitch: Annotated[int, typer.Option("--pitch", help="The note's MIDI pitch.", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The latent, a .npy file.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The latent, a .npy file.", show_default=False, callback=writable_file)],
     steps: Annotated[int, typer.Option("--steps", min=1, max=100000, help="Optimisation steps.")] = 300,
     lr: Annotated[float, typer.Option("--lr", min=0.0, help="Adam learning rate.")] = 0.05,
     resynth: Annotated[Optional[Path], typer.Option("--resynth", help="Also write the generator's note from the "
-                                                    "latent here.", show_default=False)] = None,
+                                                    "latent here.", show_default=False, callback=writable_file)] = None,
     model: GANSynthModelOpt = None,
     device: DeviceOpt = "auto",
     json_out: JsonOpt = False,

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, FormatOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt
+from audiogen.cli.options import DeviceOpt, FormatOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
 GANSynthModelOpt = Annotated[Optional[Path], typer.Option("--model", help="GANSynth model file (default: the bundled "
@@ -33,7 +33,7 @@ def parse_pitches(pitch: list[int] | None, pitches: str | None, pitch_range: tup
 
 
 def sample_gansynth_command(
-    out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for pitchNNN-I.wav files.", show_default=False)],
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for pitchNNN-I.wav files.", show_default=False, callback=writable_dir)],
     pitch: Annotated[Optional[list[int]], typer.Option("--pitch", help="MIDI pitch; repeatable.", show_default=False)] = None,
     pitches: Annotated[Optional[str], typer.Option("--pitches", help="A range of MIDI pitches, e.g. 48-72.",
                                                    show_default=False)] = None,
@@ -59,6 +59,7 @@ def sample_gansynth_command(
     from audiogen.gansynth.generate import generate_notes, note_latents
     from audiogen.gansynth.load import load_gansynth_model
     from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.output_sets import output_set
     from audiogen.runtime.seeding import make_generator, seed_everything
 
     torch_device = resolve_device(device)
@@ -73,10 +74,11 @@ def sample_gansynth_command(
     seconds = time.perf_counter() - began
     ext = audio_format.value if audio_format else "wav"
     files = []
-    for k, (p, wave) in enumerate(zip(pitch_list.tolist(), waves)):
-        path = out_dir / f"pitch{p:03d}-{k % num}.{ext}"
-        write_clip(path, wave, bundle.sample_rate, None, audio_format, subtype)
-        files.append({"path": str(path), "pitch": p, "index": k % num})
+    with output_set(out_dir, "sample gansynth") as outputs:
+        for k, (p, wave) in enumerate(zip(pitch_list.tolist(), waves)):
+            path = outputs.add(out_dir / f"pitch{p:03d}-{k % num}.{ext}")
+            write_clip(path, wave, bundle.sample_rate, None, audio_format, subtype)
+            files.append({"path": str(path), "pitch": p, "index": k % num})
     if json_out:
         emit_json({"files": files, "seconds": round(seconds, 3), "notes_per_s": round(len(files) / max(seconds, 1e-9), 1),
                    "model": bundle.path, "model_sha256": bundle.sha256, "sample_rate": bundle.sample_rate,

@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, NSynthCacheDirOpt, NSynthFilterOpt,
-                                  QuietOpt, ResumeOpt, StrictOpt, TimeLimitOpt)
+                                  QuietOpt, ResumeOpt, StrictOpt, TimeLimitOpt, requested_fields,
+                                  writable_dir)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -32,10 +33,11 @@ class Precision(str, Enum):
 
 
 def train_gansynth_command(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Option("--data", help="NSynth folder (examples.json + audio/).", show_default=False,
                                        metavar="DIR")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (config.json, metrics.jsonl, checkpoint.pt, "
-                                      "model.safetensors, snapshots/).", show_default=False)],
+                                      "model.safetensors, snapshots/).", show_default=False, callback=writable_dir)],
     config: Annotated[GANSynthConfigName, typer.Option("--config", help="full (the paper's 128x1024 IF-Mel, AC-GAN, 800k "
                                                        "images a stage), small (narrow, 128x512, AC-GAN, 20k a stage) "
                                                        "or cpu (64x256 IF-Mel, BigGAN-style conditioning with a harmonic "
@@ -93,7 +95,7 @@ def train_gansynth_command(
     """
     from audiogen.cli.data_nsynth import report_cache
     from audiogen.data.nsynth import NSynthFilter
-    from audiogen.gansynth.train import CONFIGS, default_steps, train_gansynth
+    from audiogen.gansynth.train import CONFIGS, SHAPE_FIELDS, default_steps, train_gansynth
     from audiogen.runtime.distributed import shutdown, world_from_env
 
     words = tuple(filters) if filters else ("gansynth",)
@@ -107,8 +109,10 @@ def train_gansynth_command(
     chosen = replace(CONFIGS[config.value], filters=words, **overrides)
     if pitch_judge is not None and judge_weight is None and chosen.judge_weight == 0:
         chosen = replace(chosen, judge_weight=1.0)
+    changed = set(overrides) | ({"filters"} if filters else set())
     if (filt.pitch_min, filt.pitch_max) != (0, 127):
         chosen = replace(chosen, pitch_min=filt.pitch_min, pitch_max=filt.pitch_max)
+        changed |= {"pitch_min", "pitch_max"} if filters else set()
     main = world_from_env().is_main
     quiet = quiet or json_out or not main
     try:
@@ -116,7 +120,8 @@ def train_gansynth_command(
                                  resume=resume, device=device, precision=precision.value, compile=compile_,
                                  cache_root=cache_dir, strict=strict, quiet=quiet,
                                  time_limit=None if time_limit is None else time_limit * 60,
-                                 on_cache=lambda s: report_cache(s, quiet=quiet), pitch_judge=pitch_judge)
+                                 on_cache=lambda s: report_cache(s, quiet=quiet), pitch_judge=pitch_judge,
+                                 requested=requested_fields(chosen, ctx, changed, SHAPE_FIELDS))
     finally:
         shutdown()
     if not main:

@@ -1,11 +1,13 @@
 """The `audiogen` command: registers the commands that work and turns errors into exit codes.
 
-Exit codes: 0 ok; 2 bad usage or bad input (one line naming the file and the problem); 1 an
-internal error (traceback only with --debug); 130 interrupted.
+Exit codes: 0 ok; 2 bad usage or bad input (one line naming the file and the problem; an
+unwritable or full destination, an input too large for memory); 1 an internal error (traceback
+only with --debug); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM, handled like Ctrl-C).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from typing import Annotated, Optional
@@ -20,10 +22,14 @@ from audiogen.cli import resynth as resynth_cmd
 from audiogen.cli import samplevae_library as library_cmd
 from audiogen.cli import spec as spec_cmd
 from audiogen.errors import AudiogenError
+from audiogen.runtime.signals import Terminated, install_sigterm_handler
+from audiogen.runtime.threads import apply_threads, choose_threads, take_threads_option
 
 app = typer.Typer(
     name="audiogen",
     help="Neural audio and music generation from the command line.\n\n"
+         "Every command also takes --threads N (CPU threads; default: the cores not busy with other "
+         "work, or $AUDIOGEN_THREADS).\n\n"
          "Example: audiogen spec note.wav --out note.png",
     no_args_is_help=True,
     add_completion=False,
@@ -80,29 +86,90 @@ def _caused_by_ctrl_c(error: BaseException) -> bool:
     return False
 
 
+def _cli_exceptions() -> tuple[type, type]:
+    """(UsageError, Abort) of the Click that Typer runs on (vendored inside Typer since 0.2x)."""
+    usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+    return usage_error, typer.Abort
+
+
+def usage_line(error: Exception) -> str:
+    """A Click usage error as one line: "--steps: 0 is not in the range x>=1 (see `audiogen
+    train abc --help`)" instead of the usage box."""
+    message = " ".join(error.format_message().split())
+    match = re.fullmatch(r"Invalid value for (.+?): (.*)", message)
+    if match:
+        message = f"{match.group(1).replace(chr(39), '')}: {match.group(2)}"
+    elif message.startswith("Missing "):
+        message = message[0].lower() + message[1:].replace("'", "")
+    ctx = getattr(error, "ctx", None)
+    if ctx is not None:
+        message = message.rstrip(".") + f" (see `{ctx.command_path} --help`)"
+    return message
+
+
+_MEMORY_MESSAGES = ("alloc_cpu.cpp", "can't allocate memory", "CUDA out of memory", "out of memory",
+                    "not enough memory", "MPS backend out of memory")
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    if isinstance(error, MemoryError) or type(error).__name__ in ("OutOfMemoryError", "_ArrayMemoryError"):
+        return True
+    return isinstance(error, RuntimeError) and any(m in str(error) for m in _MEMORY_MESSAGES)
+
+
+def _interrupted(terminated: bool) -> None:
+    _fail("terminated", 143) if terminated else _fail("interrupted", 130)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args
+    usage_error, abort = _cli_exceptions()
+    install_sigterm_handler()
     try:
-        app(args=args, prog_name="audiogen")
+        args, threads = take_threads_option(args)
+        apply_threads(choose_threads(threads)[0])
+        code = app(args=args, prog_name="audiogen", standalone_mode=False)
+        code = code if isinstance(code, int) else 0
+        if code == 130:  # Typer turns Ctrl-C into a return code
+            _interrupted(Terminated.received())
+        sys.exit(code)
     except AudiogenError as e:
         if debug:
             traceback.print_exc()
         _fail(str(e), e.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
+    except usage_error as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as before
+            sys.stdout.write(e.ctx.get_help() + "\n")
+            sys.exit(0)
+        _fail(usage_line(e), 2)
+    except (KeyboardInterrupt, abort):
+        _interrupted(Terminated.received())
     except SystemExit as e:
-        if e.code == 130 and _caused_by_ctrl_c(e):  # Typer turns Ctrl-C into a silent exit 130
-            _fail("interrupted", 130)
+        if e.code == 130 and _caused_by_ctrl_c(e):
+            _interrupted(Terminated.received())
         raise
-    except MemoryError:
-        _fail("out of memory (try a smaller --batch-size or a shorter input)", 1)
-    except Exception as e:  # an internal error: a bug, not the user's fault
+    except OSError as e:
+        from audiogen.runtime.atomic import WRITE_ERRNOS
+
         if debug:
             traceback.print_exc()
-            _fail(f"internal error: {type(e).__name__}: {e}", 1)
-        _fail(f"internal error: {type(e).__name__}: {e} (rerun as `audiogen --debug ...` for the traceback)", 1)
+        if e.errno in WRITE_ERRNOS:  # a destination (or input) the user can fix
+            _fail(f"{e.filename}: {e.strerror}" if e.filename else f"{e.strerror}", 2)
+        _internal(e, debug)
+    except Exception as e:  # an internal error: a bug, not the user's fault
+        if _out_of_memory(e):
+            _fail("does not fit in memory: lower -n / --batch-size, or give a shorter input", 2)
+        if debug:
+            traceback.print_exc()
+        _internal(e, debug)
+
+
+def _internal(e: BaseException, debug: bool) -> None:
+    if debug:
+        _fail(f"internal error: {type(e).__name__}: {e}", 1)
+    _fail(f"internal error: {type(e).__name__}: {e} (rerun as `audiogen --debug ...` for the traceback)", 1)
 
 
 if __name__ == "__main__":

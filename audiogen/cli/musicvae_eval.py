@@ -78,9 +78,9 @@ def eval_musicvae_command(
                 json_mode=False)
     for name, entry in metrics["per_class"].items():
         if entry["steps"]:
-            note(f"  {name:9s} {entry['steps']:7d} steps: {entry['tf_accuracy']:.3f} teacher-forced, "
-                 f"{entry['sampled_accuracy']:.3f} sampled", quiet=quiet)
+            result_line(f"  {name:9s} {entry['steps']:7d} steps: {entry['tf_accuracy']:.3f} teacher-forced, "
+                        f"{entry['sampled_accuracy']:.3f} sampled", json_mode=False)
     for meter, entry in list(metrics["by_label"].items())[:8]:
-        note(f"  {meter:9s} {entry['windows']:7d} windows: {entry['tf_accuracy']:.3f} teacher-forced, "
-             f"{entry['sampled_accuracy']:.3f} sampled", quiet=quiet)
+        result_line(f"  {meter:9s} {entry['windows']:7d} windows: {entry['tf_accuracy']:.3f} teacher-forced, "
+                    f"{entry['sampled_accuracy']:.3f} sampled", json_mode=False)
     note(f"model {loaded.path} (sha256 {loaded.sha256[:12]}); {seconds:.1f} s", quiet=quiet)

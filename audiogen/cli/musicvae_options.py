@@ -7,9 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
+from audiogen.cli.options import writable_dir
+
 MusicVAEModelOpt = Annotated[Optional[Path], typer.Option(
     "--model", help="MusicVAE model file (default: the bundled musicvae-2bar.safetensors).", show_default=False)]
-OutDirOpt = Annotated[Path, typer.Option("--out-dir", help="Folder for the MIDI (+ WAV) files.", show_default=False)]
+OutDirOpt = Annotated[Path, typer.Option("--out-dir", help="Folder for the MIDI (+ WAV) files.", show_default=False, callback=writable_dir)]
 TrackOpt = Annotated[Optional[int], typer.Option("--track", min=0, help="MIDI instrument index to read from input "
                                                  "files (default: the melody track is chosen per file).",
                                                  show_default=False)]
@@ -23,8 +25,8 @@ TemperatureOpt = Annotated[float, typer.Option("--temperature", min=0.0, help="D
 
 
 def writer_for(out_dir: Path, *, bpm: float, program: int, meter: str | None, wav: bool, soundfont: Path | None,
-               sample_rate: int):
+               sample_rate: int, command: str):
     from audiogen.musicvae.output import MelodyWriter
 
     return MelodyWriter(out_dir, bpm=bpm, program=program, meter=meter, wav=wav, soundfont=soundfont,
-                        sample_rate=sample_rate)
+                        sample_rate=sample_rate, command=command)

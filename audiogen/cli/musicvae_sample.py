@@ -93,7 +93,7 @@ def sample_musicvae_command(
     values = measure(generated)
     files = []
     with writer_for(out_dir, bpm=bpm, program=program, meter=meter, wav=wav, soundfont=soundfont,
-                    sample_rate=sample_rate) as writer:
+                    sample_rate=sample_rate, command="sample musicvae") as writer:
         if source is not None:
             source["midi"] = writer.write(events, "input")["midi"]
         width = max(3, len(str(num - 1)))

@@ -11,7 +11,7 @@ import typer
 
 from audiogen.cli.musicvae_options import TrackOpt
 from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt,
-                                  parse_transpose)
+                                  parse_transpose, requested_fields, writable_dir)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -25,11 +25,12 @@ class MusicVAEConfigName(str, Enum):
 
 
 def train_musicvae_command(
+    ctx: typer.Context,
     data: Annotated[list[Path], typer.Option("--data", help="MIDI/ABC file or folder (searched recursively), or a "
                                              ".npz from 'audiogen data melodies'; repeatable.", show_default=False,
                                              metavar="FILE|DIR")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (config.json, metrics.jsonl, checkpoint.pt, "
-                                      "model.safetensors, heldout.npz).", show_default=False)],
+                                      "model.safetensors, heldout.npz).", show_default=False, callback=writable_dir)],
     config: Annotated[MusicVAEConfigName, typer.Option("--config", help="2bar (flat decoder, latent 256), 16bar "
                                                        "(hierarchical: conductor + bar decoder, latent 512), "
                                                        "16bar-flat, 2bar-paper / 16bar-paper (Magenta's sizes, for a "
@@ -60,14 +61,16 @@ def train_musicvae_command(
 
     Example: audiogen train musicvae --data tunes/ --config 2bar --out runs/mv2 --time-limit 40
     """
-    from audiogen.musicvae.train import CONFIGS, apply_overrides, train_musicvae
+    from audiogen.musicvae.train import CONFIGS, SHAPE_FIELDS, apply_overrides, train_musicvae
 
     chosen = CONFIGS[config.value]
     overrides = {k: v for k, v in (("batch_size", batch_size), ("lr", lr), ("seed", rng_seed)) if v is not None}
     if transpose is not None:
         overrides["transpose_low"], overrides["transpose_high"] = parse_transpose(transpose) or (0, 0)
     chosen = apply_overrides(replace(chosen, **overrides), settings or [])
+    changed = {**overrides, **{s.partition("=")[0].strip().replace("-", "_"): None for s in settings or []}}
     summary = train_musicvae(data, out, config=chosen, steps=steps, checkpoint_every=checkpoint_every,
+                             requested=requested_fields(chosen, ctx, changed, SHAPE_FIELDS),
                              resume=resume, init_from=init_from, device=device, track=track, strict=strict,
                              quiet=quiet or json_out, time_limit=None if time_limit is None else time_limit * 60)
     if json_out:

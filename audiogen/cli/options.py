@@ -21,9 +21,27 @@ class Subtype(str, Enum):
     FLOAT = "FLOAT"
 
 
+def writable_file(value: Path | None) -> Path | None:
+    """Option callback: an output file whose destination cannot be written fails before any work."""
+    if value is not None:
+        from audiogen.runtime.atomic import check_writable
+
+        check_writable(value)
+    return value
+
+
+def writable_dir(value: Path | None) -> Path | None:
+    """Option callback: an output folder that cannot be written fails before any work."""
+    if value is not None:
+        from audiogen.runtime.atomic import check_writable_dir
+
+        check_writable_dir(value)
+    return value
+
+
 InputFile = Annotated[Path, typer.Argument(help="Input audio file (WAV, FLAC, OGG, MP3, ...).",
                                            show_default=False, metavar="FILE")]
-OutFile = Annotated[Path, typer.Option("--out", "-o", help="Output file.", show_default=False)]
+OutFile = Annotated[Path, typer.Option("--out", "-o", help="Output file.", show_default=False, callback=writable_file)]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto|cpu|cuda|cuda:N|mps (auto: CUDA, then MPS, then CPU).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout; human text goes to stderr.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or notes on stderr.")]
@@ -43,6 +61,22 @@ ResumeOpt = Annotated[bool, typer.Option("--resume", help="Continue the run in -
 
 
 MAX_SHIFT = 24
+
+
+def given_on_command_line(ctx: typer.Context, name: str) -> bool:
+    """Whether option `name` (its parameter name) was typed (or set from the environment), not defaulted."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
+def requested_fields(config, ctx: typer.Context, changed, shape_fields) -> dict:
+    """The config fields this command line asks for: those `changed` by options the user typed
+    (--lr, --set, --filter, ...) and, when --config was typed, the named config's `shape_fields`
+    (what makes it that model: sizes, layout, conditioning)."""
+    names = set(changed)
+    if given_on_command_line(ctx, "config"):
+        names |= set(shape_fields)
+    return {k: getattr(config, k) for k in sorted(names) if hasattr(config, k)}
 
 
 def parse_transpose(value: str) -> tuple[int, int] | None:

@@ -37,14 +37,14 @@ def resynth(
 
     Example: audiogen resynth note.wav --out note-ifmel.wav --repr if-mel
     """
-    from audiogen.dsp import load_audio, save_audio
+    from audiogen.dsp import MAX_INPUT_SECONDS, load_audio, save_audio
     from audiogen.dsp.resynthesis import resynthesis_report, resynthesize
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import make_generator, seed_everything
 
     torch_device = resolve_device(device)
     seed = seed_everything(rng_seed)
-    wave = load_audio(file, sample_rate).to(torch_device)
+    wave = load_audio(file, sample_rate, max_seconds=MAX_INPUT_SECONDS).to(torch_device)
     generator = make_generator(seed, torch_device) if representation is ResynthRepr.GRIFFIN_LIM else None
     resynthesized = resynthesize(wave, representation.value, sample_rate=sample_rate, n_iter=iterations,
                                  generator=generator)

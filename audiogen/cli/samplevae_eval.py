@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt
-from audiogen.cli.output import emit_json, note, provenance, result_line
+from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, writable_dir
+from audiogen.cli.output import emit_json, provenance, result_line
 from audiogen.cli.samplevae_options import SampleVAEModelOpt
 
 
@@ -27,7 +27,7 @@ def eval_samplevae_command(
                                                     "it and score that kit (needs manifest.csv; slow: --steps "
                                                     "each).")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="With --leave-one-kit-out: folder for the fold runs "
-                                                "(re-running continues finished folds).", show_default=False)] = None,
+                                                "(re-running continues finished folds).", show_default=False, callback=writable_dir)] = None,
     steps: Annotated[int, typer.Option("--steps", min=1, help="With --leave-one-kit-out: training steps per fold.")] = 1000,
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="With --leave-one-kit-out: folds trained at once (one "
                                       "thread each).")] = 1,
@@ -92,8 +92,8 @@ def eval_samplevae_command(
                     f"precision@{k} {_fmt(retrieval['precision'])}", json_mode=False)
         for name, entry in classification["per_class"].items():
             if entry["count"]:
-                note(f"  {name:<8} recall {_fmt(entry['recall'])} ({entry['count']} files), precision@{k} "
-                     f"{_fmt(retrieval['per_class'][name])}", quiet=quiet)
+                result_line(f"  {name:<8} recall {_fmt(entry['recall'])} ({entry['count']} files), precision@{k} "
+                            f"{_fmt(retrieval['per_class'][name])}", json_mode=False)
     else:
         result_line(f"precision@{k} {_fmt(retrieval['precision'])} over {retrieval['queries']} files (no class head)",
                     json_mode=False)
@@ -108,10 +108,12 @@ def _leave_one_kit_out(data: Path, out: Path | None, steps: int, k: int, jobs: i
     if out is None:
         raise AudiogenError("--leave-one-kit-out needs --out DIR for the fold runs")
 
-    def show(fold: dict) -> None:
-        note(f"  {fold['kit']:<24} accuracy {_fmt(fold['accuracy'])} ({fold['six_scored']} drum sounds), within the "
-             f"six {_fmt(fold['accuracy_within_six'])}, other {_fmt(fold['other_recall'])} ({fold['other_scored']}), "
-             f"precision@{k} {_fmt(fold['precision_six'])}", quiet=quiet or json_out)
+    def show(fold: dict) -> None:  # a table row: stdout, or stderr beside --json
+        if quiet and json_out:
+            return
+        result_line(f"  {fold['kit']:<24} accuracy {_fmt(fold['accuracy'])} ({fold['six_scored']} drum sounds), "
+                    f"within the six {_fmt(fold['accuracy_within_six'])}, other {_fmt(fold['other_recall'])} "
+                    f"({fold['other_scored']}), precision@{k} {_fmt(fold['precision_six'])}", json_mode=json_out)
 
     summary = leave_one_kit_out(data, out, config=CONFIGS["default"], steps=steps, k=k, jobs=jobs,
                                 kits=[s.strip() for s in kits.split(",")] if kits else None, on_fold=show)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt
+from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line
 from audiogen.cli.options import StrictOpt
 from audiogen.cli.samplevae_options import IndexOpt, SampleVAEModelOpt
@@ -42,7 +42,7 @@ def classify_command(
     """
     from audiogen.data.audio_folders import list_audio_files
     from audiogen.data.skips import SkipLog
-    from audiogen.errors import AudiogenError, BadInputError
+    from audiogen.errors import AudiogenError, BadInputError, require_file
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.progress import make_progress
     from audiogen.samplevae.generate import class_table
@@ -58,11 +58,13 @@ def classify_command(
     for item in inputs:
         if not item.exists():
             raise BadInputError(item, "no such file or folder")
+        if not item.is_dir():
+            require_file(item, "an audio file or a folder")
         found = list_audio_files(item) if item.is_dir() else [item]
         if item.is_dir() and not found:
             raise BadInputError(item, "holds no audio files")
         files.extend(found)
-    single = len(inputs) == 1 and inputs[0].is_file()
+    single = len(inputs) == 1 and not inputs[0].is_dir()
     skips = SkipLog(strict=strict or single)
     with make_progress(quiet=quiet or json_out or len(files) < 50, unit="file") as progress:
         task = progress.add_task("classify", total=len(files))
@@ -106,6 +108,55 @@ def _model_for_index(index, model: Path | None, device):
     return bundle
 
 
+def _update_index(path: Path, folder: Path, model, *, rebuild: bool, strict: bool, split_onsets: bool,
+                  max_seconds: float, device, quiet: bool):
+    """`index`'s work, run under the index's lock -> (a report per folder, the model bundle)."""
+    import shutil
+
+    from audiogen.data.skips import SkipLog
+    from audiogen.runtime.progress import make_progress
+    from audiogen.samplevae.indexing import update_index
+    from audiogen.samplevae.library_index import index_exists, open_index
+
+    roots = [folder]
+    target = path
+    if rebuild and index_exists(path):
+        old = open_index(path)
+        roots += [Path(r) for r in old.roots() if Path(r).resolve() != folder.resolve() and Path(r).is_dir()]
+        old.close()
+        target = path.with_name(path.name + ".rebuild")
+        shutil.rmtree(target, ignore_errors=True)
+    existing = None if rebuild or not index_exists(path) else open_index(path)
+    try:
+        bundle = _model_for_index(existing, model, device)
+    finally:
+        if existing is not None:
+            existing.close()
+    created = not index_exists(target)
+    index = open_index(target, create=True)
+    reports = []
+    try:
+        for root in roots:
+            with make_progress(quiet=quiet, unit="file") as progress:
+                on_start, on_file = _progress_hooks(progress, f"index {root}")
+                reports.append(update_index(index, bundle, root, skips=SkipLog(strict=strict),
+                                            split_onsets=split_onsets, max_seconds=max_seconds,
+                                            on_start=on_start, on_file=on_file))
+    except BaseException:
+        index.close()
+        if created:  # a first run that failed leaves no empty index behind (the lock makes it ours)
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+    index.close()
+    if target != path:  # swap the rebuilt index in only once it is complete
+        retired = path.with_name(path.name + ".old")
+        shutil.rmtree(retired, ignore_errors=True)
+        path.rename(retired)
+        target.rename(path)
+        shutil.rmtree(retired, ignore_errors=True)
+    return reports, bundle
+
+
 def index_command(
     folder: Annotated[Path, typer.Argument(help="Sample library folder (searched recursively).", show_default=False,
                                            metavar="DIR")],
@@ -126,54 +177,21 @@ def index_command(
 
     Example: audiogen index ~/samples
     """
-    import shutil
-
-    from audiogen.data.skips import SkipLog
+    from audiogen.errors import BadInputError
     from audiogen.runtime.device import resolve_device
-    from audiogen.runtime.progress import make_progress
-    from audiogen.samplevae.indexing import update_index
-    from audiogen.samplevae.library_index import default_index_path, index_exists, open_index
+    from audiogen.runtime.atomic import check_writable_dir
+    from audiogen.runtime.locks import exclusive_lock
+    from audiogen.samplevae.library_index import default_index_path
 
     path = Path(os.path.expanduser(str(index_path))) if index_path is not None else default_index_path()
+    if not folder.is_dir():
+        raise BadInputError(folder, "no such folder" if not folder.exists() else "not a folder")
+    check_writable_dir(path)  # before the lock file is made beside it
     torch_device = resolve_device(device)
-    roots = [folder]
-    target = path
-    if rebuild and index_exists(path):
-        old = open_index(path)
-        roots += [Path(r) for r in old.roots() if Path(r).resolve() != folder.resolve() and Path(r).is_dir()]
-        old.close()
-        target = path.with_name(path.name + ".rebuild")
-        shutil.rmtree(target, ignore_errors=True)
-    existing = None if rebuild or not index_exists(path) else open_index(path)
-    try:
-        bundle = _model_for_index(existing, model, torch_device)
-    finally:
-        if existing is not None:
-            existing.close()
-    created = not index_exists(target)
-    index = open_index(target, create=True)
-    reports = []
-    skips_all = 0
-    try:
-        for root in roots:
-            skips = SkipLog(strict=strict)
-            with make_progress(quiet=quiet or json_out, unit="file") as progress:
-                on_start, on_file = _progress_hooks(progress, f"index {root}")
-                reports.append(update_index(index, bundle, root, skips=skips, split_onsets=split_onsets,
-                                            max_seconds=max_seconds, on_start=on_start, on_file=on_file))
-            skips_all += len(reports[-1].skipped)
-    except BaseException:
-        index.close()
-        if created:  # a first run that failed leaves no empty index behind
-            shutil.rmtree(target, ignore_errors=True)
-        raise
-    index.close()
-    if target != path:  # swap the rebuilt index in only once it is complete
-        retired = path.with_name(path.name + ".old")
-        shutil.rmtree(retired, ignore_errors=True)
-        path.rename(retired)
-        target.rename(path)
-        shutil.rmtree(retired, ignore_errors=True)
+    with exclusive_lock(path, "updating this index", " (or give another --index)"):
+        reports, bundle = _update_index(path, folder, model, rebuild=rebuild, strict=strict,
+                                        split_onsets=split_onsets, max_seconds=max_seconds,
+                                        device=torch_device, quiet=quiet or json_out)
     final = reports[-1]
     if json_out:
         emit_json({"index": path, "sounds": final.sounds, "folders": [r.__dict__ for r in reports],
@@ -186,7 +204,7 @@ def index_command(
         result_line(f"{r.root}: {r.files} audio files: {r.added} added, {r.changed} changed, {r.unchanged} unchanged, "
                     f"{r.removed} removed, {len(r.skipped)} unusable; {r.new_sounds} sounds embedded in "
                     f"{r.seconds:.1f} s ({rate:.0f}/s)", json_mode=json_out)
-    if skips_all and not json_out:
+    if any(r.skipped for r in reports) and not json_out:
         for r in reports:
             for p, why in r.skipped[:50]:
                 note(f"  unusable: {p}: {why}", quiet=quiet)
@@ -224,7 +242,7 @@ def similar_command(
     from audiogen.runtime.progress import make_progress
     from audiogen.samplevae.data import load_clip
     from audiogen.samplevae.generate import embed_clips
-    from audiogen.samplevae.indexing import search_index, update_index
+    from audiogen.samplevae.indexing import update_index
     from audiogen.samplevae.library_index import default_index_path, open_index
 
     if library is not None and index_path is not None:
@@ -250,6 +268,12 @@ def similar_command(
         if len(index) == 0:
             index.close()
             raise AudiogenError(f"{index.path}: the index is empty; add sounds with `audiogen index DIR`")
+        if model is not None:  # checked even when the index spares the embedding: a wrong --model is an error
+            try:
+                bundle = _model_for_index(index, model, torch_device)
+            except BaseException:
+                index.close()
+                raise
     try:
         if class_name is not None and class_name not in index.classes:
             raise AudiogenError(f"--class {class_name}: the index's classes are "
@@ -269,15 +293,20 @@ def similar_command(
             vector = means[0].numpy()
             source = "embedded"
         exclude = entry[0] if entry is not None else []
-        results = search_index(index, vector, k, exclude_rows=exclude, class_name=class_name)
+        results, gone = _present_neighbours(index, vector, k, exclude, class_name)
         seconds = time.perf_counter() - began
         size = len(index)
     finally:
         index.close()
         if temp is not None:
             temp.cleanup()
+    if gone:
+        note(f"{gone} indexed {'file is' if gone == 1 else 'files are'} gone since indexing and left out; "
+             f"re-index with `audiogen index DIR{'' if index_path is None else f' --index {index_path}'}`",
+             quiet=quiet and not json_out)
     if json_out:
         emit_json({"query": str(query), "query_vector_from": source, "results": results, "library_size": size,
+                   "missing_files_skipped": gone,
                    "seconds": round(seconds, 4), **provenance("similar", {
                        "query": query, "index": index_path, "library": library, "k": k, "class": class_name,
                        "model": model, "device": str(torch_device)})})
@@ -293,11 +322,31 @@ def similar_command(
          + (" (query left out: it is in the library)" if exclude else ""), quiet=quiet)
 
 
+def _present_neighbours(index, vector, k: int, exclude, class_name):
+    """The k nearest sounds whose files still exist -> (results, how many nearer ones were gone)."""
+    from audiogen.samplevae.indexing import search_index
+
+    asked = k + 16
+    while True:
+        results = search_index(index, vector, asked, exclude_rows=exclude, class_name=class_name)
+        present, gone = [], 0
+        for r in results:
+            if len(present) == k:
+                break
+            if os.path.isfile(r["path"]):
+                present.append(r)
+            else:
+                gone += 1
+        if len(present) == k or len(results) < asked:
+            return present, gone
+        asked *= 4
+
+
 def map_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Picture of the map (.png, .svg, .pdf).", show_default=False)],
     index_path: IndexOpt = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Also an HTML page of the map: click a point to "
-                                                 "hear the sound.", show_default=False)] = None,
+                                                 "hear the sound.", show_default=False, callback=writable_file)] = None,
     max_points: Annotated[int, typer.Option("--max-points", min=10, help="Points drawn (a random subset beyond "
                                             "this).")] = 20000,
     json_out: JsonOpt = False,
@@ -309,10 +358,13 @@ def map_command(
     """
     from audiogen.errors import AudiogenError
     from audiogen.plotting import check_picture_path
+    from audiogen.runtime.atomic import atomic_outputs, check_writable
     from audiogen.samplevae.library_index import default_index_path, open_index
     from audiogen.samplevae.library_map import map_points, write_map_html, write_map_picture
 
     check_picture_path(out)
+    if html is not None:
+        check_writable(html)
     index = open_index(index_path if index_path is not None else default_index_path())
     try:
         if len(index) == 0:
@@ -320,9 +372,10 @@ def map_command(
         points = map_points(index, max_points=max_points)
     finally:
         index.close()
-    write_map_picture(out, points)
-    if html is not None:
-        write_map_html(html, points)
+    with atomic_outputs() as outputs:  # the picture and the page, both or neither
+        write_map_picture(outputs.path(out), points)
+        if html is not None:
+            write_map_html(outputs.path(html), points)
     if json_out:
         emit_json({"out": out, "html": html, "points": len(points["xy"]), "sounds": points["total"],
                    "explained_variance": points["explained"], **provenance("map", {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -27,6 +29,8 @@ def parse_weights(text: str | None, count: int) -> list[float]:
         weights = [float(part) for part in text.split(",")]
     except ValueError:
         raise typer.BadParameter(f"{text!r}: expected numbers separated by commas, e.g. 1,2", param_hint="--weights") from None
+    if not all(math.isfinite(w) for w in weights):
+        raise typer.BadParameter(f"{text!r}: weights must be finite numbers", param_hint="--weights")
     if len(weights) != count:
         raise typer.BadParameter(f"{len(weights)} weights for {count} --from files", param_hint="--weights")
     if abs(sum(weights)) < 1e-9:

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import (DeviceOpt, FormatOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt)
+from audiogen.cli.options import (DeviceOpt, FormatOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt,
+                                  writable_dir, writable_file)
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 from audiogen.cli.samplevae_options import SampleVAEModelOpt, WeightsOpt, parse_weights
 
@@ -32,13 +33,13 @@ def sample_samplevae_command(
     model: SampleVAEModelOpt = None,
     num: Annotated[int, typer.Option("--num", "-n", min=1, max=10000, help="Sounds to draw from the prior.")] = 5,
     out_dir: Annotated[Optional[Path], typer.Option("--out-dir", help="Folder for sample-000.wav ... (prior samples).",
-                                                    show_default=False)] = None,
+                                                    show_default=False, callback=writable_dir)] = None,
     from_files: Annotated[Optional[list[Path]], typer.Option("--from", help="Mix these sounds' latents instead of "
                                                              "sampling the prior (one file: a reconstruction); "
                                                              "repeatable.", show_default=False, metavar="FILE")] = None,
     weights: WeightsOpt = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output file for --from (default: OUT_DIR/mix.wav).",
-                                                show_default=False)] = None,
+                                                show_default=False, callback=writable_file)] = None,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Prior standard deviation.")] = 1.0,
     sample_rate: OutRateOpt = None,
     audio_format: FormatOpt = None,
@@ -92,12 +93,15 @@ def sample_samplevae_command(
         write_clip(target, waves[0], bundle.features.sample_rate, sample_rate, audio_format, subtype)
         files.append({"path": str(target), **({"class": labels[0]["class"]} if labels else {})})
     else:
+        from audiogen.runtime.output_sets import output_set
+
         width = max(3, len(str(num - 1)))
         ext = audio_format.value if audio_format else "wav"
-        for i, wave in enumerate(waves):
-            path = out_dir / f"sample-{i:0{width}d}.{ext}"
-            write_clip(path, wave, bundle.features.sample_rate, sample_rate, audio_format, subtype)
-            files.append({"path": str(path), **({"class": labels[i]["class"]} if labels else {})})
+        with output_set(out_dir, "sample samplevae") as outputs:
+            for i, wave in enumerate(waves):
+                path = outputs.add(out_dir / f"sample-{i:0{width}d}.{ext}")
+                write_clip(path, wave, bundle.features.sample_rate, sample_rate, audio_format, subtype)
+                files.append({"path": str(path), **({"class": labels[i]["class"]} if labels else {})})
     if json_out:
         emit_json({"files": files, "seconds": round(seconds, 3), "model": bundle.path, "model_sha256": bundle.sha256,
                    **provenance("sample samplevae", {
@@ -119,7 +123,7 @@ def interpolate_samplevae_command(
     file_a: Annotated[Path, typer.Argument(help="Start sound.", show_default=False, metavar="A")],
     file_b: Annotated[Path, typer.Argument(help="End sound.", show_default=False, metavar="B")],
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for step-00.wav ... and interpolation.wav.",
-                                          show_default=False)],
+                                          show_default=False, callback=writable_dir)],
     steps: Annotated[int, typer.Option("--steps", min=2, max=1000, help="Sounds on the path, both ends included.")] = 8,
     model: SampleVAEModelOpt = None,
     sample_rate: OutRateOpt = None,
@@ -153,14 +157,18 @@ def interpolate_samplevae_command(
     rate = bundle.features.sample_rate
     ext = audio_format.value if audio_format else "wav"
     width = max(2, len(str(steps - 1)))
+    from audiogen.runtime.output_sets import output_set
+
     files = []
-    for i, wave in enumerate(waves):
-        path = out_dir / f"step-{i:0{width}d}.{ext}"
-        write_clip(path, wave, rate, sample_rate, audio_format, subtype)
-        files.append(str(path))
     gap = torch.zeros(rate // 4)
     joined = torch.cat([torch.cat([w, gap]) for w in waves])
-    together = write_clip(out_dir / f"interpolation.{ext}", joined, rate, sample_rate, audio_format, subtype)
+    with output_set(out_dir, "interpolate samplevae") as outputs:
+        for i, wave in enumerate(waves):
+            path = outputs.add(out_dir / f"step-{i:0{width}d}.{ext}")
+            write_clip(path, wave, rate, sample_rate, audio_format, subtype)
+            files.append(str(path))
+        together = write_clip(outputs.add(out_dir / f"interpolation.{ext}"), joined, rate, sample_rate, audio_format,
+                              subtype)
     if json_out:
         emit_json({"files": files, "interpolation": str(together), "model": bundle.path,
                    "model_sha256": bundle.sha256, **provenance("interpolate samplevae", {

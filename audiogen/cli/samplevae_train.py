@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, StrictOpt, TimeLimitOpt
+from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, StrictOpt, TimeLimitOpt,
+                                  requested_fields, writable_dir)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -19,11 +20,12 @@ class SampleVAEConfigName(str, Enum):
 
 
 def train_samplevae_command(
+    ctx: typer.Context,
     data: Annotated[list[Path], typer.Option("--data", help="Folder of one-shot samples (class = subfolder name; a "
                                              "flat folder trains no class head) or an audio file; repeatable.",
                                              show_default=False, metavar="DIR")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (config.json, metrics.jsonl, checkpoint.pt, "
-                                      "model.safetensors).", show_default=False)],
+                                      "model.safetensors).", show_default=False, callback=writable_dir)],
     config: Annotated[SampleVAEConfigName, typer.Option("--config", help="default (128 mel x 64 frames, latent 64) "
                                                         "or tiny (tests).")] = SampleVAEConfigName.default,
     val_data: Annotated[Optional[list[Path]], typer.Option("--val-data", help="Held-out folder (same class "
@@ -50,13 +52,14 @@ def train_samplevae_command(
 
     Example: audiogen train samplevae --data drums/ --out runs/drums --steps 3000
     """
-    from audiogen.samplevae.train import CONFIGS, train_samplevae
+    from audiogen.samplevae.train import CONFIGS, SHAPE_FIELDS, train_samplevae
 
     overrides = {k: v for k, v in (("batch_size", batch_size), ("lr", lr), ("seed", rng_seed), ("latent", latent),
                                                      ("val_fraction", holdout)) if v is not None}
     chosen = replace(CONFIGS[config.value], **overrides)
     summary = train_samplevae(data, out, config=chosen, steps=steps, checkpoint_every=checkpoint_every,
                               resume=resume, init_from=init_from, device=device, val_data=val_data, strict=strict,
+                              requested=requested_fields(chosen, ctx, overrides, SHAPE_FIELDS),
                               quiet=quiet or json_out, time_limit=None if time_limit is None else time_limit * 60)
     if json_out:
         emit_json({**summary, "config_name": config.value, **provenance("train samplevae", {

@@ -32,13 +32,13 @@ def spec(
 
     Example: audiogen spec note.wav --out note.png --repr if-mel
     """
-    from audiogen.dsp import load_audio
+    from audiogen.dsp import MAX_INPUT_SECONDS, load_audio
     from audiogen.plotting import check_picture_path, plot_panels, spectrogram_panels
     from audiogen.runtime.device import resolve_device
 
     check_picture_path(out)
     torch_device = resolve_device(device)
-    wave = load_audio(file, sample_rate).to(torch_device)
+    wave = load_audio(file, sample_rate, max_seconds=MAX_INPUT_SECONDS).to(torch_device)
     panels = spectrogram_panels(wave, representation.value, sample_rate)
     seconds = wave.shape[-1] / sample_rate
     plot_panels(out, panels, title=f"{file.name} ({seconds:.2f} s at {sample_rate} Hz)")

@@ -287,6 +287,8 @@ def read_abc_file(path: str | os.PathLike, *, skips: SkipLog, report: AbcReadRep
             problem, kind = "no ABC tunes (no X: line)", "not ABC"
         skips.skip(path, problem, kind=kind)
         return []
+    if counts["no_body"] and skips.strict:
+        raise BadInputError(path, f"{counts['no_body']} of its tunes have no body (K: and a music line) (--strict)")
     if counts["garbage_lines"]:
         garbage = f"{counts['garbage_lines']} garbage line(s), the first at line {counts['garbage_first']}"
         if skips.strict:

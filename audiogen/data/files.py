@@ -28,9 +28,32 @@ def list_files(root: str | os.PathLike, extensions: Iterable[str], *, recursive:
     if not root.is_dir():
         raise BadInputError(root, "no such file or directory")
     found = []
+    seen_folders = {_identity(root)}
     walker = os.walk(root, followlinks=True) if recursive else [(str(root), [], os.listdir(root))]
     for folder, dirs, names in walker:
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        # Symlinked folders are followed, each real folder once: a link loop ends here.
+        kept = []
+        for d in sorted(dirs):
+            identity = None if d.startswith(".") else _identity(Path(folder, d))
+            if identity is not None and identity not in seen_folders:
+                seen_folders.add(identity)
+                kept.append(d)
+        dirs[:] = kept
         found += [Path(folder, n) for n in names
                   if not n.startswith(".") and has_extension(n, extensions) and os.path.isfile(os.path.join(folder, n))]
-    return sorted(found)
+    unique, seen_files = [], set()
+    for path in sorted(found):  # each real file once, under its first path in sorted order
+        identity = _identity(path)
+        if identity is not None and identity not in seen_files:
+            seen_files.add(identity)
+            unique.append(path)
+    return unique
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of what `path` points to; None when it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino

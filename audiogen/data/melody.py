@@ -42,7 +42,7 @@ import numpy as np
 
 from audiogen.data.midi_notes import (HIGHEST_PITCH, LOWEST_PITCH, STEPS_PER_QUARTER, MelodyInputError, NoteList,
                                       quantise, read_abc_notes, read_midi_notes, skyline)
-from audiogen.errors import BadInputError
+from audiogen.errors import BadInputError, load_failure_reason
 
 NO_EVENT = 0
 NOTE_OFF = 1
@@ -456,11 +456,18 @@ def load_windows(path: str | os.PathLike) -> dict[str, np.ndarray]:
     except FileNotFoundError:
         raise BadInputError(path, "no such file") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise BadInputError(path, f"not a melody window file (.npz from 'audiogen data melodies'): {e}") from None
+        raise BadInputError(path, "not a melody window file (.npz from 'audiogen data melodies'): "
+                                 f"{load_failure_reason(e)}") from None
     missing = [k for k in ("events", "source", "sources", "bars") if k not in arrays]
     if missing:
         raise BadInputError(path, f"not a melody window file: no {', '.join(missing)} array")
     events = arrays["events"]
+    if not np.issubdtype(events.dtype, np.integer):
+        if not np.issubdtype(events.dtype, np.floating) or not np.isfinite(events).all() \
+                or (events != np.round(events)).any():
+            raise BadInputError(path, f"events are {events.dtype} with non-integer, NaN or infinite values; "
+                                      "expected event classes (integers)")
+        arrays["events"] = events = events.astype(np.int64)
     if events.ndim != 2 or events.shape[1] != int(arrays["bars"]) * SEGMENT_STEPS:
         raise BadInputError(path, f"events have shape {events.shape}, expected (N, bars * {SEGMENT_STEPS})")
     if events.size and (events.min() < 0 or events.max() >= NUM_CLASSES):

@@ -156,6 +156,9 @@ def normalise_entry(key: str, entry: dict) -> dict:
         raise ValueError(f"instrument_source {source} is not 0, 1 or 2")
     if not 0 <= family < len(FAMILIES):
         raise ValueError(f"instrument_family {family} is not 0-{len(FAMILIES) - 1}")
+    for name in ("pitch", "velocity"):
+        if not 0 <= int(entry[name]) <= 127:
+            raise ValueError(f"{name} {entry[name]} is not a MIDI value 0-127")
     qualities = entry.get("qualities") or [0] * len(QUALITIES)
     if len(qualities) != len(QUALITIES):
         raise ValueError(f"qualities has {len(qualities)} flags, expected {len(QUALITIES)}")
@@ -265,7 +268,11 @@ def read_note_wav_rate(path: str | os.PathLike, *, sample_rate: int = NSYNTH_SAM
                 raise ValueError(f"{f.channels} channels, expected mono")
             if f.samplerate != sample_rate:
                 return _resampled_note(f, sample_rate, length), f.samplerate
-            data = f.read(frames=length + 1, dtype="int16")
+            if f.subtype in ("FLOAT", "DOUBLE"):  # read as float: a cast to int16 would hide NaN as 0
+                wave = _finite(f.read(frames=length + 1, dtype="float32"))
+                data = np.round(np.clip(wave, -1.0, 32767 / 32768) * 32768.0).astype(np.int16)
+            else:
+                data = f.read(frames=length + 1, dtype="int16")
     except FileNotFoundError:
         raise ValueError("missing WAV") from None
     except (sf.LibsndfileError, RuntimeError, TypeError, OSError) as e:
@@ -275,6 +282,12 @@ def read_note_wav_rate(path: str | os.PathLike, *, sample_rate: int = NSYNTH_SAM
     if data.shape[0] != length:
         raise ValueError(f"{data.shape[0]} samples, expected {length}")
     return data, sample_rate
+
+
+def _finite(wave: np.ndarray) -> np.ndarray:
+    if not np.isfinite(wave).all():
+        raise ValueError("contains NaN or infinite samples")
+    return wave
 
 
 def _resampled_note(f, sample_rate: int, length: int) -> np.ndarray:
@@ -288,7 +301,7 @@ def _resampled_note(f, sample_rate: int, length: int) -> np.ndarray:
     if abs(data.shape[0] - native) > native // 100:
         raise ValueError(f"{data.shape[0] / f.samplerate:.2f} s at {f.samplerate} Hz, expected "
                          f"{length / sample_rate:g} s")
-    wave = resample_wave(torch.from_numpy(np.ascontiguousarray(data)), f.samplerate, sample_rate).numpy()
+    wave = resample_wave(torch.from_numpy(np.ascontiguousarray(_finite(data))), f.samplerate, sample_rate).numpy()
     wave = np.pad(wave[:length], (0, max(0, length - wave.shape[0])))
     return np.round(np.clip(wave, -1.0, 32767 / 32768) * 32768.0).astype(np.int16)
 

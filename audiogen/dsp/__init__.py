@@ -4,7 +4,7 @@ Imports with torch, torchaudio and numpy alone; soundfile is imported by the aud
 when they are called.
 """
 
-from audiogen.dsp.audio_io import load_audio, resample, save_audio
+from audiogen.dsp.audio_io import MAX_INPUT_SECONDS, load_audio, resample, save_audio
 from audiogen.dsp.config import GANSYNTH, SpecgramConfig
 from audiogen.dsp.griffin_lim import griffin_lim, magnitude_stft, snr_db, spectral_convergence
 from audiogen.dsp.mel import (linear_to_mel_matrix, mel_filterbank, mel_spectrogram,
@@ -16,6 +16,7 @@ from audiogen.dsp.specgram import (melspecgram_to_specgram, specgram_to_melspecg
 from audiogen.dsp.fourier import istft, stft
 
 __all__ = [
+    "MAX_INPUT_SECONDS",
     "GANSYNTH", "GANSYNTH_NORMALIZER", "Normalizer", "SpecgramConfig",
     "denormalize_specgram", "griffin_lim", "instantaneous_frequency", "integrate_frequency", "istft",
     "linear_to_mel_matrix", "load_audio", "magnitude_stft", "mel_filterbank", "mel_spectrogram",

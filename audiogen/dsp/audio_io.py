@@ -49,19 +49,42 @@ def resample(wave: torch.Tensor, orig_sr: int, sr: int) -> torch.Tensor:
     return AF.resample(wave, orig_sr, sr)
 
 
+# The longest input `spec` and `resynth` take whole: a 20-minute file peaked at 6.8 GB in `spec`.
+MAX_INPUT_SECONDS = 300.0
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
 def load_audio(path: str | os.PathLike, sr: int | None = 16000, mono: bool = True,
-               duration: float | None = None) -> torch.Tensor:
+               duration: float | None = None, max_seconds: float | None = None) -> torch.Tensor:
     """Read an audio file as float32 in [-1, 1].
 
     Returns (T,) when mono (channels averaged) else (channels, T), resampled to `sr` (None keeps
-    the file's rate). `duration` (seconds) cuts or zero-pads to exactly round(duration * sr).
+    the file's rate). `duration` (seconds) cuts or zero-pads to exactly round(duration * sr), and
+    only that much of the file is read. A file longer than `max_seconds` is refused before it is
+    read (memory stays bounded whatever the input).
     Raises BadInputError for missing, empty, unreadable, truncated, zero-length or non-finite audio.
     """
     import soundfile as sf
 
     path = require_file(path, "an audio file")
+    frames = -1
     try:
-        data, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
+        info = sf.info(str(path))
+        if info.samplerate > 0 and info.frames > 0:
+            length = info.frames / info.samplerate
+            if max_seconds is not None and length > max_seconds:
+                raise BadInputError(path, f"{_clock(length)} of audio; this command takes at most "
+                                          f"{_clock(max_seconds)} (cut the file first)")
+            if duration is not None:
+                frames = min(info.frames, int(np.ceil(duration * info.samplerate)) + 64)
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        pass  # judged by the read below
+    try:
+        data, file_sr = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:
         reason = str(e).split(": ", 1)[-1] if ": " in str(e) else str(e)
         raise BadInputError(path, f"not a readable audio file ({reason.strip()})") from None

@@ -69,8 +69,9 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
                            cache_root: str | os.PathLike | None = None, checkpoint_every: int = 500,
                            resume: bool = False, device: str = "auto", time_limit: float | None = None,
                            stop: Callable[[int], bool] | None = None, strict: bool = False,
-                           quiet: bool = False) -> dict:
-    """Train the classifier on the notes of an NSynth folder; returns a summary with held-out accuracy."""
+                           quiet: bool = False, init_from: str | os.PathLike | None = None) -> dict:
+    """Train the classifier on the notes of an NSynth folder (or fine-tune the model file
+    `init_from`: its widths); returns a summary with held-out accuracy."""
     from audiogen.data.nsynth import NSynthFilter
     from audiogen.data.nsynth_cache import build_cache
     from audiogen.data.skips import SkipLog
@@ -80,8 +81,8 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
     from audiogen.runtime.training import TrainingRun, starting_config
 
     torch_device = resolve_device(device)
-    config = starting_config(config, out, kind=KIND, resume=resume, init_from=None, from_dict=config_from_dict,
-                             model_fields=())
+    config = starting_config(config, out, kind=KIND, resume=resume, init_from=init_from, from_dict=config_from_dict,
+                             model_fields=("channels", "embedding"))
     filt = NSynthFilter.parse(list(config.filters))
     skips = SkipLog(strict=strict, warn=not quiet)
     cache, _ = build_cache(data, filt, cache_root=cache_root, skips=skips)
@@ -104,10 +105,15 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + np.cos(np.pi * min(s / max(steps, 1), 1.0))))
     run = TrainingRun(out, kind=KIND, config=asdict(config), modules={"model": classifier},
                       optimizers={"opt": optimizer}, schedulers={"lr": scheduler}, total_steps=steps,
-                      checkpoint_every=checkpoint_every, resume=resume, quiet=quiet)
+                      checkpoint_every=checkpoint_every, resume=resume, init_from=init_from, quiet=quiet)
     began, loss_sum, count = time.perf_counter(), 0.0, 0
     classifier.train()
-    for step in run.steps(time_limit=time_limit, stop=stop):
+
+    def export_model(**more) -> Path:
+        return run.export(dtype=torch.float16, extra={"train_notes": int(len(train_rows)),
+                                                      "val_notes": int(len(val_rows)), **more})
+
+    for step in run.steps(time_limit=time_limit, stop=stop, export=export_model):
         g = np.random.default_rng([config.seed, step])
         rows = np.sort(g.choice(train_rows, size=min(config.batch_size, len(train_rows)), replace=False))
         waves = torch.from_numpy(cache.waves(rows)).to(torch_device)
@@ -126,8 +132,7 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
     val_accuracy = accuracy_on(classifier, val_cache, val_rows)
     train_accuracy = accuracy_on(classifier, cache, train_rows[:2000])
     run.log(run.step, val_accuracy=val_accuracy, train_accuracy=train_accuracy)
-    run.export(dtype=torch.float16, extra={"val_accuracy": val_accuracy, "train_notes": int(len(train_rows)),
-                                           "val_notes": int(len(val_rows))})
+    export_model(val_accuracy=val_accuracy)
     return {"out": str(out), "steps": run.step, "total_steps": steps, "stopped_early": run.stopped_early,
             "train_notes": int(len(train_rows)), "val_notes": int(len(val_rows)), "val_accuracy": val_accuracy,
             "train_accuracy": train_accuracy, "seconds": round(time.perf_counter() - began, 1),

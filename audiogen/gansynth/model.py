@@ -103,11 +103,10 @@ def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
 def minibatch_stddev(x: torch.Tensor, group: int) -> torch.Tensor:
     """(B, C, H, W) -> (B, C + 1, H, W): the mean feature stddev within each group of `group`
     consecutive samples, as an extra channel. Groups are contiguous, so a batch split across
-    data-parallel ranks (each rank's batch a multiple of `group`) gets the same values."""
+    data-parallel ranks (each rank's batch a multiple of `group`) gets the same values. A batch
+    that is not a multiple of `group` uses the largest group below it that divides the batch."""
     b, c, h, w = x.shape
-    g = min(group, b)
-    if b % g:
-        raise ValueError(f"batch {b} is not a multiple of the minibatch-stddev group {g}")
+    g = next(d for d in range(min(group, b), 0, -1) if b % d == 0)
     y = x.float().reshape(b // g, g, c, h, w)
     std = (y.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (B / g,)
     std = std.to(x.dtype).repeat_interleave(g).reshape(b, 1, 1, 1).expand(b, 1, h, w)

@@ -114,6 +114,11 @@ def normalizer(config: GANSynthTrainConfig) -> Normalizer:
     return Normalizer(config.mag_scale, config.mag_offset, config.if_scale, config.if_offset)
 
 
+# what makes a config that model: a resume that names another --config is refused
+SHAPE_FIELDS = ("latent", "channels", "n_fft", "hop", "pad_left", "min_pad_right", "mel", "mel_bins",
+                "conditioning", "pitch_embedding", "harmonic_map", "batch_size")
+
+
 def model_config(config: GANSynthTrainConfig) -> GANSynthModelConfig:
     """Network sizes; the base shape follows from the image shape and the number of levels."""
     spec = spectral_config(config)
@@ -339,7 +344,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
                    cache_root: str | os.PathLike | None = None, time_limit: float | None = None,
                    stop: Callable[[int], bool] | None = None, strict: bool = False, quiet: bool = False,
                    on_cache: Callable[[dict], None] | None = None,
-                   pitch_judge: str | os.PathLike | None = None) -> dict:
+                   pitch_judge: str | os.PathLike | None = None, requested: dict | None = None) -> dict:
     """Train (or resume) GANSynth on an NSynth folder; returns a summary dict (rank 0's).
 
     Started by torchrun (WORLD_SIZE > 1) it trains data-parallel: each rank reads its slice of
@@ -366,7 +371,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     torch_device = resolve_device(device)
     amp_dtype = autocast_dtype(torch_device, precision)
     config = starting_config(config, out, kind=KIND, resume=resume, init_from=None, from_dict=config_from_dict,
-                             model_fields=())
+                             model_fields=(), requested=requested)
     per_rank = _check_batch(config, world.size)
     pitch_judge_net = None
     if config.judge_weight > 0:
@@ -454,7 +459,15 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     last_check, warned_snapshot = "", False
     loop_time_limit = None if world.distributed else time_limit
     loop_stop = should_stop if world.distributed else stop
-    for step in run.steps(time_limit=loop_time_limit, stop=loop_stop):
+    def export_model() -> Path:
+        reached = phase_of_step(max(run.step - 1, 0), config)
+        return run.export(dtype=torch.float16,
+                          tensors={f"model.{k}": v for k, v in nets.generator_ema.state_dict().items()},
+                          extra={"pitch_histogram": histogram.tolist(), "level": reached.level,
+                                 "alpha": reached.alpha, "trained_images": run.step * config.batch_size,
+                                 "training_seconds": round(run.elapsed, 1), "notes": count})
+
+    for step in run.steps(time_limit=loop_time_limit, stop=loop_stop, export=export_model):
         phase = phase_of_step(step, config)
         rows = batch_rows(step, config.batch_size, count, config.seed)[rank_slice]
         waves = torch.from_numpy(cache.waves(rows)).to(torch_device, non_blocking=True)
@@ -523,9 +536,6 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         "generator_parameters": sum(p.numel() for p in nets.generator.parameters()),
         "discriminator_parameters": sum(p.numel() for p in nets.discriminator.parameters()),
     }
-    run.export(dtype=torch.float16, tensors={f"model.{k}": v for k, v in nets.generator_ema.state_dict().items()},
-               extra={"pitch_histogram": histogram.tolist(), "level": end_phase.level, "alpha": end_phase.alpha,
-                      "trained_images": summary["images"], "training_seconds": summary["training_seconds_total"],
-                      "notes": count})
+    export_model()
     summary["model"] = str(Path(out) / "model.safetensors")
     return summary

@@ -24,13 +24,16 @@ def time_signature(events: np.ndarray, meter: str | None = None) -> tuple[int, i
 class MelodyWriter:
     """Writes event sequences into `out_dir` as MIDI (bpm, GM program) and, with `wav`, as WAV files.
 
-    `write(events, stem)` returns {"midi", "wav", "notes"}; call `close()` (or use `with`) at the end.
+    `write(events, stem)` returns {"midi", "wav", "notes"}. Use it as a context manager: the files
+    of one run are a set (`runtime.output_sets`) that replaces this `command`'s earlier set in
+    `out_dir`, and a run that fails leaves none of its files.
     """
 
     def __init__(self, out_dir: str | os.PathLike, *, bpm: float = 120.0, program: int = 0,
                  meter: str | None = None, wav: bool = False, soundfont: str | os.PathLike | None = None,
-                 sample_rate: int = 22050):
+                 sample_rate: int = 22050, command: str = "musicvae"):
         from audiogen.errors import BadInputError
+        from audiogen.runtime.output_sets import OutputSet
 
         self.out_dir = Path(out_dir)
         if self.out_dir.exists() and not self.out_dir.is_dir():
@@ -42,18 +45,20 @@ class MelodyWriter:
 
             self._renderer = MidiRenderer(soundfont, sample_rate)
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.outputs = OutputSet(self.out_dir, command)
 
     def write(self, events: np.ndarray, stem: str) -> dict:
         from audiogen.data.melody import events_to_notes
 
         path = write_midi(events, self.out_dir / f"{stem}.mid", bpm=self.bpm, program=self.program,
                           time_signature=time_signature(events, self.meter))
+        self.outputs.add(path)
         entry = {"midi": str(path), "wav": None, "notes": len(events_to_notes(events))}
         if self._renderer is not None and entry["notes"]:
             from audiogen.dsp import save_audio
 
             wave = self._renderer.render_midi(path)
-            entry["wav"] = str(save_audio(path.with_suffix(".wav"), wave, self.sample_rate))
+            entry["wav"] = str(self.outputs.add(save_audio(path.with_suffix(".wav"), wave, self.sample_rate)))
         return entry
 
     def close(self) -> None:
@@ -64,5 +69,9 @@ class MelodyWriter:
     def __enter__(self) -> "MelodyWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.close()
+        if exc_type is None:
+            self.outputs.commit()
+        else:
+            self.outputs.discard()

@@ -86,6 +86,10 @@ CONFIGS: dict[str, MusicVAETrainConfig] = {
 }
 
 
+# what makes a config that model (a resume that names another --config is refused)
+SHAPE_FIELDS = tuple(f.name for f in fields(MusicVAEModelConfig))
+
+
 def model_config(config: MusicVAETrainConfig | dict) -> MusicVAEModelConfig:
     c = config if isinstance(config, dict) else asdict(config)
     names = {f.name for f in fields(MusicVAEModelConfig)}
@@ -96,6 +100,34 @@ def config_from_dict(data: dict) -> MusicVAETrainConfig:
     from audiogen.runtime.configs import dataclass_from_dict
 
     return dataclass_from_dict(MusicVAETrainConfig, data)
+
+
+def _bounds():
+    from audiogen.runtime.configs import Bounds
+
+    positive = Bounds(low=1)
+    sizes = ("bars", "latent", "embed", "encoder_hidden", "encoder_layers", "decoder_hidden", "decoder_layers",
+             "conductor_hidden", "conductor_layers", "conductor_out", "batch_size", "hop_bars", "val_every",
+             "val_windows", "log_every")
+    unit = Bounds(low=0, high=1)
+    return {**{k: positive for k in sizes}, "dropout": Bounds(low=0, high=1, high_open=True),
+            "lr": Bounds(low=0, low_open=True, high=1), "lr_decay": Bounds(low=0, low_open=True, high=1),
+            "lr_min": Bounds(low=0), "grad_clip": Bounds(low=0, low_open=True), "beta_max": Bounds(low=0),
+            "beta_rate": unit, "free_bits": Bounds(low=0), "sampling_rate": Bounds(low=0), "sampling_max": unit,
+            "transpose_low": Bounds(low=-24, high=24), "transpose_high": Bounds(low=-24, high=24),
+            "val_fraction": Bounds(low=0, high=1, high_open=True)}
+
+
+def check_config(config: MusicVAETrainConfig) -> MusicVAETrainConfig:
+    """`config` when every value means something (sizes >= 1, 0 <= dropout < 1, a finite lr > 0, ...);
+    else AudiogenError naming the --set key."""
+    from audiogen.runtime.configs import check_bounds
+
+    check_bounds(config, _bounds())
+    if config.transpose_low > config.transpose_high:
+        raise AudiogenError(f"--set transpose_low={config.transpose_low}: must not exceed transpose_high "
+                            f"({config.transpose_high})")
+    return config
 
 
 def apply_overrides(config: MusicVAETrainConfig, settings: Sequence[str]) -> MusicVAETrainConfig:
@@ -117,7 +149,7 @@ def apply_overrides(config: MusicVAETrainConfig, settings: Sequence[str]) -> Mus
                 changes[key] = kind(value)
         except ValueError:
             raise AudiogenError(f"--set {setting!r}: {value!r} is not a {kind.__name__}") from None
-    return replace(config, **changes)
+    return check_config(replace(config, **changes))
 
 
 def beta_at(config: MusicVAETrainConfig, step: int) -> float:
@@ -194,8 +226,9 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
                    steps: int, checkpoint_every: int = 500, resume: bool = False,
                    init_from: str | os.PathLike | None = None, device: str = "auto", track: int | None = None,
                    time_limit: float | None = None, stop: Callable[[int], bool] | None = None,
-                   strict: bool = False, quiet: bool = False) -> dict:
+                   strict: bool = False, quiet: bool = False, requested: dict | None = None) -> dict:
     """Train (or resume, or fine-tune) a MusicVAE on melodies; returns a summary dict.
+    `requested`: config fields the command line asked for (a resume that differs is refused).
 
     `data`: MIDI/ABC files or folders and/or .npz window sets. Whole melodies are held out for
     validation (written to heldout.npz in the run for `eval musicvae`). `time_limit` (seconds in
@@ -211,6 +244,7 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
 
     torch_device = resolve_device(device)
     config = starting_config(config, out, kind=KIND, resume=resume, init_from=init_from, from_dict=config_from_dict,
+                             requested=requested,
                              model_fields=[f.name for f in fields(MusicVAEModelConfig)])
 
     skips = SkipLog(strict=strict)
@@ -254,8 +288,23 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
     began, seen, batches = time.perf_counter(), 0, 0
     sums: dict[str, float] = {}
     logged = 0
+    meters: dict[str, int] = {}
+    for meter in train_set["meter"].tolist():
+        meters[meter] = meters.get(meter, 0) + 1
+    meters = dict(sorted(meters.items(), key=lambda kv: -kv[1]))
+
+    def export_model(**more) -> Path:
+        was_training = model.training
+        mu = latent_means(model, train_set["events"][:20000])
+        model.train(was_training)
+        return run.export(dtype=torch.float16, extra={
+            "attributes": attribute_vectors(mu, measure(train_set["events"][:20000])),
+            "train_windows": int(len(train_rows)), "train_melodies": int(len(np.unique(train_set["source"]))),
+            "val_melodies": int(len(np.unique(val_set["source"]))), "meters": meters,
+            "training_seconds": round(run.elapsed, 1), **more})
+
     model.train()
-    for step in run.steps(time_limit=time_limit, stop=stop):
+    for step in run.steps(time_limit=time_limit, stop=stop, export=export_model):
         rows = torch.randint(len(windows), (config.batch_size,), device=torch_device)
         x = windows[rows]
         if config.transpose_low or config.transpose_high:
@@ -289,11 +338,6 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
         validate(run.step)  # the exported model carries its held-out figures
     seconds = time.perf_counter() - began
 
-    mu = latent_means(model, train_set["events"][:20000])
-    attributes = attribute_vectors(mu, measure(train_set["events"][:20000]))
-    meters: dict[str, int] = {}
-    for meter in train_set["meter"].tolist():
-        meters[meter] = meters.get(meter, 0) + 1
     summary = {
         "out": str(out), "steps": run.step, "total_steps": steps, "stopped_early": stopped_early,
         "train_windows": int(len(train_rows)), "val_windows": int(len(val_rows)),
@@ -302,12 +346,9 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
         "parameters": sum(p.numel() for p in model.parameters()), "validation": val,
         "seconds": round(seconds, 1), "steps_per_s": round(batches / max(seconds, 1e-9), 2),
         "training_seconds_total": round(run.elapsed, 1), "device": str(torch_device), "skipped": skips.to_dict(),
-        "meters": dict(sorted(meters.items(), key=lambda kv: -kv[1])),
+        "meters": meters,
     }
-    run.export(dtype=torch.float16, extra={
-        "attributes": attributes, "train_windows": summary["train_windows"],
-        "train_melodies": summary["train_melodies"], "val_melodies": summary["val_melodies"],
-        "validation": val, "meters": summary["meters"], "training_seconds": summary["training_seconds_total"]})
+    export_model(validation=val)
     summary["model"] = str(Path(out) / "model.safetensors")
     summary["heldout"] = str(Path(out) / HELDOUT_NAME) if len(val_rows) else None
     return summary

@@ -6,13 +6,43 @@ the complete new content.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from audiogen.errors import BadInputError
+
+# Failures that are the destination's fault, not audiogen's: reported as "PATH: cannot write here (...)".
+WRITE_ERRNOS = frozenset(getattr(errno, name) for name in (
+    "EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "EFBIG", "ENAMETOOLONG", "ENOTDIR", "EISDIR")
+    if hasattr(errno, name))
+# Below this many free bytes, a writer's vague failure (libsndfile's "System error", torch's
+# "enforce fail at inline_container.cc") is taken to mean the disk is full.
+NEARLY_FULL_BYTES = 1 << 20
+
+
+def write_failure(path: str | os.PathLike, error: BaseException) -> BadInputError | None:
+    """The one-line error for a failed write of `path`, or None when `error` is not the
+    destination's fault (a bug, an interrupt).
+
+    OSErrors with a destination errno (permission, read-only, no space, quota) name their cause;
+    other writer errors count as "no space left on device" when the folder is nearly full.
+    """
+    if isinstance(error, OSError) and error.errno in WRITE_ERRNOS:
+        return BadInputError(path, f"cannot write here ({error.strerror or os.strerror(error.errno)})")
+    if isinstance(error, (OSError, RuntimeError)) or type(error).__name__ == "LibsndfileError":
+        folder = Path(path).parent
+        try:
+            free = shutil.disk_usage(folder if folder.exists() else Path.cwd()).free
+        except OSError:
+            return None
+        if free < NEARLY_FULL_BYTES:
+            return BadInputError(path, f"cannot write here ({os.strerror(errno.ENOSPC)})")
+    return None
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -73,13 +103,108 @@ def atomic_output(path: str | os.PathLike, *, suffix: str | None = None) -> Iter
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
+        # Judged before the temp file goes: a write that filled the disk leaves it full till then.
+        failure = write_failure(path, e) if isinstance(e, Exception) else None
         try:
             tmp.unlink()
         except FileNotFoundError:
             pass
+        if failure is not None:
+            raise failure from None
         raise
     _fsync_dir(path.parent)
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Fail now, before any work, when file `path` could not be written later.
+
+    Nothing is created: the nearest existing folder on the way to `path` must be a writable
+    folder with room (a probe file is written there and removed). A `path` that is a directory,
+    or a file where a folder is needed, raises BadInputError naming `path`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise BadInputError(path, "is a directory; expected a file path to write")
+    _probe(_nearest_existing(path.parent, path), path)
+    return path
+
+
+def check_writable_dir(folder: str | os.PathLike) -> Path:
+    """Fail now when files could not be created in `folder` (which need not exist yet)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise BadInputError(folder, "exists and is not a folder")
+    _probe(_nearest_existing(folder, folder), folder)
+    return folder
+
+
+def _nearest_existing(folder: Path, shown: Path) -> Path:
+    folder = Path(os.path.abspath(folder))
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise BadInputError(shown, f"cannot create its folder ({folder} is a file)")
+    return folder
+
+
+def _probe(folder: Path, shown: Path) -> None:
+    probe = folder / f".audiogen-probe-{secrets.token_hex(4)}"
+    try:
+        with open(probe, "wb") as f:
+            f.write(b"\0" * 4096)  # a full disk takes an empty file but refuses data
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise BadInputError(shown, f"cannot write here ({e.strerror or e})") from None
+    finally:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
+
+
+class OutputGroup:
+    """Several outputs of one command written all or none: see `atomic_outputs`."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, object, object]] = []
+
+    def path(self, target: str | os.PathLike) -> Path:
+        """A temporary path to write `target`'s content to; it replaces `target` only when the
+        whole group succeeds."""
+        manager = atomic_output(target)
+        tmp = manager.__enter__()
+        self._pending.append((Path(target), tmp, manager))
+        return tmp
+
+
+@contextmanager
+def atomic_outputs() -> Iterator[OutputGroup]:
+    """Write several files as one: every `group.path(target)` is a temp file, and the targets are
+    replaced only after the block succeeds (in order); on an exception none is."""
+    group = OutputGroup()
+    try:
+        yield group
+    except BaseException as e:
+        for _, _, manager in reversed(group._pending):
+            try:
+                manager.__exit__(type(e), e, e.__traceback__)
+            except BaseException:
+                pass
+        raise
+    done = 0
+    try:
+        for _, _, manager in group._pending:
+            manager.__exit__(None, None, None)
+            done += 1
+    except BaseException as e:
+        for _, _, manager in group._pending[done + 1:]:
+            try:
+                manager.__exit__(type(e), e, e.__traceback__)
+            except BaseException:
+                pass
+        raise
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

@@ -13,16 +13,37 @@ from pathlib import Path
 
 import torch
 
-from audiogen.errors import BadInputError, require_file
+from audiogen.errors import BadInputError, load_failure_reason, require_file
 from audiogen.runtime.atomic import atomic_output
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
-    """Write ``state`` to ``path`` (temp file + fsync + rename); returns the path."""
+    """Write ``state`` to ``path`` (temp file + fsync + rename); returns the path.
+
+    NumPy scalars and arrays (an LR lambda built on ``np.cos`` puts them in scheduler and
+    optimizer states) become Python numbers and tensors, which the restricted loader accepts.
+    """
     path = Path(path)
+    state = _loadable(state)
     with atomic_output(path) as tmp:
         torch.save(state, tmp)
     return path
+
+
+def _loadable(value):
+    """`value` with NumPy scalars as Python numbers and NumPy arrays as tensors, recursively."""
+    if isinstance(value, dict):
+        return {k: _loadable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_loadable(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_loadable(v) for v in value)
+    module = type(value).__module__
+    if module == "numpy" and hasattr(value, "item"):
+        import numpy as np
+
+        return torch.from_numpy(np.array(value)) if isinstance(value, np.ndarray) else value.item()
+    return value
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
@@ -31,8 +52,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # zip, unpickler and storage errors all mean "not a usable checkpoint"
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise BadInputError(path, f"not a readable checkpoint: {reason}") from None
+        raise BadInputError(path, f"not a readable checkpoint: {load_failure_reason(e)}") from None
     if not isinstance(state, dict):
         raise BadInputError(path, f"not a checkpoint: holds a {type(state).__name__}, not a dict")
     return state

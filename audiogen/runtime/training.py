@@ -23,15 +23,19 @@ A run directory holds ``config.json`` (the run's config), ``metrics.jsonl`` (one
   steps) are dropped, as those steps will run again.
 - ``init_from``: strict load of a model file of the same kind; tensors are named
   ``<module name>.<parameter name>`` (``model.lstm.weight_ih_l0``), as ``export`` writes them.
-- Ctrl-C inside ``steps()``: the current step finishes, a checkpoint is written and
-  ``TrainingInterrupted`` (exit code 130) is raised; a second Ctrl-C aborts at once with
+- Ctrl-C or SIGTERM inside ``steps()``: the current step finishes, a checkpoint is written, the
+  ``export`` given to ``steps()`` writes model.safetensors from it, and ``TrainingInterrupted``
+  (exit code 130, 143 for SIGTERM) is raised; a second signal aborts at once with
   KeyboardInterrupt (the previous checkpoint stays intact: writes are atomic).
+- A loss that is not finite (``log``) or weights that are not (``save_checkpoint``) stop the run
+  with ``TrainingDiverged``; the last checkpoint written stays the last good state.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import signal
 import threading
@@ -46,6 +50,7 @@ from audiogen.runtime.atomic import atomic_write_text
 from audiogen.runtime.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from audiogen.runtime.modelfile import load_model, save_model
 from audiogen.runtime.progress import make_progress, stderr_console
+from audiogen.runtime.signals import note_sigterm
 
 CONFIG_NAME = "config.json"
 METRICS_NAME = "metrics.jsonl"
@@ -56,16 +61,38 @@ CHECKPOINT_VERSION = 1
 
 
 class TrainingInterrupted(AudiogenError):
-    """Ctrl-C during training: a checkpoint was saved; the CLI exits with 130."""
+    """Ctrl-C (exit 130) or SIGTERM (exit 143) during training: a checkpoint was saved, and the
+    model exported from it when the loop was given an ``export``."""
 
     exit_code = 130
 
-    def __init__(self, step: int, checkpoint: Path):
+    def __init__(self, step: int, checkpoint: Path, *, terminated: bool = False, model: Path | None = None):
         self.step = step
         self.checkpoint = checkpoint
+        self.exit_code = 143 if terminated else 130
+        exported = f" and model {model}" if model is not None else ""
         super().__init__(
-            f"interrupted at step {step}; checkpoint saved to {checkpoint}; continue with --resume"
+            f"{'terminated' if terminated else 'interrupted'} at step {step}; checkpoint saved to "
+            f"{checkpoint}{exported}; continue with --resume"
         )
+
+
+class TrainingDiverged(AudiogenError):
+    """A non-finite loss or weight: the run stops, its last checkpoint is kept as it was."""
+
+    def __init__(self, step: int, what: str, last_good: int | None, checkpoint: Path):
+        kept = (f"{checkpoint} (step {last_good}) is the last good state" if last_good is not None
+                else "no checkpoint was written")
+        super().__init__(f"training diverged at step {step} ({what}); stopped: {kept}; "
+                         "try a lower --lr (or --resume from the checkpoint)")
+
+
+# metrics.jsonl keys whose non-finite value means the run has diverged
+_LOSS_KEYS = ("loss", "bpc", "recon", "kl")
+
+
+def _is_loss(key: str) -> bool:
+    return any(part in key for part in _LOSS_KEYS)
 
 
 def _plain(config: object) -> dict:
@@ -91,19 +118,38 @@ def read_run_config(out_dir: str | os.PathLike) -> dict | None:
 
 def starting_config(config, out_dir: str | os.PathLike, *, kind: str, resume: bool,
                     init_from: str | os.PathLike | None, from_dict: Callable[[dict], object],
-                    model_fields: Iterable[str]):
+                    model_fields: Iterable[str], requested: dict | None = None):
     """The config a run starts from: the saved run's (``from_dict(config.json)``) when resuming;
     with ``init_from``, ``config`` with the model file's values of ``model_fields`` (its sizes);
-    else ``config`` itself."""
+    else ``config`` itself.
+
+    ``requested``: the fields the user asked for on the command line (--config, --lr, --set,
+    ...). Resuming a run whose saved config differs in any of them is refused: the run goes on as
+    it was configured, so the request would be silently ignored.
+    """
     if resume:
         saved = read_run_config(out_dir)
         if saved is None:
             raise AudiogenError(f"{out_dir}: no config.json to resume from")
+        refuse_changed_config(out_dir, saved, requested)
         return from_dict(saved)
     if init_from is not None:
         base = from_dict(load_model(init_from, kind=kind).config)
         return dataclasses.replace(config, **{k: getattr(base, k) for k in model_fields if hasattr(base, k)})
     return config
+
+
+def refuse_changed_config(out_dir: str | os.PathLike, saved: dict, requested: dict | None) -> None:
+    """AudiogenError when a resumed run's saved config differs from the fields the command line
+    asked for (``requested``): the run goes on as it was configured, so they would be ignored."""
+    wanted = _plain(requested or {})
+    differ = sorted(k for k, v in wanted.items() if k in saved and saved[k] != v)
+    if differ:
+        shown = ", ".join(f"{k} {saved[k]!r} (asked: {wanted[k]!r})" for k in differ[:4])
+        raise AudiogenError(
+            f"{out_dir}: --resume continues the run as it was configured, and it differs from this command "
+            f"line in {shown}{' ...' if len(differ) > 4 else ''}; drop those options, or start a new run "
+            "in another --out")
 
 
 def _one_line(e: BaseException, limit: int = 300) -> str:
@@ -189,6 +235,8 @@ class TrainingRun:
         self._t0 = time.perf_counter()
         self._pending_rng: dict | None = None
         self._interrupted = False
+        self._terminated = False
+        self._last_checkpoint: int | None = None
 
         if self.out_dir.exists() and not self.out_dir.is_dir():
             raise BadInputError(self.out_dir, "exists and is not a directory")
@@ -268,6 +316,7 @@ class TrainingRun:
         self._load_named(self.optimizers, ckpt.get("optimizers", {}), "optimizer")
         self._load_named(self.schedulers, ckpt.get("schedulers", {}), "scheduler")
         self.step = int(ckpt["step"])
+        self._last_checkpoint = self.step
         self.state = dict(ckpt.get("state", {}))
         self._elapsed_before = float(ckpt.get("elapsed", 0.0))
         self._pending_rng = ckpt.get("rng")
@@ -310,12 +359,14 @@ class TrainingRun:
         return self._elapsed_before + (time.perf_counter() - self._t0)
 
     def steps(self, *, time_limit: float | None = None,
-              stop: Callable[[int], bool] | None = None) -> Iterator[int]:
+              stop: Callable[[int], bool] | None = None,
+              export: Callable[[], object] | None = None) -> Iterator[int]:
         """Yield step numbers ``self.step .. total_steps - 1``; see the module docstring.
 
         Stops early, before a step's work, once ``time_limit`` seconds have passed since the loop
         began or ``stop(step)`` returns True: then ``stopped_early`` is set and a checkpoint is
-        written (``--resume`` continues exactly there).
+        written (``--resume`` continues exactly there). ``export`` (e.g. ``lambda:
+        run.export(...)``) is called after the checkpoint when a signal ends the loop.
         """
         if self._pending_rng is not None:
             set_rng_state(self._pending_rng)
@@ -345,36 +396,52 @@ class TrainingRun:
                                     description=f"train {self.kind}" + (f" {self.status}" if self.status else ""))
                     if self._interrupted:
                         self.save_checkpoint()
-                        raise TrainingInterrupted(self.step, self.checkpoint_path)
+                        model = None
+                        if export is not None and self.write:
+                            export()
+                            model = self.model_path
+                        raise TrainingInterrupted(self.step, self.checkpoint_path,
+                                                  terminated=self._terminated, model=model)
                     every = self.checkpoint_every
                     if self.step == self.total_steps or (every and self.step % every == 0):
                         self.save_checkpoint()
         finally:
             restore()
-            self._interrupted = False
+            self._interrupted = self._terminated = False
         self._say(
             f"{self.kind}: trained steps {start}..{self.step} of {self.total_steps} in "
             f"{_duration(time.perf_counter() - began)}; run in {self.out_dir}"
         )
 
     def _catch_sigint(self) -> Callable[[], None]:
-        """Install the Ctrl-C handler; returns a function that puts the old one back."""
+        """Install the Ctrl-C and SIGTERM handler; returns a function that puts the old ones back."""
         if threading.current_thread() is not threading.main_thread():
             return lambda: None  # signal handlers can only be set from the main thread
 
         def handler(signum: int, frame: object) -> None:
+            if signum != signal.SIGINT:
+                note_sigterm()
+                self._terminated = True
             if self._interrupted:
                 raise KeyboardInterrupt
             self._interrupted = True
             self._say(
-                "interrupt: finishing this step, then saving a checkpoint (Ctrl-C again to abort)"
+                f"{'SIGTERM' if signum != signal.SIGINT else 'interrupt'}: finishing this step, then "
+                "saving a checkpoint (Ctrl-C again to abort)"
             )
 
-        old = signal.getsignal(signal.SIGINT)
-        signal.signal(signal.SIGINT, handler)
-        if old is None:  # installed from C; the closest Python equivalent
-            old = signal.default_int_handler
-        return lambda: signal.signal(signal.SIGINT, old)
+        signals = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
+        old = {}
+        for sig in signals:
+            old[sig] = signal.getsignal(sig)
+            signal.signal(sig, handler)
+        if old[signal.SIGINT] is None:  # installed from C; the closest Python equivalent
+            old[signal.SIGINT] = signal.default_int_handler
+
+        def restore() -> None:
+            for sig, previous in old.items():
+                signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+        return restore
 
     def _say(self, text: str) -> None:
         if not self.quiet:
@@ -391,11 +458,20 @@ class TrainingRun:
         with open(self.metrics_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
             f.flush()
+        for key, value in record.items():
+            if _is_loss(key) and isinstance(value, float) and not math.isfinite(value):
+                raise TrainingDiverged(int(step), f"{key} is {value}", self._last_checkpoint,
+                                       self.checkpoint_path)
 
     def save_checkpoint(self) -> Path:
         """Write checkpoint.pt now (atomically); ``steps()`` calls this on its own schedule."""
         if not self.write:
             return self.checkpoint_path
+        for name, module in self.modules.items():
+            for key, t in module.state_dict().items():
+                if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                    raise TrainingDiverged(self.step, f"{name}.{key} holds non-finite values",
+                                           self._last_checkpoint, self.checkpoint_path)
         state = {
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
@@ -409,7 +485,9 @@ class TrainingRun:
             "rng": self._pending_rng if self._pending_rng is not None else rng_state(),
             "state": self.state,
         }
-        return save_checkpoint(self.checkpoint_path, state)
+        path = save_checkpoint(self.checkpoint_path, state)
+        self._last_checkpoint = self.step
+        return path
 
     def named_tensors(self) -> dict[str, torch.Tensor]:
         """Every module's state_dict, named ``<module name>.<tensor name>``."""

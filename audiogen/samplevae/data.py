@@ -65,7 +65,9 @@ def read_mono(path: str | os.PathLike, sample_rate: int, *, max_seconds: float |
     past `max_seconds` (checked from the header, before reading), BadInputError when silent.
     """
     from audiogen.dsp.audio_io import load_audio
+    from audiogen.errors import require_file
 
+    require_file(path, "an audio file")  # before the header is read: a FIFO would block the read
     if max_seconds is not None:
         seconds = audio_seconds(path)
         if seconds is not None and seconds > max_seconds:

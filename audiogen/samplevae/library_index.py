@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiogen.errors import AudiogenError, BadInputError
+from audiogen.errors import AudiogenError, BadInputError, load_failure_reason
 
 FORMAT_VERSION = 1
 DB_NAME = "index.sqlite"
@@ -122,7 +122,7 @@ class LibraryIndex:
             norms = np.load(self._file("norms"), mmap_mode=mode)
             labels = np.load(self._file("labels"), mmap_mode=mode)
         except (OSError, ValueError) as e:
-            raise BadInputError(self.path, f"index files are damaged or missing ({e}); rebuild it with "
+            raise BadInputError(self.path, f"index files are damaged or missing ({load_failure_reason(e)}); rebuild it with "
                                            "`audiogen index DIR --rebuild`") from None
         if vectors.shape[0] != len(self) or norms.shape[0] != len(self) or labels.shape[0] != len(self):
             raise BadInputError(self.path, "index files disagree with its database; rebuild it with "

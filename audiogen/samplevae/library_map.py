@@ -20,7 +20,9 @@ def principal_axes(vectors: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, n
     _, s, vt = np.linalg.svd(sample - mean, full_matrices=False)
     variance = s ** 2
     explained = variance[:2] / max(variance.sum(), 1e-12)
-    return mean, vt[:2], np.pad(explained, (0, 2 - len(explained)))
+    axes = np.zeros((2, sample.shape[1]))  # fewer than two sounds span fewer than two axes
+    axes[:len(vt[:2])] = vt[:2]
+    return mean, axes, np.pad(explained, (0, 2 - len(explained)))
 
 
 def map_points(index, *, max_points: int = 20000, seed: int = 0) -> dict:

@@ -62,6 +62,10 @@ CONFIGS: dict[str, SampleVAETrainConfig] = {
 }
 
 
+# what makes a config that model (sizes and features): a resume that names another --config is refused
+SHAPE_FIELDS = tuple(f.name for f in fields(SampleVAEModelConfig) + fields(FeatureConfig))
+
+
 def feature_config(config: SampleVAETrainConfig | dict) -> FeatureConfig:
     c = config if isinstance(config, dict) else asdict(config)
     return FeatureConfig.from_dict(c)
@@ -215,7 +219,7 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
                     stop: Callable[[int], bool] | None = None, strict: bool = False, quiet: bool = False,
                     files: tuple[list[Path], list[str | None]] | None = None,
                     val_files: tuple[list[Path], list[str | None]] | None = None,
-                    groups: list[str] | None = None) -> dict:
+                    groups: list[str] | None = None, requested: dict | None = None) -> dict:
     """Train (or resume, or fine-tune) SampleVAE on one-shot audio; returns a summary dict.
 
     Classes are the subfolder names under each `data` folder; with none, the model has no class
@@ -234,7 +238,7 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
 
     torch_device = resolve_device(device)
     config = starting_config(config, out, kind=KIND, resume=resume, init_from=init_from, from_dict=config_from_dict,
-                             model_fields=[f.name for f in fields(SampleVAEModelConfig) + fields(FeatureConfig)])
+                             model_fields=SHAPE_FIELDS, requested=requested)
     feats = feature_config(config)
 
     paths, names = files if files is not None else read_labelled(data)
@@ -302,8 +306,15 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
 
     began, seen, batches, logged = time.perf_counter(), 0, 0, 0
     sums: dict[str, float] = {}
+    counts = {name: int((labels == i).sum()) for i, name in enumerate(labelled)}
+
+    def export_model(**more) -> Path:
+        return run.export(dtype=torch.float16, extra={
+            "classes": labelled, "train_samples": int(len(x_all)), "train_class_counts": counts,
+            "training_seconds": round(run.elapsed, 1), **more})
+
     model.train()
-    for step in run.steps(time_limit=time_limit, stop=stop):
+    for step in run.steps(time_limit=time_limit, stop=stop, export=export_model):
         rows = torch.multinomial(weights, config.batch_size, replacement=True)
         x = augment(x_all[rows], config).contiguous(memory_format=torch.channels_last)
         beta = config.beta * min(1.0, step / max(config.beta_warmup, 1))
@@ -329,7 +340,6 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
     if stopped_early or val is None:
         validate(run.step)
     seconds = time.perf_counter() - began
-    counts = {name: int((labels == i).sum()) for i, name in enumerate(labelled)}
     summary = {
         "out": str(out), "steps": run.step, "total_steps": steps, "stopped_early": stopped_early,
         "train_samples": int(len(x_all)), "val_samples": 0 if x_val is None else int(len(x_val)),
@@ -337,8 +347,6 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
         "validation": val, "seconds": round(seconds, 1), "steps_per_s": round(batches / max(seconds, 1e-9), 2),
         "training_seconds_total": round(run.elapsed, 1), "device": str(torch_device), "skipped": skips.to_dict(),
     }
-    run.export(dtype=torch.float16, extra={
-        "classes": labelled, "train_samples": summary["train_samples"], "train_class_counts": counts,
-        "validation": val, "training_seconds": summary["training_seconds_total"]})
+    export_model(validation=val)
     summary["model"] = str(Path(out) / "model.safetensors")
     return summary

@@ -1,0 +1,552 @@
+"""Robustness at the shared depth (issue 15): every writing command on an unwritable and a full
+destination, SIGTERM then --resume for every trainer, concurrent `index` runs, and the value,
+data and output checks the runtime and CLI helpers make for every command.
+
+Destinations are small tmpfs mounts (read-only, full, nearly full); they need root, which CI has,
+and the tests that use them are skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from clitools import CLI, TIMEOUT_S, Run, assert_one_line_error, run_cli, run_in_one_process
+from synth_notes import tone, write_set
+
+sf = pytest.importorskip("soundfile")
+
+TUNE = "X:{n}\nT:Tune {n}\nM:4/4\nL:1/8\nK:{key}\n{body}|\n"
+KEYS = ("C", "G", "D", "A", "F")
+
+
+def _tunes_text(count: int = 24) -> str:
+    rng = np.random.default_rng(0)
+    notes = "CDEFGABcdefg"
+    tunes = []
+    for n in range(1, count + 1):
+        bars = ["".join(notes[i] for i in rng.integers(0, len(notes), 8)) for _ in range(8)]
+        tunes.append(TUNE.format(n=n, key=KEYS[n % len(KEYS)], body="|".join(bars)))
+    return "\n".join(tunes)
+
+
+def _melody_midi(path: Path, first: int) -> Path:
+    from audiogen.data.soundfonts import import_pretty_midi
+
+    pretty_midi = import_pretty_midi()
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+    piano = pretty_midi.Instrument(program=0)
+    piano.notes = [pretty_midi.Note(velocity=90, pitch=first + i % 12, start=i * 0.25, end=(i + 1) * 0.25)
+                   for i in range(32)]
+    pm.instruments.append(piano)
+    pm.write(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory, _shared_tool_caches) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("robust-home")
+    env = dict(os.environ, HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"),
+               XDG_DATA_HOME=str(home / ".local/share"), CI="1", OMP_NUM_THREADS="1")
+    env.update(_shared_tool_caches)
+    env.pop("AUDIOGEN_SOUNDFONT", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("robust-inputs")
+    t = np.arange(16000) / 16000
+    sf.write(root / "note.wav", (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000)
+    sf.write(root / "note4s.wav", tone(60), 16000)
+    (root / "tunes.abc").write_text(_tunes_text())
+    _melody_midi(root / "a.mid", 60)
+    _melody_midi(root / "b.mid", 67)
+    wavs = root / "library"
+    for kind, pitches in (("kick", (36, 38, 40)), ("hat", (80, 82, 84))):
+        (wavs / kind).mkdir(parents=True)
+        for i, p in enumerate(pitches):
+            wave = tone(p, harmonics=2 if kind == "kick" else 12, decay=0.1 + 0.05 * i)[:16000]
+            sf.write(wavs / kind / f"{kind}{i}.wav", wave, 16000)
+    notes = [(f"keyboard_acoustic_{i % 2:03d}", 0, 40 + 2 * i) for i in range(12)]
+    write_set(root / "nsynth", notes)
+    return {"root": root, "note": root / "note.wav", "note4s": root / "note4s.wav", "tunes": root / "tunes.abc",
+            "a_mid": root / "a.mid", "b_mid": root / "b.mid", "library": wavs, "nsynth": root / "nsynth"}
+
+
+@pytest.fixture(scope="module")
+def index(inputs, cli_env) -> Path:
+    """An index of the library (bundled SampleVAE)."""
+    path = inputs["root"] / "index"
+    run = run_cli(["index", inputs["library"], "--index", path, "--device", "cpu", "-q"], cli_env, inputs["root"])
+    assert run.code == 0, run
+    return path
+
+
+# ---------- small filesystems -------------------------------------------------------------------
+
+def _mount(point: Path, size: str, *options: str) -> bool:
+    point.mkdir(parents=True, exist_ok=True)
+    opts = ",".join((f"size={size}",) + options)
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(point)],
+                          capture_output=True).returncode == 0
+
+
+def _fill(point: Path, leave_bytes: int) -> None:
+    """Fill a mounted tmpfs until about `leave_bytes` are free."""
+    free = shutil.disk_usage(point).free
+    with open(point / "filler", "wb") as f:
+        f.write(b"\0" * max(0, free - leave_bytes))
+
+
+@pytest.fixture(scope="module")
+def small_disks(tmp_path_factory):
+    """{"readonly", "full"} mount points; skipped where tmpfs cannot be mounted (not root)."""
+    root = tmp_path_factory.mktemp("disks")
+    points = {"readonly": root / "readonly", "full": root / "full"}
+    if not _mount(points["readonly"], "1m", "ro"):
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    _mount(points["full"], "256k")
+    _fill(points["full"], 0)
+    yield points
+    for point in points.values():
+        subprocess.run(["umount", str(point)], capture_output=True)
+
+
+@pytest.fixture
+def nearly_full(tmp_path):
+    point = tmp_path / "nearly-full"
+    if not _mount(point, "16m"):
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    yield point
+    subprocess.run(["umount", str(point)], capture_output=True)
+
+
+def _writers(i: dict[str, Path], dest: Path, ok: Path) -> dict[str, list]:
+    """Every command that writes, with its destination in `dest` (`ok`: a writable folder for a
+    command's other outputs, which must not be left behind either)."""
+    return {
+        "spec": ["spec", i["note"], "--out", dest / "x.png"],
+        "resynth": ["resynth", i["note"], "--out", dest / "sub" / "x.wav"],
+        "map": ["map", "--index", i["root"] / "index", "--out", dest / "m.png"],
+        "map-html": ["map", "--index", i["root"] / "index", "--out", ok / "m.png", "--html", dest / "m.html"],
+        "sample-abc": ["sample", "abc", "-n", "2", "--out", dest / "t.abc"],
+        "sample-musicvae": ["sample", "musicvae", "-n", "2", "--out-dir", dest / "mv"],
+        "sample-samplevae": ["sample", "samplevae", "-n", "2", "--out-dir", dest / "sv"],
+        "sample-gansynth": ["sample", "gansynth", "--pitch", "60", "-n", "1", "--out-dir", dest / "gs"],
+        "interpolate-samplevae": ["interpolate", "samplevae", i["note"], i["note"], "--steps", "2",
+                                  "--out-dir", dest / "is"],
+        "interpolate-musicvae": ["interpolate", "musicvae", i["a_mid"], i["b_mid"], "--out-dir", dest / "im"],
+        "interpolate-gansynth": ["interpolate", "gansynth", "--pitch", "60", "--steps", "2", "--out-dir", dest / "ig"],
+        "render-abc": ["render", "abc", i["tunes"], "--out-dir", dest / "ra"],
+        "render-gansynth": ["render", "gansynth", i["a_mid"], "--out", dest / "r.wav"],
+        "encode-gansynth": ["encode", "gansynth", i["note4s"], "--pitch", "60", "--steps", "1", "--out", dest / "z.npy"],
+        "encode-gansynth-resynth": ["encode", "gansynth", i["note4s"], "--pitch", "60", "--steps", "1",
+                                    "--out", ok / "z.npy", "--resynth", dest / "z.wav"],
+        "data-abc": ["data", "abc", "--data", i["tunes"], "--out", dest / "c.abc"],
+        "data-melodies": ["data", "melodies", "--data", i["tunes"], "--out", dest / "w.npz"],
+        "data-nsynth": ["data", "nsynth", "--out", dest / "ns", "--programs", "0", "--pitches", "60-60"],
+        "data-drums": ["data", "drums", "--out", dest / "dr"],
+        "index": ["index", i["library"], "--index", dest / "ix"],
+        "train-abc": ["train", "abc", "--data", i["tunes"], "--out", dest / "run"],
+        "train-musicvae": ["train", "musicvae", "--data", i["tunes"], "--out", dest / "run"],
+        "train-samplevae": ["train", "samplevae", "--data", i["library"], "--out", dest / "run"],
+        "train-gansynth": ["train", "gansynth", "--data", i["nsynth"], "--out", dest / "run"],
+        "train-pitch-classifier": ["train", "pitch-classifier", "--data", i["nsynth"], "--out", dest / "run"],
+        "eval-abc-keep-samples": ["eval", "abc", "--data", i["tunes"], "-n", "2", "--keep-samples", dest / "k.abc"],
+        "eval-samplevae-folds": ["eval", "samplevae", "--data", i["library"], "--leave-one-kit-out",
+                                 "--out", dest / "folds"],
+    }
+
+
+@pytest.fixture(scope="module")
+def destination_runs(inputs, index, small_disks, cli_env, tmp_path_factory):
+    ok = tmp_path_factory.mktemp("writable")
+    cases, meta = {}, {}
+    for kind, point in small_disks.items():
+        for name, argv in _writers(inputs, point, ok / kind).items():
+            cases[f"{name}@{kind}"] = argv
+            meta[f"{name}@{kind}"] = (point, ok / kind)
+    listings = {k: sorted(os.listdir(p)) for k, p in small_disks.items()}
+    runs = run_in_one_process(cases, cli_env, inputs["root"], tmp_path_factory.mktemp("driver"))
+    return runs, meta, listings, small_disks
+
+
+WRITERS = list(_writers({k: Path(k) for k in ("note", "note4s", "tunes", "a_mid", "b_mid", "library", "nsynth",
+                                               "root")}, Path("d"), Path("o")))
+
+
+@pytest.mark.parametrize("kind", ["readonly", "full"])
+@pytest.mark.parametrize("name", WRITERS)
+def test_unwritable_and_full_destinations_are_one_line_exit_2_with_nothing_left(name, kind, destination_runs):
+    runs, meta, listings, disks = destination_runs
+    run = runs[f"{name}@{kind}"]
+    point, ok = meta[f"{name}@{kind}"]
+    cause = "Read-only file system" if kind == "readonly" else "No space left on device"
+    assert_one_line_error(run, str(point), cause)
+    assert sorted(os.listdir(disks[kind])) == listings[kind], run  # nothing half-written, no temp file
+    assert not ok.exists() or not any(ok.iterdir()), run  # the command's other outputs: none either
+
+
+def test_output_that_fills_the_disk_midway_leaves_nothing(inputs, nearly_full, cli_env):
+    _fill(nearly_full, 64 * 1024)  # the probe passes; a 4 s WAV (128 kB) does not fit
+    before = sorted(os.listdir(nearly_full))
+    run = run_cli(["resynth", inputs["note4s"], "--out", nearly_full / "x.wav"], cli_env, inputs["root"])
+    assert_one_line_error(run, str(nearly_full / "x.wav"), "No space left on device")
+    assert sorted(os.listdir(nearly_full)) == before
+
+
+def test_checkpoint_on_a_full_disk_keeps_the_old_one_and_resume_works_once_freed(inputs, nearly_full, cli_env):
+    from audiogen.runtime.checkpoint import load_checkpoint
+
+    run_dir = nearly_full / "run"
+    base = ["train", "abc", "--data", inputs["tunes"], "--out", run_dir, "--config", "small", "--device", "cpu", "-q"]
+    first = run_cli(base + ["--steps", "2"], cli_env, inputs["root"])
+    assert first.code == 0, first
+    saved = (run_dir / "checkpoint.pt").read_bytes()
+    _fill(nearly_full, 64 * 1024)
+    full = run_cli(base + ["--steps", "4", "--resume"], cli_env, inputs["root"])
+    assert_one_line_error(full, str(run_dir), "No space left on device")
+    assert (run_dir / "checkpoint.pt").read_bytes() == saved and load_checkpoint(run_dir / "checkpoint.pt")["step"] == 2
+    assert not [p for p in run_dir.iterdir() if ".tmp-" in p.name]
+    (nearly_full / "filler").unlink()
+    again = run_cli(base + ["--steps", "4", "--resume"], cli_env, inputs["root"])
+    assert again.code == 0, again
+    assert load_checkpoint(run_dir / "checkpoint.pt")["step"] == 4
+
+
+# ---------- SIGTERM, then --resume, for every trainer ------------------------------------------------
+
+def _trainers(i: dict[str, Path]) -> dict[str, tuple[list, list]]:
+    """trainer -> (argv, what a resume must not change: options that would be refused)."""
+    return {
+        "abc": (["train", "abc", "--data", i["tunes"], "--config", "small"], ["--config", "default"]),
+        "musicvae": (["train", "musicvae", "--data", i["tunes"], "--config", "tiny"], ["--config", "2bar"]),
+        "samplevae": (["train", "samplevae", "--data", i["library"], "--config", "tiny"], ["--config", "default"]),
+        "gansynth": (["train", "gansynth", "--data", i["nsynth"], "--config", "small", "--images-per-stage", "16",
+                      "--batch-size", "8", "--snapshot-every", "0", "--cache-dir", i["root"] / "nsynth-cache"],
+                     ["--filter", "pitch=40-50"]),
+        "pitch-classifier": (["train", "pitch-classifier", "--data", i["nsynth"], "--val-data", i["nsynth"],
+                              "--cache-dir", i["root"] / "nsynth-cache"], []),
+    }
+
+
+def _sigterm_then_resume(name: str, argv: list, refused: list, out: Path, env: dict, cwd: Path) -> dict:
+    """Start a long run, SIGTERM it after its first checkpoint, resume it two steps further."""
+    from audiogen.runtime.checkpoint import load_checkpoint
+
+    args = [str(a) for a in argv + ["--out", out, "--checkpoint-every", "1", "--device", "cpu", "-q"]]
+    proc = subprocess.Popen(CLI + args + ["--steps", "100000"], env=env, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + TIMEOUT_S
+    while not (out / "checkpoint.pt").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"{name}: no checkpoint before SIGTERM:\n{proc.communicate()[1]}")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=TIMEOUT_S)
+    result = {"code": proc.returncode, "stderr": stderr, "files": sorted(p.name for p in out.iterdir())}
+    step = load_checkpoint(out / "checkpoint.pt")["step"]
+    result["step"] = step
+    if refused:
+        result["refused"] = run_cli(args + ["--steps", str(step + 2), "--resume"] + refused, env, cwd)
+    result["resumed"] = run_cli(args + ["--steps", str(step + 2), "--resume"], env, cwd)
+    result["final_step"] = load_checkpoint(out / "checkpoint.pt")["step"]
+    return result
+
+
+@pytest.fixture(scope="module")
+def sigterm_runs(inputs, cli_env, tmp_path_factory) -> dict[str, dict]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path_factory.mktemp("sigterm")
+    trainers = _trainers(inputs)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(_sigterm_then_resume, name, argv, refused, root / name, cli_env, inputs["root"])
+                   for name, (argv, refused) in trainers.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("trainer", ["abc", "musicvae", "samplevae", "gansynth", "pitch-classifier"])
+def test_sigterm_checkpoints_exports_and_resumes(trainer, sigterm_runs):
+    r = sigterm_runs[trainer]
+    assert r["code"] == 143, r["stderr"]
+    line = [ln for ln in r["stderr"].splitlines() if ln.startswith("audiogen: error:")]
+    assert line and f"terminated at step {r['step']}" in line[-1] and "model" in line[-1], r["stderr"]
+    assert {"checkpoint.pt", "model.safetensors", "config.json"} <= set(r["files"])
+    assert not [f for f in r["files"] if ".tmp-" in f]
+    assert r["resumed"].code == 0, r["resumed"]
+    assert r["final_step"] == r["step"] + 2
+    if "refused" in r:
+        assert_one_line_error(r["refused"], "--resume continues the run as it was configured")
+
+
+# ---------- one writer per index ----------------------------------------------------------------
+
+def test_a_second_index_run_is_refused_while_one_holds_the_index(inputs, index, cli_env, tmp_path):
+    from audiogen.runtime.locks import exclusive_lock
+
+    existing = tmp_path / "existing"
+    shutil.copytree(index, existing)
+    before = {p.name: p.read_bytes() for p in existing.iterdir()}
+    fresh = tmp_path / "fresh"
+    with exclusive_lock(existing, "updating this index"), exclusive_lock(fresh, "updating this index"):
+        runs = [run_cli(["index", inputs["library"], "--index", path, "--device", "cpu"], cli_env, inputs["root"])
+                for path in (existing, fresh)]
+    for run, path in zip(runs, (existing, fresh)):
+        assert_one_line_error(run, str(path), f"another audiogen run (pid {os.getpid()}) is updating this index")
+    assert not fresh.exists()
+    assert {p.name: p.read_bytes() for p in existing.iterdir()} == before
+    after = run_cli(["index", inputs["library"], "--index", fresh, "--device", "cpu", "-q"], cli_env, inputs["root"])
+    assert after.code == 0, after  # the lock went with its holder
+
+
+def test_two_real_index_runs_at_once_leave_one_whole_index(inputs, cli_env, tmp_path):
+    path = tmp_path / "ix"
+    args = [str(a) for a in ["index", inputs["library"], "--index", path, "--device", "cpu", "-q"]]
+    procs = [subprocess.Popen(CLI + args, env=cli_env, cwd=inputs["root"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=TIMEOUT_S), p.communicate()[1]) for p in procs]
+    assert sorted(code for code, _ in results) in ([0, 0], [0, 2]), results
+    for code, err in results:
+        if code == 2:
+            assert "another audiogen run" in err and err.count("\n") == 1, err
+    check = run_cli(["similar", inputs["library"] / "kick" / "kick0.wav", "--index", path, "--json"], cli_env,
+                    inputs["root"])
+    assert check.code == 0, check
+    assert check.json()["library_size"] == 6
+
+
+# ---------- bad values, bad data, and outputs a user can trust: one process for all ----------------
+
+@pytest.fixture(scope="module")
+def checks(inputs, index, cli_env, tmp_path_factory) -> dict[str, tuple[Run, Path]]:
+    d = tmp_path_factory.mktemp("checks")
+    nan_windows = d / "nan.npz"
+    from audiogen.data.melody import SEGMENT_STEPS
+
+    events = np.full((3, 2 * SEGMENT_STEPS), np.nan)
+    np.savez(nan_windows, events=events, source=np.zeros(3, np.int64), sources=np.array(["x"]), bars=np.array(2))
+    one = d / "one-sound"
+    (one / "kick").mkdir(parents=True)
+    shutil.copy(inputs["library"] / "kick" / "kick0.wav", one / "kick" / "kick0.wav")
+    failing_tunes = d / "failing.abc"
+    failing_tunes.write_text("X:1\nT:empty\nM:4/4\nK:C\n|]\n\n" + TUNE.format(n=2, key="C", body="CDEF GABc"))
+    fifo = d / "pipe.wav"
+    os.mkfifo(fifo)
+    pickled = d / "z.npy"
+    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    long_wav = d / "six-minutes.wav"
+    sf.write(long_wav, np.zeros(16000 * 360, np.int16), 16000, subtype="PCM_16")
+    stale = d / "stale"
+    cases = {
+        "set-latent-negative": ["train", "musicvae", "--data", inputs["tunes"], "--out", d / "r1", "--set", "latent=-1"],
+        "set-lr-nan": ["train", "musicvae", "--data", inputs["tunes"], "--out", d / "r2", "--set", "lr=nan"],
+        "set-latent-zero": ["train", "musicvae", "--data", inputs["tunes"], "--out", d / "r3", "--set", "latent=0"],
+        "set-dropout-2": ["train", "musicvae", "--data", inputs["tunes"], "--out", d / "r4", "--set", "dropout=2"],
+        "weights-nan": ["sample", "samplevae", "--from", inputs["note"], "--from", inputs["note"], "--weights",
+                        "nan,1", "--out", d / "mix.wav"],
+        "weights-inf": ["sample", "samplevae", "--from", inputs["note"], "--from", inputs["note"], "--weights",
+                        "inf,1", "--out", d / "mix2.wav"],
+        "glide-too-short": ["render", "gansynth", inputs["a_mid"], "--interpolate-every", "0.0001s",
+                            "--out", d / "g.wav"],
+        "eval-nan-windows": ["eval", "musicvae", "--data", nan_windows],
+        "train-nan-windows": ["train", "musicvae", "--data", nan_windows, "--out", d / "r5", "--config", "tiny"],
+        "similar-abc-model": ["similar", inputs["note"], "--index", index, "--model",
+                              Path(__file__).resolve().parents[1] / "assets" / "models" / "abc.safetensors"],
+        "render-abc-strict": ["render", "abc", failing_tunes, "--out-dir", d / "strict", "--strict"],
+        "classify-fifo": ["classify", fifo],
+        "huge-batch": ["train", "samplevae", "--data", inputs["library"], "--config", "tiny", "--steps", "1",
+                       "--batch-size", "100000000", "--out", d / "huge", "--device", "cpu", "-q"],
+        "pickled-latent": ["interpolate", "gansynth", "--pitch", "60", "--steps", "2", "--from-latent", pickled,
+                           "--out-dir", d / "pk"],
+        "long-spec": ["spec", long_wav, "--out", d / "long.png"],
+        "long-resynth": ["resynth", long_wav, "--out", d / "long.wav"],
+        "usage-range": ["sample", "abc", "-n", "0", "--out", d / "n0.abc"],
+        "usage-missing": ["train", "abc", "--out", d / "r6"],
+        "threads-zero": ["--threads", "0", "info"],
+        "index-one": ["index", one, "--index", d / "one-index", "--device", "cpu", "-q"],
+        "map-one": ["map", "--index", d / "one-index", "--out", d / "one.png"],
+        "stale-first": ["sample", "musicvae", "-n", "5", "--out-dir", stale, "--rng-seed", "1"],
+        "stale-second": ["sample", "musicvae", "-n", "2", "--out-dir", stale, "--rng-seed", "2"],
+        "eval-musicvae-table": ["eval", "musicvae", "--data", inputs["tunes"], "--device", "cpu"],
+    }
+    (stale / "mine.txt").parent.mkdir(parents=True)
+    (stale / "mine.txt").write_text("the user's own file\n")
+    runs = run_in_one_process(cases, cli_env, inputs["root"], d)
+    return {k: (r, d) for k, r in runs.items()}
+
+
+@pytest.mark.parametrize("case, words", [
+    ("set-latent-negative", ["--set latent=-1: must be at least 1"]),
+    ("set-lr-nan", ["--set lr=nan: must be a finite number"]),
+    ("set-latent-zero", ["--set latent=0: must be at least 1"]),
+    ("set-dropout-2", ["--set dropout=2.0: must be less than 1"]),
+    ("weights-nan", ["--weights", "finite"]),
+    ("weights-inf", ["--weights", "finite"]),
+    ("glide-too-short", ["--interpolate-every 0.0001s: must be at least 50ms"]),
+    ("eval-nan-windows", ["nan.npz", "NaN"]),
+    ("train-nan-windows", ["nan.npz", "NaN"]),
+    ("similar-abc-model", ["abc.safetensors"]),
+    ("render-abc-strict", ["failing.abc", "no body", "--strict"]),
+    ("classify-fifo", ["pipe.wav", "not a regular file"]),
+    ("huge-batch", ["does not fit in memory"]),
+    ("pickled-latent", ["z.npy", "not a file audiogen wrote"]),
+    ("long-spec", ["six-minutes.wav", "6:00 of audio", "at most 5:00"]),
+    ("long-resynth", ["six-minutes.wav", "6:00 of audio"]),
+    ("usage-range", ["-n", "(see `audiogen sample abc --help`)"]),
+    ("usage-missing", ["missing option --data", "(see `audiogen train abc --help`)"]),
+    ("threads-zero", ["--threads 0: must be at least 1"]),
+])
+def test_bad_values_and_data_are_one_line_exit_2(case, words, checks):
+    run, _ = checks[case]
+    assert_one_line_error(run, *words)
+    assert "weights_only" not in run.stderr and "allow_pickle" not in run.stderr and "unsafe" not in run.stderr
+
+
+def test_no_output_of_a_refused_command_is_left(checks):
+    _, d = checks["render-abc-strict"]
+    assert not (d / "strict").exists() or not [p for p in (d / "strict").iterdir() if p.suffix == ".mid"]
+    for name in ("r1", "r2", "r3", "r4", "mix.wav", "mix2.wav", "g.wav", "long.png", "long.wav", "pk"):
+        target = d / name
+        assert not target.exists() or (target.is_dir() and not any(target.iterdir())), name
+
+
+def test_map_of_a_one_sound_index(checks):
+    assert checks["index-one"][0].code == 0, checks["index-one"][0]
+    run, d = checks["map-one"]
+    assert run.code == 0, run
+    assert (d / "one.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_second_run_into_a_folder_replaces_its_own_earlier_set(checks):
+    first, d = checks["stale-first"]
+    second, _ = checks["stale-second"]
+    assert first.code == 0 and second.code == 0, (first, second)
+    names = sorted(p.name for p in (d / "stale").iterdir() if not p.name.startswith("."))
+    assert names == ["mine.txt", "sample-000.mid", "sample-001.mid"]  # the user's file kept, 3 stale MIDI gone
+
+
+def test_eval_tables_go_to_stdout(checks):
+    run, _ = checks["eval-musicvae-table"]
+    assert run.code == 0, run
+    rows = [line for line in run.stdout.splitlines() if "teacher-forced" in line]
+    assert len(rows) >= 3, run  # the summary line and per-class rows
+    assert "teacher-forced" not in run.stderr
+
+
+# ---------- the runtime pieces, in process -------------------------------------------------------
+
+def test_symlink_loops_are_followed_once(tmp_path):
+    from audiogen.data.audio_folders import list_audio_files
+
+    (tmp_path / "lib" / "a").mkdir(parents=True)
+    sf.write(tmp_path / "lib" / "a" / "x.wav", np.zeros(100, np.float32), 16000)
+    os.symlink(tmp_path / "lib", tmp_path / "lib" / "a" / "loop")
+    os.symlink(tmp_path / "lib" / "a" / "x.wav", tmp_path / "lib" / "a" / "same.wav")
+    assert [p.name for p in list_audio_files(tmp_path / "lib")] == ["same.wav"]
+
+
+def test_similar_leaves_out_files_deleted_since_indexing(inputs, index, cli_env, tmp_path):
+    library = tmp_path / "library"
+    shutil.copytree(inputs["library"], library)
+    ix = tmp_path / "ix"
+    assert run_cli(["index", library, "--index", ix, "--device", "cpu", "-q"], cli_env, tmp_path).code == 0
+    (library / "kick" / "kick1.wav").unlink()
+    (library / "kick" / "kick2.wav").unlink()
+    run = run_cli(["similar", library / "kick" / "kick0.wav", "--index", ix, "-k", "3", "--json"], cli_env, tmp_path)
+    assert run.code == 0, run
+    result = run.json()
+    assert result["missing_files_skipped"] == 2 and len(result["results"]) == 3
+    assert all(Path(r["path"]).exists() for r in result["results"])
+    assert "2 indexed files are gone" in run.stderr and "audiogen index" in run.stderr
+
+
+def test_nan_notes_and_impossible_pitches_are_skipped_and_counted(tmp_path):
+    from audiogen.data.nsynth_cache import build_cache
+    from audiogen.data.skips import SkipLog
+
+    root = write_set(tmp_path / "set", [("keyboard_acoustic_000", 0, 40 + i) for i in range(4)])
+    first = sorted((root / "audio").iterdir())[0]
+    wave = tone(40)
+    wave[1000] = np.nan
+    sf.write(first, wave, 16000, subtype="FLOAT")
+    examples = json.loads((root / "examples.json").read_text())
+    examples[sorted(examples)[1]]["pitch"] = 500
+    (root / "examples.json").write_text(json.dumps(examples))
+    skips = SkipLog()
+    cache, _ = build_cache(root, cache_root=tmp_path / "cache", skips=skips)
+    problems = " ".join(problem for _, problem in skips.skipped)
+    assert len(skips) == 2 and "NaN" in problems and "pitch 500" in problems, skips.skipped
+    assert len(cache) == 2
+
+
+def test_refused_pickles_never_suggest_loading_unsafely(tmp_path):
+    from audiogen.errors import BadInputError
+    from audiogen.runtime.checkpoint import load_checkpoint
+
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"step": 1, "thing": Path("x")}, path)  # a Python object the safe loader refuses
+    with pytest.raises(BadInputError) as info:
+        load_checkpoint(path)
+    assert "not a file audiogen wrote" in str(info.value) and "weights_only" not in str(info.value)
+
+
+def test_numpy_values_in_optimizer_state_make_a_loadable_checkpoint(tmp_path):
+    from audiogen.runtime.checkpoint import load_checkpoint, save_checkpoint
+
+    save_checkpoint(tmp_path / "c.pt", {"lr": np.float64(0.5), "groups": [{"lr": np.float32(1e-3)}],
+                                        "array": np.arange(3)})
+    state = load_checkpoint(tmp_path / "c.pt")
+    assert state["lr"] == 0.5 and isinstance(state["groups"][0]["lr"], float)
+    assert torch.equal(state["array"], torch.arange(3))
+
+
+def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_keeps_the_last_good_checkpoint(tmp_path):
+    from audiogen.runtime.checkpoint import load_checkpoint
+    from audiogen.runtime.training import TrainingDiverged, TrainingRun
+
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=1e30)
+    run = TrainingRun(tmp_path / "run", kind="toy", config={"lr": 1e30}, modules={"model": model},
+                      optimizers={"opt": opt}, total_steps=50, checkpoint_every=1, quiet=True)
+    x = torch.ones(4, 2)
+    with pytest.raises(TrainingDiverged) as info:
+        for step in run.steps():
+            loss = (model(x) ** 2).mean() * (1e30 if step >= 2 else 1.0)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            run.log(step + 1, loss=loss.item())
+    kept = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert "diverged" in str(info.value) and f"(step {kept['step']}) is the last good state" in str(info.value)
+    assert all(torch.isfinite(t).all() for t in kept["modules"]["model"].values())
+
+
+def test_threads_option_is_taken_anywhere_and_the_default_leaves_busy_cores_alone(monkeypatch):
+    from audiogen.runtime import threads
+
+    assert threads.take_threads_option(["train", "abc", "--threads", "3", "--steps", "2"]) == \
+        (["train", "abc", "--steps", "2"], "3")
+    assert threads.take_threads_option(["--threads=1", "info"]) == (["info"], "1")
+    monkeypatch.setattr(threads, "usable_cores", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.6, 0.0, 0.0))
+    assert threads.default_threads() == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert threads.default_threads() == 4
+    monkeypatch.setenv("AUDIOGEN_THREADS", "2")
+    assert threads.choose_threads(None) == (2, "$AUDIOGEN_THREADS")
+    assert threads.choose_threads("5") == (5, "--threads")
