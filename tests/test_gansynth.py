@@ -229,6 +229,27 @@ def test_resume_after_interruption_repeats_the_uninterrupted_run(tone_set, tmp_p
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+def test_a_run_resumed_mid_window_logs_the_same_means(tone_set, tmp_path):
+    """Metrics lines average the steps since the last line; those sums are in the checkpoint, so a
+    run stopped (or killed) between lines logs what an uninterrupted run logs."""
+    from audiogen.gansynth.train import train_gansynth
+
+    config = replace(NARROW, filters=("gansynth",), log_every=4)
+    common = dict(config=config, steps=8, cache_root=tmp_path / "c", device="cpu", quiet=True)
+    train_gansynth(tone_set, tmp_path / "whole", **common)
+    train_gansynth(tone_set, tmp_path / "parts", **common, stop=lambda step: step == 3)
+    train_gansynth(tone_set, tmp_path / "parts", **common, resume=True)
+
+    def lines(run):
+        return [json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
+
+    a, b = lines("whole"), lines("parts")
+    assert [m["step"] for m in a] == [m["step"] for m in b] == [4, 8]
+    for x, y in zip(a, b):
+        for key in ("d_loss", "g_loss", "gp", "wdist"):
+            assert x[key] == y[key], (x["step"], key)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -159,11 +159,11 @@ def test_pitch_check_grid_holds_each_latent_across_pitches():
 
 def test_a_short_cpu_config_run_logs_the_independent_pitch_check(tmp_path):
     """The training loop judges its fixed grid with pYIN (and the classifier) at every snapshot."""
-    from test_gansynth import _write_set  # tests/ is on sys.path (pytest's rootdir-relative imports)
+    from synth_notes import write_set
 
     from audiogen.gansynth.train import train_gansynth
 
-    data = _write_set(tmp_path / "set", [(f"keyboard_acoustic_{i % 2:03d}", 0, 36 + 3 * i) for i in range(16)])
+    data = write_set(tmp_path / "set", [(f"keyboard_acoustic_{i % 2:03d}", 0, 36 + 3 * i) for i in range(16)])
     config = replace(TINY_CPU, snapshot_every=2, filters=("gansynth",))
     summary = train_gansynth(data, tmp_path / "run", config=config, steps=2, cache_root=tmp_path / "c", device="cpu",
                              quiet=True)

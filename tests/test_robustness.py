@@ -550,3 +550,92 @@ def test_threads_option_is_taken_anywhere_and_the_default_leaves_busy_cores_alon
     monkeypatch.setenv("AUDIOGEN_THREADS", "2")
     assert threads.choose_threads(None) == (2, "$AUDIOGEN_THREADS")
     assert threads.choose_threads("5") == (5, "--threads")
+
+
+def test_meters_of_equal_length_are_told_apart_by_the_training_corpus():
+    from audiogen.data.melody import PAD, SEGMENT_STEPS
+    from audiogen.musicvae.output import preferred_meters, time_signature
+
+    events = np.full(2 * SEGMENT_STEPS, 2)
+    events[12:16] = PAD
+    events[SEGMENT_STEPS + 12:] = PAD
+    assert time_signature(events) == (3, 4)
+    jigs = preferred_meters({"6/8": 20925, "2/2": 14972, "4/4": 9921, "3/4": 5716})
+    assert jigs == {12: "6/8", 16: "4/4"}
+    assert time_signature(events, preferred=jigs) == (6, 8)
+    assert time_signature(events, "3/4", jigs) == (3, 4)  # an explicit --meter (or the input's) wins
+
+
+def _soundfont(path: Path, banks: list[int]) -> Path:
+    """A SoundFont holding only preset headers (enough for the bank probe)."""
+    import struct
+
+    records = b"".join(struct.pack("<20sHHHIII", b"p%d" % i, 0, bank, 0, 0, 0, 0) for i, bank in enumerate(banks))
+    records += struct.pack("<20sHHHIII", b"EOP", 0, 0, 0, 0, 0, 0)
+    phdr = b"phdr" + struct.pack("<I", len(records)) + records
+    pdta = b"LIST" + struct.pack("<I", 4 + len(phdr)) + b"pdta" + phdr
+    info = b"LIST" + struct.pack("<I", 4) + b"INFO"
+    body = b"sfbk" + info + pdta
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return path
+
+
+def test_soundfonts_without_a_drum_kit_are_probed_not_rendered(tmp_path):
+    from audiogen.data.soundfonts import has_drum_kit, soundfont_banks
+
+    assert soundfont_banks(_soundfont(tmp_path / "melodic.sf2", [0, 8])) == {0, 8}
+    assert not has_drum_kit(tmp_path / "melodic.sf2")
+    assert has_drum_kit(_soundfont(tmp_path / "gm.sf2", [0, 128]))
+    (tmp_path / "junk.sf2").write_bytes(b"not a soundfont")
+    assert soundfont_banks(tmp_path / "junk.sf2") is None
+
+
+def test_what_counts_as_an_abc_seed():  # anything else gets a warning from `sample abc`
+    from audiogen.abc.generate import looks_like_abc
+
+    assert looks_like_abc("X:1") and looks_like_abc("M:6/8\nK:D\n") and looks_like_abc("DEF|")
+    assert not looks_like_abc("7") and not looks_like_abc("hello")
+
+
+def test_training_far_from_the_bundled_figure_says_so(capsys):
+    from audiogen.cli.output import compare_with_bundled
+
+    compare_with_bundled(3.91, 1.60, what="held-out bits/char", higher_is_better=False, margin=0.5, hint="train longer")
+    assert "3.910 is far from the bundled model's 1.600; train longer" in capsys.readouterr().err
+    compare_with_bundled(1.70, 1.60, what="held-out bits/char", higher_is_better=False, margin=0.5, hint="x")
+    assert capsys.readouterr().err == ""
+
+
+def test_a_quiet_drum_layer_over_dither_is_trimmed_like_a_loud_one():
+    from audiogen.data.drums import trim_tail
+
+    rate = 16000
+    t = np.arange(4 * rate) / rate
+    hit = np.sin(2 * np.pi * 200 * t) * np.exp(-t / 0.05)
+    rng = np.random.default_rng(0)
+    dither = (rng.random(t.size) - rng.random(t.size)) / 32768  # TPDF dither of a 16-bit file
+    for peak_db in (-1.0, -34.0):
+        wave = (10 ** (peak_db / 20) * hit + dither).astype(np.float32)[None]
+        assert trim_tail(wave, rate).shape[1] < rate // 2, peak_db  # 4 s of near-silence cut to < 0.5 s
+
+
+def test_resuming_on_other_data_says_what_happens(tmp_path, capfd):
+    from audiogen.runtime.training import TrainingRun
+
+    def run(resume: bool) -> TrainingRun:
+        model = torch.nn.Linear(2, 1)
+        return TrainingRun(tmp_path / "run", kind="toy", config={}, modules={"model": model},
+                           optimizers={"opt": torch.optim.SGD(model.parameters(), lr=0.1)}, total_steps=2,
+                           checkpoint_every=1, resume=resume, quiet=True)
+
+    first = run(False)
+    first.use_data([tmp_path / "a"])
+    first.save_checkpoint()
+    capfd.readouterr()
+    again = run(True)
+    again.use_data([tmp_path / "a"])
+    assert "warning" not in capfd.readouterr().err
+    other = run(True)
+    other.use_data([tmp_path / "b"])
+    err = " ".join(capfd.readouterr().err.split())
+    assert f"was trained on {tmp_path / 'a'}; the steps left train on {tmp_path / 'b'}" in err

@@ -50,6 +50,18 @@ def check_seed(abc_model: AbcModel, seed: str) -> None:
     if unknown:
         raise AudiogenError(f"--seed holds {len(unknown)} character(s) outside the vocabulary of "
                             f"{abc_model.path.name}: {', '.join(map(repr, unknown))}")
+    if not looks_like_abc(seed):
+        from audiogen.data.skips import warn
+
+        warn(f"--seed {seed!r} does not look like ABC (no field such as X:1, no notes): every tune starts with "
+             "it as written; for a reproducible run use --rng-seed N")
+
+
+def looks_like_abc(text: str) -> bool:
+    """Whether priming text reads as the start of a tune: a header field ("X:1", "K:D") or notes."""
+    import re
+
+    return bool(re.search(r"(^|\n)[A-Za-z]:", text) or re.search(r"[A-Ga-gz][,']*[0-9/]*[ |]", text + " "))
 
 
 def _char_id(abc_model: AbcModel, char: str) -> int:

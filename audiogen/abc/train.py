@@ -152,6 +152,7 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
     run = TrainingRun(out, kind=KIND, config=run_config, modules={"model": model},
                       optimizers={"opt": optimizer}, schedulers={"lr": scheduler}, total_steps=steps,
                       checkpoint_every=checkpoint_every, resume=resume, init_from=init_from, quiet=quiet)
+    run.use_data(data)
     state = None
     if resume:
         stream.restore(run.state.get("stream", {"epoch": 0, "offset": 0}))

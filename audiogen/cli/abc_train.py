@@ -11,7 +11,8 @@ import typer
 
 from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt,
                                   requested_fields, writable_dir)
-from audiogen.cli.output import emit_json, note, provenance, result_line
+from audiogen.cli.output import compare_with_bundled, emit_json, note, provenance, result_line
+from audiogen.runtime.assets import bundled_metadata
 
 
 class AbcConfigName(str, Enum):
@@ -72,5 +73,9 @@ def train_abc_command(
     result_line(f"step {summary['steps']}/{summary['total_steps']}{early}: validation {bpc} bits/char on "
                 f"{summary['val_tunes']} held-out tunes; {summary['chars_per_s']} chars/s; "
                 f"model {summary['model']}", json_mode=False)
+    compare_with_bundled(summary["val_bpc"], bundled_metadata("abc.safetensors", "val_bpc"),
+                         what="held-out bits/char", higher_is_better=False, margin=0.5, quiet=quiet,
+                         hint="its tunes will rarely play; train longer (--steps, --time-limit) or use a larger "
+                              "--config")
     note(f"{summary['train_tunes']} training tunes, vocabulary {summary['vocab_size']} characters, "
          f"{summary['parameters']:,} parameters, {summary['epochs']} epochs", quiet=quiet)

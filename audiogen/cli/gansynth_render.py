@@ -70,6 +70,7 @@ def render_gansynth_command(
     from audiogen.gansynth.load import load_gansynth_model
     from audiogen.gansynth.render import fit_to_range, read_played_notes, render_midi
     from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.progress import make_progress
     from audiogen.runtime.seeding import make_generator, seed_everything
 
     every = parse_seconds(interpolate_every)
@@ -91,7 +92,11 @@ def render_gansynth_command(
     anchors_needed = 1 if every is None else math.ceil(max(n.start for n in notes) / every) + 2
     anchors = prior_latents(anchors_needed, bundle.config.latent, generator=make_generator(used_seed))
     began = time.perf_counter()
-    wave, info = render_midi(bundle, notes, anchors, interpolate_every=every)
+    with make_progress(quiet=quiet_notes, unit="note") as progress:
+        tasks: list = []
+        wave, info = render_midi(bundle, notes, anchors, interpolate_every=every,
+                                 on_start=lambda n: tasks.append(progress.add_task("render", total=n)),
+                                 on_notes=lambda n: progress.advance(tasks[0], n))
     seconds = time.perf_counter() - began
     if info["cut_to_4s"] and not quiet_notes:
         warn(f"{midi}: {info['cut_to_4s']} notes longer than 3.7 s were cut to GANSynth's 4-s notes")
@@ -143,8 +148,9 @@ def encode_gansynth_command(
     from audiogen.dsp.audio_io import load_audio
     from audiogen.gansynth.generate import generate_notes, project_note
     from audiogen.gansynth.load import load_gansynth_model
-    from audiogen.runtime.atomic import atomic_output
+    from audiogen.runtime.atomic import atomic_outputs
     from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.progress import make_progress
 
     if out.suffix != ".npy":
         from audiogen.errors import BadInputError
@@ -159,13 +165,15 @@ def encode_gansynth_command(
         warn(f"{audio}: {wave.shape[-1] / bundle.sample_rate:.2f} s long; "
              f"{'padded with silence' if wave.shape[-1] < length else 'cut'} to 4 s")
     wave = torch.nn.functional.pad(wave[..., :length], (0, max(0, length - wave.shape[-1])))
-    z, losses = project_note(bundle, wave, pitch, steps=steps, lr=lr)
-    with atomic_output(out) as tmp:
-        with open(tmp, "wb") as f:
+    with make_progress(quiet=quiet or json_out, unit="step") as progress:
+        task = progress.add_task("encode", total=steps)
+        z, losses = project_note(bundle, wave, pitch, steps=steps, lr=lr, on_step=lambda: progress.advance(task))
+    with atomic_outputs() as outputs:  # the latent and its resynthesis, both or neither
+        with open(outputs.path(out), "wb") as f:
             np.save(f, z.numpy().astype(np.float32))
-    if resynth is not None:
-        write_clip(resynth, generate_notes(bundle, z[None], torch.tensor([pitch]))[0], bundle.sample_rate, None,
-                   None, Subtype.PCM_16)
+        if resynth is not None:
+            write_clip(outputs.path(resynth), generate_notes(bundle, z[None], torch.tensor([pitch]))[0],
+                       bundle.sample_rate, None, None, Subtype.PCM_16)
     if json_out:
         emit_json({"out": str(out), "start_loss": losses[0], "final_loss": losses[-1], "steps": steps,
                    "resynth": str(resynth) if resynth else None, "model": bundle.path, "model_sha256": bundle.sha256,

@@ -52,7 +52,7 @@ def sample_gansynth_command(
 ) -> None:
     """Generate notes with GANSynth: 16 kHz, 4 s, one WAV per pitch and index.
 
-    Example: audiogen sample gansynth --model runs/gansynth/model.safetensors --pitches 48-60 -n 2 --same-latent --out-dir notes/
+    Example: audiogen sample gansynth --pitches 48-60 -n 2 --same-latent --out-dir notes/
     """
     import time
 

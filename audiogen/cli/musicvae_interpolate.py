@@ -75,7 +75,8 @@ def interpolate_musicvae_command(
     accuracy_b = step_accuracy(melodies[-1], window_b)
     values = measure(melodies)
     with writer_for(out_dir, bpm=bpm, program=program, meter=None, wav=wav, soundfont=soundfont,
-                    sample_rate=sample_rate, command="interpolate musicvae") as writer:
+                    sample_rate=sample_rate, command="interpolate musicvae",
+                    meters=loaded.extra.get("meters")) as writer:
         inputs = {"a": {"file": str(first), "start_bar": bar_a, "meter": melody_a.meter(bar_a),
                         **writer.write(window_a, "input-a")},
                   "b": {"file": str(second), "start_bar": bar_b, "meter": melody_b.meter(bar_b),

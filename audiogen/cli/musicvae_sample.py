@@ -92,8 +92,11 @@ def sample_musicvae_command(
 
     values = measure(generated)
     files = []
-    with writer_for(out_dir, bpm=bpm, program=program, meter=meter, wav=wav, soundfont=soundfont,
-                    sample_rate=sample_rate, command="sample musicvae") as writer:
+    # a melody from --from keeps its own meter (6/8 stays 6/8); prior samples take the model's
+    written_meter = meter or (source["meter"] if source is not None else None)
+    with writer_for(out_dir, bpm=bpm, program=program, meter=written_meter, wav=wav, soundfont=soundfont,
+                    sample_rate=sample_rate, command="sample musicvae",
+                    meters=loaded.extra.get("meters")) as writer:
         if source is not None:
             source["midi"] = writer.write(events, "input")["midi"]
         width = max(3, len(str(num - 1)))

@@ -12,7 +12,8 @@ import typer
 from audiogen.cli.musicvae_options import TrackOpt
 from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt,
                                   parse_transpose, requested_fields, writable_dir)
-from audiogen.cli.output import emit_json, note, provenance, result_line
+from audiogen.cli.output import compare_with_bundled, emit_json, note, provenance, result_line
+from audiogen.runtime.assets import bundled_metadata
 
 
 class MusicVAEConfigName(str, Enum):
@@ -87,6 +88,11 @@ def train_musicvae_command(
               f"KL {val['kl']:.1f} nats")
     result_line(f"step {summary['steps']}/{summary['total_steps']}{early}: {scores}; "
                 f"{summary['steps_per_s']} steps/s; model {summary['model']}", json_mode=False)
+    if val is not None and summary.get("bars") == 2:
+        bundled = (bundled_metadata("musicvae-2bar.safetensors", "validation") or {}).get("tf_accuracy")
+        compare_with_bundled(val["tf_accuracy"], bundled, what="held-out teacher-forced accuracy",
+                             higher_is_better=True, margin=0.15, quiet=quiet,
+                             hint="train longer (--steps, --time-limit), or check the data")
     note(f"{summary['train_windows']} training windows from {summary['train_melodies']} melodies, "
          f"{summary['val_windows']} held out from {summary['val_melodies']}; {summary['parameters']:,} parameters",
          quiet=quiet)

@@ -49,6 +49,17 @@ def note(message: str, *, quiet: bool = False) -> None:
         stderr_console().print(message, highlight=False, soft_wrap=True)
 
 
+def compare_with_bundled(value: float | None, bundled: float | None, *, what: str, higher_is_better: bool,
+                         margin: float, hint: str, quiet: bool = False) -> None:
+    """After training: when `value` is far (more than `margin`) from the bundled model's figure,
+    say so on stderr beside that figure, with a `hint` of what to change."""
+    if value is None or bundled is None or not math.isfinite(value):
+        return
+    gap = (bundled - value) if higher_is_better else (value - bundled)
+    if gap > margin:
+        note(f"note: {what} {value:.3f} is far from the bundled model's {bundled:.3f}; {hint}", quiet=quiet)
+
+
 def result_line(message: str, *, json_mode: bool) -> None:
     """A human result line: stdout normally, stderr when stdout carries --json."""
     print(message, file=sys.stderr if json_mode else sys.stdout, flush=True)

@@ -63,6 +63,8 @@ RENDER_HOLD_S, RENDER_RELEASE_S = 3.5, 0.5  # long enough for crashes to decay; 
 DROPPED = ("silent", "duplicate", "placeholder", "not_one_shot")  # left out on purpose, not errors
 SILENT_PEAK = 1e-4  # -80 dBFS
 TAIL_THRESHOLD_DB = -60.0
+NOISE_FLOOR_BELOW_PEAK_DB = -30.0  # a floor this far under the peak is noise, not the sound
+ABOVE_NOISE_FLOOR_DB = 6.0
 FADE_S = 0.01
 STAGING_PREFIX = ".drums-staging-"
 _NO_LICENCE = {"", "undefined license", "unknown"}
@@ -307,17 +309,28 @@ def distinct_soundfonts(paths) -> list[Path]:
 
 def trim_tail(wave: np.ndarray, sample_rate: int, *, threshold_db: float = TAIL_THRESHOLD_DB,
               fade_s: float = FADE_S) -> np.ndarray:
-    """(channels, T) -> (channels, T'): cut after the last sample within `threshold_db` of the peak.
+    """(channels, T) -> (channels, T'): cut after the last sample within `threshold_db` of the peak
+    and above the clip's noise floor.
 
-    A fade of `fade_s` follows that sample (or ends the clip, when it still rings at the end) so
-    the cut never clicks. An all-zero clip comes back empty.
+    The noise floor (dither, hiss) is the 10th percentile of the clip's 10-ms peak levels; when it
+    lies more than 30 dB under the peak, what stays within 6 dB of it counts as silence too, so a
+    quiet layer (a velocity-40 hit peaking at -34 dBFS over 16-bit dither) is trimmed like a loud
+    one. A fade of `fade_s` follows the last sample kept (or ends the clip, when it still rings at
+    the end) so the cut never clicks. An all-zero clip comes back empty.
     """
     level = np.abs(wave).max(axis=0)
     peak = float(level.max()) if level.size else 0.0
     if peak == 0.0:
         return wave[:, :0]
     fade = max(1, round(fade_s * sample_rate))
-    last = int(np.flatnonzero(level >= peak * 10 ** (threshold_db / 20))[-1])
+    cutoff = peak * 10 ** (threshold_db / 20)
+    frame = max(1, sample_rate // 100)
+    frames = level[: level.size // frame * frame].reshape(-1, frame).max(axis=1)
+    if frames.size >= 10:
+        floor = float(np.percentile(frames, 10))
+        if floor < peak * 10 ** (NOISE_FLOOR_BELOW_PEAK_DB / 20):
+            cutoff = max(cutoff, floor * 10 ** (ABOVE_NOISE_FLOOR_DB / 20))
+    last = int(np.flatnonzero(level >= cutoff)[-1])
     end = min(wave.shape[1], last + 1 + fade)
     out = np.array(wave[:, :end], dtype=np.float32)
     n = min(fade, end)
@@ -448,7 +461,7 @@ def plan_one_shots(sources, *, hydrogen_dirs=None, sonic_pi_dirs=None, soundfont
     `sonic_pi_dirs` / `soundfonts` replace the system's default places.
     """
     from audiogen.data.soundfonts import (HYDROGEN_KIT_DIRS, SONIC_PI_SAMPLE_DIRS, find_soundfonts,
-                                          fluidsynth_available)
+                                          fluidsynth_available, has_drum_kit)
 
     explicit = sources is not None
     sources = list(dict.fromkeys(sources or SOURCES))
@@ -504,6 +517,11 @@ def plan_one_shots(sources, *, hydrogen_dirs=None, sonic_pi_dirs=None, soundfont
     if "soundfont" in sources:
         ok, why = fluidsynth_available()
         fonts = distinct_soundfonts(soundfonts or find_soundfonts()) if ok else []
+        without = [f for f in fonts if not has_drum_kit(f)]
+        if without:  # probed once here: rendering them would print a FluidSynth error per note
+            messages.append(f"skipped {len(without)} SoundFont(s) without a GM drum kit (bank 128): "
+                            + ", ".join(str(f) for f in without))
+            fonts = [f for f in fonts if f not in without]
         for soundfont in fonts:
             kit_shots, kit = soundfont_one_shots(soundfont, kit_name(soundfont.stem), notes, velocities)
             shots.extend(kit_shots)
@@ -511,7 +529,8 @@ def plan_one_shots(sources, *, hydrogen_dirs=None, sonic_pi_dirs=None, soundfont
         if not ok:
             nothing("soundfont", f"FluidSynth cannot render ({why}); install libfluidsynth3")
         elif not fonts:
-            nothing("soundfont", "no SoundFont found; install fluid-soundfont-gm or pass --soundfont")
+            nothing("soundfont", "no SoundFont with a GM drum kit found; install fluid-soundfont-gm or pass "
+                                 "--soundfont")
     return shots, kits, dropped, messages
 
 

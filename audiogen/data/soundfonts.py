@@ -37,6 +37,47 @@ def small_soundfont() -> Path | None:
     return None
 
 
+def soundfont_banks(path: str | os.PathLike) -> set[int] | None:
+    """The preset banks a SoundFont (.sf2/.sf3) holds, read from its preset headers (`pdta/phdr`,
+    38 bytes each: name, preset, bank, ...) without loading samples; None when it is not one."""
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"sfbk":
+                return None
+            while True:
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                name, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if name == b"LIST" and f.read(4) == b"pdta":
+                    end = f.tell() + size - 4
+                    while f.tell() < end:
+                        sub = f.read(8)
+                        if len(sub) < 8:
+                            return None
+                        sub_name, sub_size = sub[:4], struct.unpack("<I", sub[4:])[0]
+                        if sub_name == b"phdr":
+                            data = f.read(sub_size)
+                            # the last record is the terminal "EOP" entry
+                            return {struct.unpack_from("<H", data, i + 22)[0] for i in range(0, len(data) - 38, 38)}
+                        f.seek(sub_size + (sub_size & 1), os.SEEK_CUR)
+                    return None
+                f.seek(size + (size & 1) - (4 if name == b"LIST" else 0), os.SEEK_CUR)
+    except OSError:
+        return None
+
+
+GM_DRUM_BANK = 128
+
+
+def has_drum_kit(path: str | os.PathLike) -> bool:
+    """Whether a SoundFont has a GM drum kit (a preset in bank 128)."""
+    return GM_DRUM_BANK in (soundfont_banks(path) or set())
+
+
 def find_soundfonts() -> list[Path]:
     """SoundFont files found on this system: $AUDIOGEN_SOUNDFONT, system folders, pretty_midi's."""
     found: list[Path] = []

@@ -106,6 +106,7 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
     run = TrainingRun(out, kind=KIND, config=asdict(config), modules={"model": classifier},
                       optimizers={"opt": optimizer}, schedulers={"lr": scheduler}, total_steps=steps,
                       checkpoint_every=checkpoint_every, resume=resume, init_from=init_from, quiet=quiet)
+    run.use_data(data)
     began, loss_sum, count = time.perf_counter(), 0.0, 0
     classifier.train()
 

@@ -38,10 +38,12 @@ def generate_images(bundle, z: torch.Tensor, pitches: torch.Tensor) -> torch.Ten
     return upsample_to_full(images.float(), bundle.level, len(config.channels))
 
 
-def generate_notes(bundle, z: torch.Tensor, pitches: torch.Tensor, *, batch: int = 64) -> torch.Tensor:
+def generate_notes(bundle, z: torch.Tensor, pitches: torch.Tensor, *, batch: int = 64,
+                   on_notes=None) -> torch.Tensor:
     """z: (B, latent), pitches: (B,) MIDI -> (B, 64000) float32 waves at 16 kHz on the CPU, in chunks.
 
     A note whose peak would exceed 0.99 is scaled down to that peak rather than clipped later.
+    `on_notes(n)` is called after each chunk of n notes (a progress bar).
     """
     out = []
     for start in range(0, z.shape[0], batch):
@@ -50,6 +52,8 @@ def generate_notes(bundle, z: torch.Tensor, pitches: torch.Tensor, *, batch: int
             waves = images_to_waves(images, bundle.spec, mel=bundle.config.mel, norm=bundle.norm)
             peak = waves.abs().amax(dim=1, keepdim=True)
             out.append((waves * (PEAK / peak.clamp_min(PEAK))).cpu())
+        if on_notes is not None:
+            on_notes(len(waves))
     return torch.cat(out) if out else torch.zeros(0, bundle.spec.audio_length)
 
 
@@ -61,12 +65,13 @@ def latent_from_seed(seed: int, latent: int) -> torch.Tensor:
 
 
 def project_note(bundle, wave: torch.Tensor, pitch: int, *, steps: int = 200, lr: float = 0.05,
-                 if_weight: float = 0.1) -> tuple[torch.Tensor, list[float]]:
+                 if_weight: float = 0.1, on_step=None) -> tuple[torch.Tensor, list[float]]:
     """Find a latent whose note at `pitch` matches a real note (GAN inversion by optimisation).
 
     wave: (64000,) at 16 kHz. Starts from the prior's mean (the zero latent) and runs Adam on the
     mean absolute difference of the images at the model's level, IF weighted by `if_weight`.
     Returns (z (latent,) on the CPU, loss after each step with the starting loss first).
+    `on_step()` is called after each step (a progress bar).
     """
     from audiogen.gansynth.data import downsample_to_level, waves_to_images
 
@@ -91,6 +96,8 @@ def project_note(bundle, wave: torch.Tensor, pitch: int, *, steps: int = 200, lr
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if on_step is not None:
+                on_step()
     finally:
         bundle.generator.requires_grad_(True)
     return z.detach()[0].cpu(), losses

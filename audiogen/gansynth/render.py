@@ -102,10 +102,11 @@ def latent_at(anchors: torch.Tensor, position: float) -> torch.Tensor:
 
 
 def render_midi(bundle, notes: list[MidiNote], anchors: torch.Tensor, *, interpolate_every: float | None = None,
-                batch: int = 64) -> tuple[np.ndarray, dict]:
+                batch: int = 16, on_start=None, on_notes=None) -> tuple[np.ndarray, dict]:
     """Play `notes` (already within the model's range) -> (mono float32 wave at 16 kHz, info).
 
-    anchors: (K, latent) latents; one is enough without `interpolate_every`.
+    anchors: (K, latent) latents; one is enough without `interpolate_every`. `on_start(total)`
+    and `on_notes(n)` drive a progress bar over the distinct notes generated.
     """
     from audiogen.gansynth.generate import generate_notes
 
@@ -113,7 +114,9 @@ def render_midi(bundle, notes: list[MidiNote], anchors: torch.Tensor, *, interpo
     positions = path_positions(notes, interpolate_every)
     keys = sorted({(n.pitch, pos) for n, pos in zip(notes, positions)})
     z = torch.stack([latent_at(anchors, pos) for _, pos in keys])
-    waves = generate_notes(bundle, z, torch.tensor([p for p, _ in keys]), batch=batch).numpy()
+    if on_start is not None:
+        on_start(len(keys))
+    waves = generate_notes(bundle, z, torch.tensor([p for p, _ in keys]), batch=batch, on_notes=on_notes).numpy()
     index = {key: i for i, key in enumerate(keys)}
     note_len = int(NOTE_SECONDS * sr)
     last = max(n.start + min(n.end - n.start, NOTE_SECONDS - RELEASE) for n in notes)

@@ -441,12 +441,16 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
                                "generator_ema": nets.generator_ema},
                       optimizers={"g": g_opt, "d": d_opt}, total_steps=total_steps,
                       checkpoint_every=checkpoint_every, resume=resume, quiet=quiet, write=world.is_main)
+    run.use_data(data)
     hist_t = torch.from_numpy(histogram).double()
 
     began = time.perf_counter()
-    sums: dict[str, torch.Tensor] = {}
+    # The running sums between metrics lines live in the checkpoint, so a run resumed mid-window
+    # (after a SIGKILL, say) logs the same means as one that never stopped.
+    window = run.state.get("loss_window") or {}
+    sums: dict[str, torch.Tensor] = {k: v.to(torch_device) for k, v in (window.get("sums") or {}).items()}
     window_images, window_start, images_per_s = 0, time.perf_counter(), 0.0
-    batches = 0
+    batches = int(window.get("batches", 0))
     last: dict[str, float] = {}
 
     def should_stop(step: int) -> bool:
@@ -480,6 +484,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         for key, value in losses.items():
             sums[key] = sums[key] + value if key in sums else value
         batches += 1
+        run.state["loss_window"] = {"sums": {k: v.detach() for k, v in sums.items()}, "batches": batches}
         window_images += config.batch_size
         done = step + 1
         if done % config.log_every == 0 or done == total_steps:
@@ -495,6 +500,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
             run.log(done, **last, stage=phase.stage, level=phase.level, alpha=round(phase.alpha, 4),
                     images=done * config.batch_size, img_per_s=round(images_per_s, 1))
             sums, batches = {}, 0
+            run.state["loss_window"] = {"sums": {}, "batches": 0}
         run.status = f"{describe(phase, levels)} {images_per_s:.0f} img/s" + (f"; {last_check}" if last_check else "")
         if snapshots and done % config.snapshot_every == 0:
             try:

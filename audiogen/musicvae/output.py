@@ -12,13 +12,35 @@ from audiogen.data.melody import PAD, SEGMENT_STEPS, write_midi
 METER_OF_SEGMENT = {16: (4, 4), 12: (3, 4), 8: (2, 4), 6: (3, 8), 4: (1, 4)}
 
 
-def time_signature(events: np.ndarray, meter: str | None = None) -> tuple[int, int] | None:
-    """The time signature to write: `meter` ("6/8") when given, else read from the first segment's padding."""
+def time_signature(events: np.ndarray, meter: str | None = None,
+                   preferred: dict[int, str] | None = None) -> tuple[int, int] | None:
+    """The time signature to write: `meter` ("6/8") when given, else read from the first segment's
+    padding: `preferred` maps real steps per segment to a meter ({12: "6/8"}: 3/4 and 6/8 bars
+    are both 12 steps, so the padding alone cannot tell them apart), else METER_OF_SEGMENT."""
+    real = int((np.asarray(events).reshape(-1)[:SEGMENT_STEPS] != PAD).sum())
+    meter = meter or (preferred or {}).get(real)
     if meter:
         numerator, denominator = meter.split("/")
         return int(numerator), int(denominator)
-    real = int((np.asarray(events).reshape(-1)[:SEGMENT_STEPS] != PAD).sum())
     return METER_OF_SEGMENT.get(real)
+
+
+def preferred_meters(histogram: dict[str, int] | None) -> dict[int, str]:
+    """Real steps per segment -> the meter of that length most common in a model's training
+    windows (its `meters` histogram), e.g. {16: "4/4", 12: "6/8"} for a corpus of jigs; x/2 meters
+    are left out (2/2 is written 4/4)."""
+    chosen: dict[int, tuple[int, str]] = {}
+    for meter, count in (histogram or {}).items():
+        try:
+            numerator, denominator = (int(p) for p in meter.split("/"))
+        except ValueError:
+            continue
+        steps = numerator * 16 // denominator
+        if denominator == 2:  # cut time reads as 4/4 and 2/4: only simple vs compound is in question
+            continue
+        if steps in METER_OF_SEGMENT and count > chosen.get(steps, (0, ""))[0]:
+            chosen[steps] = (count, meter)
+    return {steps: meter for steps, (_, meter) in chosen.items()}
 
 
 class MelodyWriter:
@@ -31,7 +53,7 @@ class MelodyWriter:
 
     def __init__(self, out_dir: str | os.PathLike, *, bpm: float = 120.0, program: int = 0,
                  meter: str | None = None, wav: bool = False, soundfont: str | os.PathLike | None = None,
-                 sample_rate: int = 22050, command: str = "musicvae"):
+                 sample_rate: int = 22050, command: str = "musicvae", meters: dict[str, int] | None = None):
         from audiogen.errors import BadInputError
         from audiogen.runtime.output_sets import OutputSet
 
@@ -39,6 +61,7 @@ class MelodyWriter:
         if self.out_dir.exists() and not self.out_dir.is_dir():
             raise BadInputError(self.out_dir, "is a file; expected a folder for the MIDI files")
         self.bpm, self.program, self.meter, self.sample_rate = bpm, program, meter, sample_rate
+        self.preferred = preferred_meters(meters)
         self._renderer = None
         if wav:
             from audiogen.data.soundfonts import MidiRenderer
@@ -51,7 +74,7 @@ class MelodyWriter:
         from audiogen.data.melody import events_to_notes
 
         path = write_midi(events, self.out_dir / f"{stem}.mid", bpm=self.bpm, program=self.program,
-                          time_signature=time_signature(events, self.meter))
+                          time_signature=time_signature(events, self.meter, self.preferred))
         self.outputs.add(path)
         entry = {"midi": str(path), "wav": None, "notes": len(events_to_notes(events))}
         if self._renderer is not None and entry["notes"]:

@@ -274,6 +274,7 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
     run = TrainingRun(out, kind=KIND, config=asdict(config), modules={"model": model},
                       optimizers={"opt": optimizer}, schedulers={"lr": scheduler}, total_steps=steps,
                       checkpoint_every=checkpoint_every, resume=resume, init_from=init_from, quiet=quiet)
+    run.use_data(data)
     if len(val_rows):
         save_windows(Path(out) / HELDOUT_NAME, val_set)
 
@@ -339,7 +340,7 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
     seconds = time.perf_counter() - began
 
     summary = {
-        "out": str(out), "steps": run.step, "total_steps": steps, "stopped_early": stopped_early,
+        "out": str(out), "steps": run.step, "total_steps": steps, "stopped_early": stopped_early, "bars": config.bars,
         "train_windows": int(len(train_rows)), "val_windows": int(len(val_rows)),
         "train_melodies": int(len(np.unique(train_set["source"]))),
         "val_melodies": int(len(np.unique(val_set["source"]))),

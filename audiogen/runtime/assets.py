@@ -34,6 +34,24 @@ def _read_kind(path: Path) -> str:
         return "unreadable"
 
 
+def bundled_metadata(filename: str, key: str):
+    """The JSON value of ``audiogen.<key>`` in a bundled model's header (e.g. its held-out
+    figures), or None when the file or the key is missing."""
+    import json
+
+    from safetensors import safe_open
+
+    directory = models_dir()
+    if directory is None or not (directory / filename).is_file():
+        return None
+    try:
+        with safe_open(os.fspath(directory / filename), framework="pt") as f:
+            value = (f.metadata() or {}).get("audiogen." + key)
+        return None if value is None else json.loads(value)
+    except Exception:
+        return None
+
+
 def bundled_models() -> list[dict]:
     """One dict per bundled ``*.safetensors``: name (file name), path, size_bytes, kind."""
     directory = models_dir()

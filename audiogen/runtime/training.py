@@ -443,6 +443,18 @@ class TrainingRun:
                 signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
         return restore
 
+    def use_data(self, sources) -> None:
+        """Record what this run trains on (paths); resuming on other data says what happens."""
+        described = sorted(os.path.abspath(os.fspath(s)) for s in (sources if isinstance(sources, (list, tuple))
+                                                                       else [sources]))
+        before = self.state.get("data")
+        if before is not None and list(before) != described:
+            stderr_console().print(
+                f"warning: {self.out_dir} was trained on {', '.join(before)}; the steps left train on "
+                f"{', '.join(described)} instead, continuing the run's weights, optimiser and schedule "
+                "(the vocabulary, normaliser and sizes of the run are kept)", markup=False, highlight=False)
+        self.state["data"] = described
+
     def _say(self, text: str) -> None:
         if not self.quiet:
             stderr_console().print(text, markup=False, highlight=False)

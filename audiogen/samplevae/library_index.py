@@ -262,9 +262,10 @@ def open_index(path: str | os.PathLike, *, create: bool = False) -> LibraryIndex
         raise BadInputError(path, "is a file; an index is a folder (holding index.sqlite)")
     if not index_exists(path):
         if not create:
-            raise AudiogenError(f"{path}: no sample index yet; make one with `audiogen index YOUR_SAMPLES_DIR`"
-                                + ("" if path == default_index_path() else f" --index {path}")
-                                + ", or search a folder directly with --library DIR")
+            where = "" if path == default_index_path() else f" --index {path}"
+            raise AudiogenError(f"{path}: no sample index yet; make one with `audiogen index YOUR_SAMPLES_DIR{where}`, "
+                                f"point at another with --index DIR (default {default_index_path()}), or search a "
+                                "folder directly with --library DIR")
         path.mkdir(parents=True, exist_ok=True)
     try:
         db = sqlite3.connect(str(path / DB_NAME), isolation_level=None, timeout=30.0)

@@ -294,6 +294,7 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
     run = TrainingRun(out, kind=KIND, config=run_config, modules={"model": model},
                       optimizers={"opt": optimizer}, schedulers={"lr": scheduler}, total_steps=steps,
                       checkpoint_every=checkpoint_every, resume=resume, init_from=init_from, quiet=quiet)
+    run.use_data(data)
 
     val: dict | None = None
 
