@@ -235,10 +235,10 @@ def _trainers(i: dict[str, Path]) -> dict[str, tuple[list, list]]:
         "musicvae": (["train", "musicvae", "--data", i["tunes"], "--config", "tiny"], ["--config", "2bar"]),
         "samplevae": (["train", "samplevae", "--data", i["library"], "--config", "tiny"], ["--config", "default"]),
         "gansynth": (["train", "gansynth", "--data", i["nsynth"], "--config", "small", "--images-per-stage", "16",
-                      "--batch-size", "8", "--snapshot-every", "0", "--cache-dir", i["root"] / "nsynth-cache"],
+                      "--batch-size", "8", "--snapshot-every", "0", "--cache-dir", i["root"] / "cache-gansynth"],
                      ["--filter", "pitch=40-50"]),
         "pitch-classifier": (["train", "pitch-classifier", "--data", i["nsynth"], "--val-data", i["nsynth"],
-                              "--cache-dir", i["root"] / "nsynth-cache"], []),
+                              "--cache-dir", i["root"] / "cache-classifier"], ["--lr", "0.5"]),
     }
 
 
@@ -383,6 +383,7 @@ def checks(inputs, index, cli_env, tmp_path_factory) -> dict[str, tuple[Run, Pat
         "stale-first": ["sample", "musicvae", "-n", "5", "--out-dir", stale, "--rng-seed", "1"],
         "stale-second": ["sample", "musicvae", "-n", "2", "--out-dir", stale, "--rng-seed", "2"],
         "eval-musicvae-table": ["eval", "musicvae", "--data", inputs["tunes"], "--device", "cpu"],
+        "no-arguments": [],
     }
     (stale / "mine.txt").parent.mkdir(parents=True)
     (stale / "mine.txt").write_text("the user's own file\n")
@@ -520,19 +521,21 @@ def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_keeps_the_last_g
     from audiogen.runtime.training import TrainingDiverged, TrainingRun
 
     model = torch.nn.Linear(2, 1)
-    opt = torch.optim.SGD(model.parameters(), lr=1e30)
-    run = TrainingRun(tmp_path / "run", kind="toy", config={"lr": 1e30}, modules={"model": model},
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    run = TrainingRun(tmp_path / "run", kind="toy", config={"lr": 0.1}, modules={"model": model},
                       optimizers={"opt": opt}, total_steps=50, checkpoint_every=1, quiet=True)
     x = torch.ones(4, 2)
     with pytest.raises(TrainingDiverged) as info:
         for step in run.steps():
-            loss = (model(x) ** 2).mean() * (1e30 if step >= 2 else 1.0)
+            loss = (model(x) ** 2).mean() * (float("nan") if step == 3 else 1.0)  # the 4th step goes NaN
             opt.zero_grad()
             loss.backward()
             opt.step()
             run.log(step + 1, loss=loss.item())
     kept = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
-    assert "diverged" in str(info.value) and f"(step {kept['step']}) is the last good state" in str(info.value)
+    assert kept["step"] == 3
+    assert "training diverged at step 4 (loss is nan)" in str(info.value)
+    assert "(step 3) is the last good state" in str(info.value)
     assert all(torch.isfinite(t).all() for t in kept["modules"]["model"].values())
 
 
@@ -639,3 +642,33 @@ def test_resuming_on_other_data_says_what_happens(tmp_path, capfd):
     other.use_data([tmp_path / "b"])
     err = " ".join(capfd.readouterr().err.split())
     assert f"was trained on {tmp_path / 'a'}; the steps left train on {tmp_path / 'b'}" in err
+
+
+def test_no_arguments_print_the_help_once(checks):
+    run, _ = checks["no-arguments"]
+    assert run.code == 0 and run.stdout.count("Usage:") == 1, run
+
+
+def test_a_failed_run_leaves_the_earlier_set_and_other_commands_files_alone(tmp_path):
+    from audiogen.runtime.output_sets import output_set
+
+    def write(command: str, names: list[str], fail_after: int | None = None) -> None:
+        with output_set(tmp_path, command) as outputs:
+            for i, name in enumerate(names):
+                if i == fail_after:
+                    raise RuntimeError("the model broke")
+                outputs.stage(tmp_path / name).write_text(f"{command} {name}\n")
+
+    def listing() -> dict[str, str]:
+        return {p.name: p.read_text() for p in tmp_path.iterdir() if not p.name.startswith(".")}
+
+    write("interpolate samplevae", ["step-00.wav", "step-01.wav", "step-02.wav"])
+    before = listing()
+    with pytest.raises(RuntimeError):
+        write("interpolate samplevae", ["step-00.wav", "step-01.wav"], fail_after=1)
+    assert listing() == before  # nothing replaced, nothing removed, no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".audiogen-outputs.json", *sorted(before)]
+    write("interpolate gansynth", ["step-00.wav"])  # another command takes over one name
+    write("interpolate samplevae", ["step-01.wav"])  # its rerun: its own stale step-02 goes, not step-00
+    assert listing() == {"step-00.wav": "interpolate gansynth step-00.wav\n",
+                         "step-01.wav": "interpolate samplevae step-01.wav\n"}

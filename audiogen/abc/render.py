@@ -117,10 +117,11 @@ def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: b
         for index, tune in enumerate(tunes, 1):
             where = f"{tune.source}: tune {index} (X:{tune.number}, line {tune.line})"
             midi_path = out_dir / (tune_stem(index, tune.title, width) + ".mid")
-            ok, message = tune_to_midi(tune.text, outputs.add(midi_path), converter)
-            notes = count_midi_notes(midi_path) if ok else None
+            staged = outputs.stage(midi_path)
+            ok, message = tune_to_midi(tune.text, staged, converter)
+            notes = count_midi_notes(staged) if ok else None
             if ok and not notes:
-                midi_path.unlink(missing_ok=True)
+                staged.unlink(missing_ok=True)
                 ok, message = False, f"{converter} wrote a MIDI file without notes"
             if not ok:
                 skips.skip(where, message, kind=re.split(r"[:(]", message)[0].strip())
@@ -129,17 +130,20 @@ def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: b
                          "midi": str(midi_path), "notes": notes, "converted": message, "wav": None, "seconds": None}
                 if synth is not None:
                     try:
-                        wave = synth.render_midi(midi_path)
+                        wave = synth.render_midi(staged)
                     except Exception as e:  # pretty_midi on an odd MIDI file, or nothing rendered
                         skips.skip(where, f"MIDI written, but no WAV: {e}", kind="no WAV")
                     else:
-                        entry["wav"] = str(outputs.add(save_audio(midi_path.with_suffix(".wav"), wave, sample_rate)))
+                        save_audio(outputs.stage(midi_path.with_suffix(".wav")), wave, sample_rate)
+                        entry["wav"] = str(midi_path.with_suffix(".wav"))
                         entry["seconds"] = round(wave.shape[0] / sample_rate, 2)
                 written.append(entry)
             if on_done:
                 on_done()
-    except BaseException:
-        outputs.discard()
+    except BaseException as e:
+        reworded = outputs.fail(e)
+        if reworded is not None:
+            raise reworded from None
         raise
     finally:
         if synth is not None:

@@ -9,10 +9,12 @@ import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
 from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, NSynthCacheDirOpt, NSynthFilterOpt, QuietOpt,
-                                  ResumeOpt, StrictOpt, TimeLimitOpt, writable_dir)
+                                  ResumeOpt, StrictOpt, TimeLimitOpt, given_on_command_line, requested_fields,
+                                  writable_dir)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 def train_pitch_classifier_command(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Option("--data", help="NSynth folder of real notes.", show_default=False, metavar="DIR")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (model.safetensors at the end).", show_default=False, callback=writable_dir)],
     val_data: Annotated[Optional[Path], typer.Option("--val-data", help="Held-out NSynth folder (default: 10% of "
@@ -58,6 +60,11 @@ def train_pitch_classifier_command(
     summary = train_pitch_classifier(data, out, config=config, steps=steps, val_data=val_data, cache_root=cache_dir,
                                      checkpoint_every=checkpoint_every, resume=resume, device=device, strict=strict,
                                      quiet=quiet or json_out, init_from=init_from,
+                                     requested=requested_fields(config, ctx, [
+                                         field for option, field in (("batch_size", "batch_size"),
+                                                                     ("channels", "channels"), ("lr", "lr"),
+                                                                     ("rng_seed", "seed"), ("filters", "filters"))
+                                         if given_on_command_line(ctx, option)], ()),
                                      time_limit=None if time_limit is None else time_limit * 60)
     if json_out:
         emit_json({**summary, **provenance("train pitch-classifier", {

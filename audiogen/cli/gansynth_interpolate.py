@@ -96,10 +96,12 @@ def interpolate_gansynth_command(
         row[i * hop:i * hop + len(wave)] += wave
     row *= min(1.0, 0.99 / max(float(np.abs(row).max()), 1e-9))
     with output_set(out_dir, "interpolate gansynth") as outputs:
-        files = [str(write_clip(outputs.add(out_dir / name), wave, bundle.sample_rate, None, audio_format, subtype))
-                 for name, wave in zip(names, waves)]
-        whole = write_clip(outputs.add(out_dir / f"walk.{ext}"), torch.from_numpy(row), bundle.sample_rate, None,
-                           audio_format, subtype)
+        files = []
+        for name, wave in zip(names, waves):
+            write_clip(outputs.stage(out_dir / name), wave, bundle.sample_rate, None, audio_format, subtype)
+            files.append(str(out_dir / name))
+        whole = out_dir / f"walk.{ext}"
+        write_clip(outputs.stage(whole), torch.from_numpy(row), bundle.sample_rate, None, audio_format, subtype)
     if json_out:
         emit_json({"files": files, "walk": str(whole), "pitches": walk, "model": bundle.path,
                    "model_sha256": bundle.sha256, **provenance("interpolate gansynth", {

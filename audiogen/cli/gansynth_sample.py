@@ -76,8 +76,8 @@ def sample_gansynth_command(
     files = []
     with output_set(out_dir, "sample gansynth") as outputs:
         for k, (p, wave) in enumerate(zip(pitch_list.tolist(), waves)):
-            path = outputs.add(out_dir / f"pitch{p:03d}-{k % num}.{ext}")
-            write_clip(path, wave, bundle.sample_rate, None, audio_format, subtype)
+            path = out_dir / f"pitch{p:03d}-{k % num}.{ext}"
+            write_clip(outputs.stage(path), wave, bundle.sample_rate, None, audio_format, subtype)
             files.append({"path": str(path), "pitch": p, "index": k % num})
     if json_out:
         emit_json({"files": files, "seconds": round(seconds, 3), "notes_per_s": round(len(files) / max(seconds, 1e-9), 1),

@@ -140,8 +140,7 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         _fail(str(e), e.exit_code)
     except usage_error as e:
-        if type(e).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as before
-            sys.stdout.write(e.ctx.get_help() + "\n")
+        if type(e).__name__ == "NoArgsIsHelpError":  # a bare group: Typer has printed its help
             sys.exit(0)
         _fail(usage_line(e), 2)
     except (KeyboardInterrupt, abort):

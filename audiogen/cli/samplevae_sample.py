@@ -99,8 +99,8 @@ def sample_samplevae_command(
         ext = audio_format.value if audio_format else "wav"
         with output_set(out_dir, "sample samplevae") as outputs:
             for i, wave in enumerate(waves):
-                path = outputs.add(out_dir / f"sample-{i:0{width}d}.{ext}")
-                write_clip(path, wave, bundle.features.sample_rate, sample_rate, audio_format, subtype)
+                path = out_dir / f"sample-{i:0{width}d}.{ext}"
+                write_clip(outputs.stage(path), wave, bundle.features.sample_rate, sample_rate, audio_format, subtype)
                 files.append({"path": str(path), **({"class": labels[i]["class"]} if labels else {})})
     if json_out:
         emit_json({"files": files, "seconds": round(seconds, 3), "model": bundle.path, "model_sha256": bundle.sha256,
@@ -164,11 +164,11 @@ def interpolate_samplevae_command(
     joined = torch.cat([torch.cat([w, gap]) for w in waves])
     with output_set(out_dir, "interpolate samplevae") as outputs:
         for i, wave in enumerate(waves):
-            path = outputs.add(out_dir / f"step-{i:0{width}d}.{ext}")
-            write_clip(path, wave, rate, sample_rate, audio_format, subtype)
+            path = out_dir / f"step-{i:0{width}d}.{ext}"
+            write_clip(outputs.stage(path), wave, rate, sample_rate, audio_format, subtype)
             files.append(str(path))
-        together = write_clip(outputs.add(out_dir / f"interpolation.{ext}"), joined, rate, sample_rate, audio_format,
-                              subtype)
+        together = out_dir / f"interpolation.{ext}"
+        write_clip(outputs.stage(together), joined, rate, sample_rate, audio_format, subtype)
     if json_out:
         emit_json({"files": files, "interpolation": str(together), "model": bundle.path,
                    "model_sha256": bundle.sha256, **provenance("interpolate samplevae", {

@@ -69,7 +69,8 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
                            cache_root: str | os.PathLike | None = None, checkpoint_every: int = 500,
                            resume: bool = False, device: str = "auto", time_limit: float | None = None,
                            stop: Callable[[int], bool] | None = None, strict: bool = False,
-                           quiet: bool = False, init_from: str | os.PathLike | None = None) -> dict:
+                           quiet: bool = False, init_from: str | os.PathLike | None = None,
+                           requested: dict | None = None) -> dict:
     """Train the classifier on the notes of an NSynth folder (or fine-tune the model file
     `init_from`: its widths); returns a summary with held-out accuracy."""
     from audiogen.data.nsynth import NSynthFilter
@@ -82,7 +83,7 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
 
     torch_device = resolve_device(device)
     config = starting_config(config, out, kind=KIND, resume=resume, init_from=init_from, from_dict=config_from_dict,
-                             model_fields=("channels", "embedding"))
+                             model_fields=("channels", "embedding"), requested=requested)
     filt = NSynthFilter.parse(list(config.filters))
     skips = SkipLog(strict=strict, warn=not quiet)
     cache, _ = build_cache(data, filt, cache_root=cache_root, skips=skips)

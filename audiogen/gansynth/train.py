@@ -116,7 +116,7 @@ def normalizer(config: GANSynthTrainConfig) -> Normalizer:
 
 # what makes a config that model: a resume that names another --config is refused
 SHAPE_FIELDS = ("latent", "channels", "n_fft", "hop", "pad_left", "min_pad_right", "mel", "mel_bins",
-                "conditioning", "pitch_embedding", "harmonic_map", "batch_size")
+                "conditioning", "pitch_embedding", "harmonic_map")
 
 
 def model_config(config: GANSynthTrainConfig) -> GANSynthModelConfig:

@@ -36,7 +36,7 @@ def preferred_meters(histogram: dict[str, int] | None) -> dict[int, str]:
         except ValueError:
             continue
         steps = numerator * 16 // denominator
-        if denominator == 2:  # cut time reads as 4/4 and 2/4: only simple vs compound is in question
+        if denominator <= 2:  # cut time reads as 4/4 and 2/4: only simple vs compound is in question
             continue
         if steps in METER_OF_SEGMENT and count > chosen.get(steps, (0, ""))[0]:
             chosen[steps] = (count, meter)
@@ -73,15 +73,16 @@ class MelodyWriter:
     def write(self, events: np.ndarray, stem: str) -> dict:
         from audiogen.data.melody import events_to_notes
 
-        path = write_midi(events, self.out_dir / f"{stem}.mid", bpm=self.bpm, program=self.program,
-                          time_signature=time_signature(events, self.meter, self.preferred))
-        self.outputs.add(path)
+        path = self.out_dir / f"{stem}.mid"
+        staged = write_midi(events, self.outputs.stage(path), bpm=self.bpm, program=self.program,
+                            time_signature=time_signature(events, self.meter, self.preferred))
         entry = {"midi": str(path), "wav": None, "notes": len(events_to_notes(events))}
         if self._renderer is not None and entry["notes"]:
             from audiogen.dsp import save_audio
 
-            wave = self._renderer.render_midi(path)
-            entry["wav"] = str(self.outputs.add(save_audio(path.with_suffix(".wav"), wave, self.sample_rate)))
+            wave = self._renderer.render_midi(staged)
+            save_audio(self.outputs.stage(path.with_suffix(".wav")), wave, self.sample_rate)
+            entry["wav"] = str(path.with_suffix(".wav"))
         return entry
 
     def close(self) -> None:
@@ -96,5 +97,7 @@ class MelodyWriter:
         self.close()
         if exc_type is None:
             self.outputs.commit()
-        else:
-            self.outputs.discard()
+            return
+        reworded = self.outputs.fail(exc)
+        if reworded is not None:
+            raise reworded from None

@@ -164,6 +164,17 @@ def _probe(folder: Path, shown: Path) -> None:
             pass
 
 
+def named_for_target(error: BaseException, targets: dict[Path, Path]) -> BaseException | None:
+    """A write error about a staged temporary file, reworded to name its target (`targets`:
+    temp path -> target); a destination OSError becomes that one line too. None: leave it."""
+    if isinstance(error, BadInputError):
+        target = targets.get(Path(error.path))
+        return BadInputError(target, error.problem) if target is not None else None
+    if isinstance(error, Exception) and targets:
+        return write_failure(next(iter(targets.values())), error)
+    return None
+
+
 class OutputGroup:
     """Several outputs of one command written all or none: see `atomic_outputs`."""
 
@@ -192,6 +203,9 @@ def atomic_outputs() -> Iterator[OutputGroup]:
                 manager.__exit__(type(e), e, e.__traceback__)
             except BaseException:
                 pass
+        reworded = named_for_target(e, {tmp: target for target, tmp, _ in group._pending})
+        if reworded is not None:
+            raise reworded from None
         raise
     done = 0
     try:

@@ -29,7 +29,7 @@ def lock_path(target: str | os.PathLike) -> Path:
 def exclusive_lock(target: str | os.PathLike, doing: str, hint: str = "") -> Iterator[None]:
     """Hold the lock of `target` for the block; if another process holds it, AudiogenError
     "TARGET: another audiogen run (pid N) is DOING; wait for it to finish{hint}" at once."""
-    target = Path(target)
+    target = Path(os.path.realpath(target))  # a symlinked index and its real path share one lock
     if fcntl is None:
         yield
         return
@@ -42,7 +42,7 @@ def exclusive_lock(target: str | os.PathLike, doing: str, hint: str = "") -> Ite
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:  # held elsewhere (other failures, e.g. no locks on NFS, propagate)
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             raise AudiogenError(f"{target}: another audiogen run (pid {holder}) is {doing}; "
                                 f"wait for it to finish{hint}") from None

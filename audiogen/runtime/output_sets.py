@@ -1,16 +1,19 @@
 """Folders of numbered outputs (sample-000.wav, step-01.mid, ...) replaced as a set.
 
-A command that writes such a folder lists what it wrote in the folder's `.audiogen-outputs.json`
-(one list per command). The next run of the same command into that folder removes the files of
-its earlier set that it did not write again, so `-n 2` after `-n 5 --wav` leaves two MIDI files,
-not two new ones beside three old ones and five old WAVs. A run that fails removes what it had
-written so far; files the command did not write (yours, another command's) are never touched.
+A command that writes such a folder stages every file under a temporary name (`stage(target)`)
+and puts them in place only when the whole set is written (`commit`), listing them in the
+folder's `.audiogen-outputs.json` (one list per command). The commit also removes the files of
+the same command's earlier set that it did not write again, so `-n 2` after `-n 5 --wav` leaves
+two MIDI files, not two new ones beside three old ones and five old WAVs. A run that fails
+removes its staged files and leaves the folder as it was. Files the command did not write
+(yours, and those another command's latest set lists) are never removed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +27,7 @@ class OutputSet:
     def __init__(self, folder: str | os.PathLike, command: str):
         self.folder = Path(folder)
         self.command = command
-        self.written: list[Path] = []
+        self.staged: list[tuple[Path, Path]] = []  # (temporary file, target)
         self._manifest = self._read_manifest()
 
     def _read_manifest(self) -> dict:
@@ -34,25 +37,37 @@ class OutputSet:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def add(self, path: str | os.PathLike) -> Path:
-        """Record a file this run wrote (inside `folder`); returns it as a Path."""
-        path = Path(path)
-        self.written.append(path)
-        return path
+    def stage(self, target: str | os.PathLike) -> Path:
+        """A temporary path (same folder and extension) to write `target`'s content to; it takes
+        `target`'s place at `commit`."""
+        target = Path(target)
+        tmp = target.with_name(f".{target.name}.tmp-{secrets.token_hex(4)}{target.suffix}")
+        self.staged.append((tmp, target))
+        return tmp
 
-    def previous(self) -> list[Path]:
-        """The files this command's last completed run recorded here."""
-        names = self._manifest.get(self.command, [])
-        return [self.folder / n for n in names if isinstance(n, str) and "/" not in n and n not in ("", ".", "..")]
+    def _names(self, command: str) -> list[str]:
+        names = self._manifest.get(command, [])
+        return [n for n in names if isinstance(n, str) and "/" not in n and n not in ("", ".", "..")]
 
     def commit(self) -> int:
-        """Remove the earlier set's files not written again, record this set; -> files removed."""
+        """Put the staged files in place, remove this command's earlier files not written again,
+        record the set; -> files removed."""
         from audiogen.runtime.atomic import atomic_write_text
 
-        now = {p.name for p in self.written}
+        now = set()
+        for tmp, target in self.staged:
+            if tmp.exists():  # a writer may have dropped its file (a tune without notes)
+                os.replace(tmp, target)
+                now.add(target.name)
+        others = set()
+        for command in list(self._manifest):
+            if command != self.command:  # names now ours leave the other command's list
+                self._manifest[command] = [n for n in self._names(command) if n not in now]
+                others |= set(self._manifest[command])
         removed = 0
-        for old in self.previous():
-            if old.name not in now and old.is_file():
+        for name in self._names(self.command):
+            old = self.folder / name
+            if name not in now and name not in others and old.is_file():
                 old.unlink()
                 removed += 1
         self._manifest[self.command] = sorted(now)
@@ -60,21 +75,32 @@ class OutputSet:
         return removed
 
     def discard(self) -> None:
-        """Remove what this run wrote (it failed): no half set is left."""
-        for path in self.written:
+        """Remove the staged files (the run failed): the folder stays as it was."""
+        for tmp, _ in self.staged:
             try:
-                path.unlink()
+                tmp.unlink()
             except OSError:
                 pass
+
+    def fail(self, error: BaseException) -> BaseException | None:
+        """`discard()`, then the error to raise instead of `error` (naming the target rather than
+        a staged temp file), or None to re-raise `error` itself."""
+        from audiogen.runtime.atomic import named_for_target
+
+        self.discard()
+        return named_for_target(error, dict(self.staged))
 
 
 @contextmanager
 def output_set(folder: str | os.PathLike, command: str) -> Iterator[OutputSet]:
-    """`with output_set(out_dir, "sample musicvae") as outputs: ... outputs.add(path)`."""
+    """`with output_set(out_dir, "sample musicvae") as outputs: write(outputs.stage(target))`."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
     outputs = OutputSet(folder, command)
     try:
         yield outputs
-    except BaseException:
-        outputs.discard()
+    except BaseException as e:
+        reworded = outputs.fail(e)
+        if reworded is not None:
+            raise reworded from None
         raise
     outputs.commit()

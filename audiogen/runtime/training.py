@@ -84,7 +84,7 @@ class TrainingDiverged(AudiogenError):
         kept = (f"{checkpoint} (step {last_good}) is the last good state" if last_good is not None
                 else "no checkpoint was written")
         super().__init__(f"training diverged at step {step} ({what}); stopped: {kept}; "
-                         "try a lower --lr (or --resume from the checkpoint)")
+                         "start a new run (another --out) with a lower --lr")
 
 
 # metrics.jsonl keys whose non-finite value means the run has diverged
@@ -467,9 +467,17 @@ class TrainingRun:
             return
         record = {"step": int(step), "time": round(self.elapsed, 3)}
         record.update({k: _scalar(v) for k, v in metrics.items()})
-        with open(self.metrics_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-            f.flush()
+        try:
+            with open(self.metrics_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+                f.flush()
+        except OSError as e:
+            from audiogen.runtime.atomic import write_failure
+
+            failure = write_failure(self.metrics_path, e)
+            if failure is None:
+                raise
+            raise failure from None
         for key, value in record.items():
             if _is_loss(key) and isinstance(value, float) and not math.isfinite(value):
                 raise TrainingDiverged(int(step), f"{key} is {value}", self._last_checkpoint,
