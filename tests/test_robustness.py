@@ -99,8 +99,11 @@ def index(inputs, cli_env) -> Path:
 def _mount(point: Path, size: str, *options: str) -> bool:
     point.mkdir(parents=True, exist_ok=True)
     opts = ",".join((f"size={size}",) + options)
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(point)],
-                          capture_output=True).returncode == 0
+    try:
+        return subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(point)],
+                              capture_output=True).returncode == 0
+    except OSError:  # no mount(8) here
+        return False
 
 
 def _fill(point: Path, leave_bytes: int) -> None:
