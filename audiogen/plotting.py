@@ -12,16 +12,13 @@ PICTURE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "webp", "eps")
 
 
 def check_picture_path(path: str | os.PathLike) -> None:
-    """Refuse, before any work, a picture path whose extension matplotlib cannot write or whose
-    folder cannot be written."""
+    """Refuse, before any work, a picture path whose extension matplotlib cannot write."""
     from audiogen.errors import BadInputError
-    from audiogen.runtime.atomic import check_writable
 
     ext = Path(path).suffix.lstrip(".").lower()
     if ext not in PICTURE_FORMATS:
         raise BadInputError(path, f"unsupported picture format {ext or '(no extension)'!r}; "
                                   f"use one of {', '.join('.' + f for f in PICTURE_FORMATS)}")
-    check_writable(path)
 
 
 def plot_panels(path: str | os.PathLike, panels: list[dict], *, title: str | None = None) -> Path:

@@ -343,7 +343,8 @@ def _present_neighbours(index, vector, k: int, exclude, class_name):
 
 
 def map_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Picture of the map (.png, .svg, .pdf).", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Picture of the map (.png, .svg, .pdf).", show_default=False,
+                                      callback=writable_file)],
     index_path: IndexOpt = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Also an HTML page of the map: click a point to "
                                                  "hear the sound.", show_default=False, callback=writable_file)] = None,
@@ -358,13 +359,11 @@ def map_command(
     """
     from audiogen.errors import AudiogenError
     from audiogen.plotting import check_picture_path
-    from audiogen.runtime.atomic import atomic_outputs, check_writable
+    from audiogen.runtime.atomic import atomic_outputs
     from audiogen.samplevae.library_index import default_index_path, open_index
     from audiogen.samplevae.library_map import map_points, write_map_html, write_map_picture
 
     check_picture_path(out)
-    if html is not None:
-        check_writable(html)
     index = open_index(index_path if index_path is not None else default_index_path())
     try:
         if len(index) == 0:

@@ -58,14 +58,27 @@ def _clock(seconds: float) -> str:
     return f"{m}:{s:02d}"
 
 
+class TooLongError(BadInputError):
+    """An input `seconds` long, over a command's `limit`: refused from its header, unread."""
+
+    def __init__(self, path: str | os.PathLike, seconds: float, limit: float):
+        self.seconds, self.limit = seconds, limit
+        super().__init__(path, self.describe(seconds, limit))
+
+    @staticmethod
+    def describe(seconds: float, limit: float) -> str:
+        return f"{_clock(seconds)} of audio; this command takes at most {_clock(limit)} (cut the file first)"
+
+
 def load_audio(path: str | os.PathLike, sr: int | None = 16000, mono: bool = True,
-               duration: float | None = None, max_seconds: float | None = None) -> torch.Tensor:
+               duration: float | None = None, max_seconds: float | None = None,
+               too_long: type[TooLongError] = TooLongError) -> torch.Tensor:
     """Read an audio file as float32 in [-1, 1].
 
     Returns (T,) when mono (channels averaged) else (channels, T), resampled to `sr` (None keeps
     the file's rate). `duration` (seconds) cuts or zero-pads to exactly round(duration * sr), and
     only that much of the file is read. A file longer than `max_seconds` is refused before it is
-    read (memory stays bounded whatever the input).
+    read (memory stays bounded whatever the input) with `too_long` (a TooLongError class).
     Raises BadInputError for missing, empty, unreadable, truncated, zero-length or non-finite audio.
     """
     import soundfile as sf
@@ -77,8 +90,7 @@ def load_audio(path: str | os.PathLike, sr: int | None = 16000, mono: bool = Tru
         if info.samplerate > 0 and info.frames > 0:
             length = info.frames / info.samplerate
             if max_seconds is not None and length > max_seconds:
-                raise BadInputError(path, f"{_clock(length)} of audio; this command takes at most "
-                                          f"{_clock(max_seconds)} (cut the file first)")
+                raise too_long(path, length, max_seconds)
             if duration is not None:
                 frames = min(info.frames, int(np.ceil(duration * info.samplerate)) + 64)
     except (sf.LibsndfileError, RuntimeError, TypeError):

@@ -66,6 +66,12 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
+def temp_name(path: Path, suffix: str | None = None) -> Path:
+    """A hidden temporary name beside `path`: `.<name>.tmp-<random><suffix>` (default suffix: the
+    path's own, so writers that pick a format from the extension still work)."""
+    return path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}{path.suffix if suffix is None else suffix}")
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically.
@@ -88,7 +94,7 @@ def atomic_output(path: str | os.PathLike, *, suffix: str | None = None) -> Iter
         suffix = path.suffix
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}{suffix}")
+        tmp = temp_name(path, suffix)
         try:
             os.close(os.open(tmp, flags, 0o666))
             break

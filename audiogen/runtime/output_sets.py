@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,8 +39,10 @@ class OutputSet:
     def stage(self, target: str | os.PathLike) -> Path:
         """A temporary path (same folder and extension) to write `target`'s content to; it takes
         `target`'s place at `commit`."""
+        from audiogen.runtime.atomic import temp_name
+
         target = Path(target)
-        tmp = target.with_name(f".{target.name}.tmp-{secrets.token_hex(4)}{target.suffix}")
+        tmp = temp_name(target)
         self.staged.append((tmp, target))
         return tmp
 

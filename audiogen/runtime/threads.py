@@ -1,8 +1,8 @@
 """How many CPU threads torch (and the BLAS under NumPy) use: `--threads N` on any command,
 else $AUDIOGEN_THREADS, else a default that does not fight other work on the machine.
 
-Measured on a 2-core machine with one core busy (benchmarks/RESULTS.md, "CPU threads"): two
-threads where only one core is free ran 3-4x slower than one. The default is therefore the
+Measured on a 2-core machine with only one core free (benchmarks/RESULTS.md, "CPU threads"): two
+threads ran 1.7x slower than one (3-4x in the robustness audit). The default is therefore the
 number of cores this process may use minus the machine's recent load (at least 1), at most 8.
 """
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from audiogen.data.drums import SILENT_PEAK  # -80 dBFS: below this a file is silent
+from audiogen.dsp.audio_io import TooLongError as AudioTooLongError
 from audiogen.errors import BadInputError
 
 ONSET_DB = -40.0            # the sound starts at the first sample within 40 dB of the peak
@@ -45,12 +46,13 @@ class FeatureConfig:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-class TooLongError(BadInputError):
+class TooLongError(AudioTooLongError):
     """A file longer than a one-shot (`seconds` long, over `limit`)."""
 
-    def __init__(self, path: str | os.PathLike, seconds: float, limit: float):
-        super().__init__(path, f"{_clock(seconds)} long, not a one-shot (the limit is {limit:g} s; "
-                               "`audiogen index --split-onsets` cuts long files at their onsets)")
+    @staticmethod
+    def describe(seconds: float, limit: float) -> str:
+        return (f"{_clock(seconds)} long, not a one-shot (the limit is {limit:g} s; "
+                "`audiogen index --split-onsets` cuts long files at their onsets)")
 
 
 def _clock(seconds: float) -> str:
@@ -65,28 +67,11 @@ def read_mono(path: str | os.PathLike, sample_rate: int, *, max_seconds: float |
     past `max_seconds` (checked from the header, before reading), BadInputError when silent.
     """
     from audiogen.dsp.audio_io import load_audio
-    from audiogen.errors import require_file
 
-    require_file(path, "an audio file")  # before the header is read: a FIFO would block the read
-    if max_seconds is not None:
-        seconds = audio_seconds(path)
-        if seconds is not None and seconds > max_seconds:
-            raise TooLongError(path, seconds, max_seconds)
-    wave = load_audio(path, sr=sample_rate, mono=True)
+    wave = load_audio(path, sr=sample_rate, mono=True, max_seconds=max_seconds, too_long=TooLongError)
     if float(wave.abs().max()) < SILENT_PEAK:
         raise BadInputError(path, "silent (peak below -80 dBFS)")
     return wave
-
-
-def audio_seconds(path: str | os.PathLike) -> float | None:
-    """Duration from the file header (None when the header cannot be read; load_audio then says why)."""
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-    except Exception:
-        return None
-    return info.frames / info.samplerate if info.samplerate else None
 
 
 def start_of_sound(wave: torch.Tensor, sample_rate: int) -> int:
