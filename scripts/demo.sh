@@ -23,10 +23,12 @@ if ! "$venv/bin/python" - "$out/note.wav" <<'EOF'
 import sys
 from audiogen.data.soundfonts import NoteRenderer, small_soundfont
 from audiogen.dsp import save_audio
+from audiogen.dsp.loudness import OUTPUT_PEAK_DBFS
 from audiogen.errors import AudiogenError
 try:
     with NoteRenderer(small_soundfont()) as synth:
-        save_audio(sys.argv[1], synth.render(program=0, pitch=60, velocity=100), synth.sample_rate)
+        save_audio(sys.argv[1], synth.render(program=0, pitch=60, velocity=100), synth.sample_rate,
+                   peak_dbfs=OUTPUT_PEAK_DBFS)
 except AudiogenError as e:
     sys.exit(f"demo: {e}")
 EOF
@@ -35,9 +37,10 @@ then
   "$venv/bin/python" - "$out/note.wav" <<'EOF'
 import sys, numpy as np
 from audiogen.dsp import save_audio
+from audiogen.dsp.loudness import OUTPUT_PEAK_DBFS
 t = np.arange(64000) / 16000
 tone = sum(np.sin(2 * np.pi * 261.63 * k * t) / k for k in range(1, 12)) * np.exp(-1.5 * t) * 0.2
-save_audio(sys.argv[1], tone, 16000)
+save_audio(sys.argv[1], tone, 16000, peak_dbfs=OUTPUT_PEAK_DBFS)
 EOF
 fi
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 
-from clitools import CLI, TIMEOUT_S, Run, assert_one_line_error, run_cli, run_in_one_process
+from clitools import CLI, TIMEOUT_S, Run, assert_one_line_error, listing, run_cli, run_cli_many, run_in_one_process
 from synth_notes import tone, write_set
 
 sf = pytest.importorskip("soundfile")
@@ -675,3 +675,188 @@ def test_a_failed_run_leaves_the_earlier_set_and_other_commands_files_alone(tmp_
     write("interpolate samplevae", ["step-01.wav"])  # its rerun: its own stale step-02 goes, not step-00
     assert listing() == {"step-00.wav": "interpolate gansynth step-00.wav\n",
                          "step-01.wav": "interpolate samplevae step-01.wav\n"}
+
+
+# ---------- one loudness rule -------------------------------------------------------------------
+
+def _listening_writers(i: dict[str, Path], out: Path) -> dict[str, tuple[list, str]]:
+    """Every command that writes audio to be listened to -> (argv, a glob of its audio files)."""
+    return {
+        "resynth": (["resynth", i["note"], "--out", out / "resynth.wav"], "resynth.wav"),
+        "sample-samplevae": (["sample", "samplevae", "-n", "2", "--out-dir", out / "sv"], "sv/*.wav"),
+        "interpolate-samplevae": (["interpolate", "samplevae", i["note"], i["note4s"], "--steps", "3",
+                                   "--out-dir", out / "is"], "is/*.wav"),
+        "sample-gansynth": (["sample", "gansynth", "--pitches", "58-60", "--out-dir", out / "gs"], "gs/*.wav"),
+        "interpolate-gansynth": (["interpolate", "gansynth", "--pitch", "60", "--steps", "2",
+                                  "--out-dir", out / "ig"], "ig/*.wav"),
+        "render-gansynth": (["render", "gansynth", i["a_mid"], "--out", out / "rg.wav"], "rg.wav"),
+        "encode-gansynth-resynth": (["encode", "gansynth", i["note4s"], "--pitch", "60", "--steps", "1",
+                                     "--out", out / "z.npy", "--resynth", out / "z.wav"], "z.wav"),
+        "render-abc": (["render", "abc", i["tunes"], "--out-dir", out / "ra", "--wav"], "ra/*.wav"),
+        "sample-musicvae": (["sample", "musicvae", "-n", "2", "--out-dir", out / "mv", "--wav"], "mv/*.wav"),
+        "interpolate-musicvae": (["interpolate", "musicvae", i["a_mid"], i["b_mid"], "--steps", "3",
+                                  "--out-dir", out / "im", "--wav"], "im/*.wav"),
+    }
+
+
+NEEDS_FLUIDSYNTH = {"render-abc", "sample-musicvae", "interpolate-musicvae"}
+LISTENING = list(_listening_writers({k: Path(k) for k in ("note", "note4s", "tunes", "a_mid", "b_mid")}, Path("o")))
+
+
+@pytest.fixture(scope="module")
+def loudness_runs(inputs, cli_env, tmp_path_factory):
+    from audiogen.data.soundfonts import fluidsynth_available, small_soundfont
+
+    renders = fluidsynth_available()[0] and small_soundfont() is not None
+    root = tmp_path_factory.mktemp("loudness")
+    cases, globs = {}, {}
+    for gain in ("0", "-6"):
+        for name, (argv, pattern) in _listening_writers(inputs, root / f"gain{gain}").items():
+            if name in NEEDS_FLUIDSYNTH and not renders:
+                continue
+            cases[f"{name}@{gain}"] = argv + ["--gain", gain, "-q"]
+            globs[f"{name}@{gain}"] = (root / f"gain{gain}", pattern)
+    runs = run_in_one_process(cases, cli_env, inputs["root"], tmp_path_factory.mktemp("loudness-driver"))
+    return runs, globs
+
+
+@pytest.mark.parametrize("gain", [0.0, -6.0])
+@pytest.mark.parametrize("name", LISTENING)
+def test_every_listening_output_peaks_at_minus_1_dbfs_plus_gain(name, gain, loudness_runs):
+    from audiogen.dsp.loudness import OUTPUT_PEAK_DBFS
+
+    runs, globs = loudness_runs
+    key = f"{name}@{gain:g}"
+    if key not in runs:
+        pytest.skip("FluidSynth or a SoundFont is missing")
+    assert runs[key].code == 0, runs[key]
+    folder, pattern = globs[key]
+    files = sorted(folder.glob(pattern))
+    assert files, runs[key]
+    for path in files:
+        data, _ = sf.read(path)
+        peak_db = 20 * np.log10(np.abs(data).max())
+        assert abs(peak_db - (OUTPUT_PEAK_DBFS + gain)) < 0.05, (path, peak_db)
+
+
+def test_render_abc_sets_tempo_and_program(inputs, cli_env, tmp_path):
+    import pretty_midi
+
+    out = tmp_path / "tunes"
+    run = run_cli(["render", "abc", inputs["tunes"], "--out-dir", out, "--bpm", "90", "--program", "40", "-q"],
+                  cli_env, tmp_path)
+    assert run.code == 0, run
+    plain = tmp_path / "plain"
+    assert run_cli(["render", "abc", inputs["tunes"], "--out-dir", plain, "-q"], cli_env, tmp_path).code == 0
+    files = sorted(out.glob("*.mid"))
+    assert len(files) == 24
+    for path in files[:3]:
+        midi, before = pretty_midi.PrettyMIDI(str(path)), pretty_midi.PrettyMIDI(str(plain / path.name))
+        _, tempi = midi.get_tempo_changes()
+        assert np.allclose(tempi, 90.0, atol=0.01), tempi
+        pitched = [inst for inst in midi.instruments if not inst.is_drum and inst.notes]
+        assert pitched and all(inst.program == 40 for inst in pitched)
+        # the same notes on the same beats
+        notes = [(n.pitch, round(midi.time_to_tick(n.start))) for inst in pitched for n in inst.notes]
+        plain_notes = [(n.pitch, round(before.time_to_tick(n.start))) for inst in before.instruments
+                       if not inst.is_drum for n in inst.notes]
+        assert sorted(notes) == sorted(plain_notes)
+
+
+def test_a_joined_interpolation_changes_time_signature_where_its_steps_change_meter(tmp_path):
+    import pretty_midi
+
+    from audiogen.data.melody import NO_EVENT, PAD, note_on
+    from audiogen.musicvae.output import MelodyWriter
+
+    def bars(real: int) -> np.ndarray:  # two bars of `real` sounding 16ths each (padded to 16)
+        bar = [note_on(60 + i % 5) if i % 4 == 0 else NO_EVENT for i in range(real)] + [PAD] * (16 - real)
+        return np.array(bar * 2)
+
+    steps = [bars(16), bars(12), bars(12), bars(16)]
+    with MelodyWriter(tmp_path, bpm=120, meters={"4/4": 10, "3/4": 5}) as writer:
+        writer.write(steps, "interpolation")
+    midi = pretty_midi.PrettyMIDI(str(tmp_path / "interpolation.mid"))
+    quarter = 0.5  # seconds at 120 bpm
+    found = [(round(ts.time / quarter, 3), ts.numerator, ts.denominator) for ts in midi.time_signature_changes]
+    # 4/4 for 2 bars (8 quarters), then 3/4 for 4 bars (12 quarters), then 4/4 again
+    assert found == [(0.0, 4, 4), (8.0, 3, 4), (20.0, 4, 4)]
+
+
+def test_progress_lines_fit_80_columns_and_the_rate_is_the_average_since_the_start(monkeypatch):
+    import io
+    import time
+
+    from rich.console import Console
+
+    import audiogen.runtime.progress as progress_module
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(progress_module, "_console",
+                        Console(file=buffer, width=80, force_terminal=True, color_system=None))
+    with progress_module.make_progress(unit="step") as progress:
+        task = progress.add_task("gansynth L5 fade 0.66 312 img/s; pitch 35/36", total=100000,
+                                 completed=3311, initial=3311)
+        time.sleep(0.5)
+        progress.update(task, completed=3321)  # 10 steps in ~0.5 s, after 3311 from an earlier run
+        progress.refresh()
+    last = buffer.getvalue().split("\r")[-1].replace("\x1b[2K", "").splitlines()[0]
+    assert len(last) <= 80, last
+    assert "…" in last  # the long description is cut, not wrapped
+    rate = float(last.split(" step/s")[0].split()[-1])
+    assert 12 <= rate <= 21, last  # 10 steps over ~0.5-0.8 s; not 3321 / 0.5
+
+
+def test_data_melodies_with_jobs_gives_the_same_windows_as_one_process(inputs, cli_env, tmp_path):
+    runs = run_cli_many([["data", "melodies", "--data", inputs["tunes"], "--out", tmp_path / f"j{jobs}.npz",
+                          "--jobs", str(jobs), "--json"] for jobs in (1, 2)], cli_env, tmp_path)
+    assert all(run.code == 0 for run in runs), runs
+    assert [run.json()["args"]["jobs"] for run in runs] == [1, 2]
+    one, two = np.load(tmp_path / "j1.npz"), np.load(tmp_path / "j2.npz")
+    assert sorted(one.files) == sorted(two.files)
+    for key in one.files:
+        assert np.array_equal(one[key], two[key]), key
+    assert len(one["events"]) > 0
+
+
+def _toy_run(out: Path, **options):
+    from audiogen.runtime.training import TrainingRun
+
+    model = torch.nn.Linear(2, 1)
+    return TrainingRun(out, kind="toy", config={"lr": 0.1}, modules={"model": model},
+                       optimizers={"opt": torch.optim.SGD(model.parameters(), lr=0.1)}, total_steps=4,
+                       checkpoint_every=0, quiet=True, **options)
+
+
+def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_run_folder(tmp_path):
+    from audiogen.runtime import training
+
+    training.forget_runs()
+    _toy_run(tmp_path / "new")  # config.json written; then Ctrl-C before the first step
+    assert (tmp_path / "new" / "config.json").is_file()
+    assert training.after_failure(interrupted=True) == f"before the first checkpoint; {tmp_path / 'new'} removed"
+    assert not (tmp_path / "new").exists()
+    # a folder the user made is kept, without the files the run wrote
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    _toy_run(tmp_path / "mine")
+    training.after_failure(interrupted=False)
+    assert listing(tmp_path / "mine") == ["notes.txt"]
+    # a resumed run interrupted before it saved again: its checkpoint is as it was
+    run = _toy_run(tmp_path / "old")
+    for _ in run.steps():
+        pass
+    before = (tmp_path / "old" / "checkpoint.pt").read_bytes()
+    training.forget_runs()
+    resumed = _toy_run(tmp_path / "old", resume=True)
+    assert training.after_failure(interrupted=True) == (f"before training went on; {resumed.checkpoint_path} "
+                                                        "(step 4) is unchanged")
+    assert (tmp_path / "old" / "checkpoint.pt").read_bytes() == before
+
+
+def test_a_first_run_that_diverges_before_a_checkpoint_is_removed(inputs, cli_env, tmp_path):
+    out = tmp_path / "run"
+    run = run_cli(["train", "samplevae", "--data", inputs["library"], "--out", out, "--steps", "3",
+                   "--checkpoint-every", "0", "--lr", "1e30", "-q"], cli_env, tmp_path)
+    assert_one_line_error(run, "training diverged", f"{out} removed")
+    assert not out.exists()

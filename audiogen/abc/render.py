@@ -17,6 +17,7 @@ from audiogen.abc.validate import abc2midi_midi, count_midi_notes
 from audiogen.data.abc import music21_score
 from audiogen.data.abc import AbcTune
 from audiogen.data.drums import safe_name
+from audiogen.data.midi_edit import set_tempo_and_program
 from audiogen.data.skips import SkipLog
 from audiogen.data.soundfonts import MidiRenderer
 from audiogen.errors import BadInputError
@@ -92,8 +93,13 @@ def _drop_repeats(score) -> None:
 def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: bool = False,
                  sample_rate: int = 22050, soundfont: str | os.PathLike | None = None, converter: str = "auto",
                  skips: SkipLog, on_start: Callable[[int], None] | None = None,
-                 on_done: Callable[[], None] | None = None) -> dict:
+                 on_done: Callable[[], None] | None = None, bpm: float | None = None,
+                 program: int | None = None, gain_db: float = 0.0) -> dict:
     """Write each tune as MIDI (and WAV) into `out_dir`; returns a summary dict.
+
+    `bpm` (quarter notes a minute) replaces the tunes' own tempo (Q:, else the converter's
+    default), `program` the GM instrument (piano); WAVs peak at the tool's output level plus
+    `gain_db` (`audiogen.dsp.loudness`).
 
     A tune that does not convert, or converts to a MIDI file without notes, is skipped through
     `skips` (a warning naming the tune and its file; fatal with strict). `on_start(total)` is
@@ -106,6 +112,7 @@ def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: b
     synth = MidiRenderer(soundfont, sample_rate) if wav else None
     if wav:
         from audiogen.dsp import save_audio  # imports torch (seconds): only when needed
+        from audiogen.dsp.loudness import output_peak_dbfs
     if on_start:
         on_start(len(tunes))
     width = max(3, len(str(len(tunes))))
@@ -123,6 +130,8 @@ def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: b
             if ok and not notes:
                 staged.unlink(missing_ok=True)
                 ok, message = False, f"{converter} wrote a MIDI file without notes"
+            if ok and (bpm is not None or program is not None):
+                set_tempo_and_program(staged, bpm=bpm, program=program)
             if not ok:
                 skips.skip(where, message, kind=re.split(r"[:(]", message)[0].strip())
             else:
@@ -134,7 +143,8 @@ def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: b
                     except Exception as e:  # pretty_midi on an odd MIDI file, or nothing rendered
                         skips.skip(where, f"MIDI written, but no WAV: {e}", kind="no WAV")
                     else:
-                        save_audio(outputs.stage(midi_path.with_suffix(".wav")), wave, sample_rate)
+                        save_audio(outputs.stage(midi_path.with_suffix(".wav")), wave, sample_rate,
+                                   peak_dbfs=output_peak_dbfs(gain_db))
                         entry["wav"] = str(midi_path.with_suffix(".wav"))
                         entry["seconds"] = round(wave.shape[0] / sample_rate, 2)
                 written.append(entry)

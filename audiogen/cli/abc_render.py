@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import JsonOpt, QuietOpt, SampleRateOpt, writable_dir
+from audiogen.cli.options import GainOpt, JsonOpt, QuietOpt, SampleRateOpt, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -61,6 +61,13 @@ def render_abc_command(
         "--soundfont", help="SoundFont for --wav (default: $AUDIOGEN_SOUNDFONT, else FluidR3_GM, else another GM font).",
         show_default=False)] = None,
     converter: ConverterOpt = Converter.auto,
+    bpm: Annotated[Optional[float], typer.Option(
+        "--bpm", min=20.0, max=400.0, help="Tempo, quarter notes a minute (default: each tune's Q:, else 120).",
+        show_default=False)] = None,
+    program: Annotated[Optional[int], typer.Option(
+        "--program", min=0, max=127, help="General MIDI program of the tunes (default: 0, piano).",
+        show_default=False)] = None,
+    gain: GainOpt = 0.0,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first tune that does not convert.")] = False,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -79,13 +86,14 @@ def render_abc_command(
         tasks = []  # added once the inputs are checked, so an early error leaves no bar behind
         summary = render_tunes(
             tunes, out_dir, wav=wav, sample_rate=sample_rate, soundfont=soundfont, converter=converter.value,
-            skips=skips, on_start=lambda n: tasks.append(progress.add_task("rendering" if wav else "converting", total=n)),
+            bpm=bpm, program=program, gain_db=gain, skips=skips, on_start=lambda n: tasks.append(progress.add_task("rendering" if wav else "converting", total=n)),
             on_done=lambda: progress.advance(tasks[0]))
     if json_out:
         emit_json({**summary, "skipped": skips.to_dict(),
                    **provenance("render abc", {"file": file, "out_dir": out_dir, "wav": wav,
                                                "sample_rate": sample_rate, "soundfont": soundfont,
-                                               "converter": converter, "strict": strict})})
+                                               "converter": converter, "bpm": bpm, "program": program,
+                                               "gain": gain, "strict": strict})})
     audio = f", {summary['wav']} WAV files at {sample_rate} Hz" if wav else ""
     result_line(f"wrote {summary['midi']} of {summary['tunes']} tunes to {out_dir} as MIDI "
                 f"({summary['converter']}){audio}; {summary['failed']} failed", json_mode=json_out)

@@ -29,6 +29,9 @@ def melodies(
                                                  show_default=False)] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unusable file instead of "
                                                           "skipping it.")] = False,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=64, help="Worker processes (default: "
+                                                "the free cores, at most 4, from 200 inputs on).",
+                                                show_default=False)] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -54,7 +57,7 @@ def melodies(
     with make_progress(quiet=quiet, unit="file") as progress:
         tasks = []
         collector, counts = collect_windows(
-            data, bars, hop, skips=skips, track=track,
+            data, bars, hop, skips=skips, track=track, jobs=jobs,
             on_start=lambda total: tasks.append(progress.add_task("melodies", total=total)),
             on_item=lambda: progress.advance(tasks[0]))
     seconds = time.perf_counter() - began
@@ -87,7 +90,8 @@ def melodies(
     if json_out:
         emit_json({**summary, **provenance("data melodies", {
             "data": [str(p) for p in data], "out": out, "bars": bars, "hop_bars": hop,
-            "transpose": None if shift_range is None else list(shift_range), "track": track, "strict": strict})})
+            "transpose": None if shift_range is None else list(shift_range), "track": track, "strict": strict,
+            "jobs": counts["jobs"]})})
     meters = ", ".join(f"{meter} {n}" for meter, n in by_meter.items())
     shifted = f" ({len(collector)} before transposition)" if shifts is not None else ""
     result_line(f"{out}: {windows} windows of {bars} x 16 steps{shifted} from {collector.melodies} melodies "
@@ -99,5 +103,6 @@ def melodies(
              quiet=quiet_notes)
     for kind, n in skips.reasons.items():
         note(f"skipped {n}: {kind}", quiet=quiet_notes)
-    note(f"{inputs} inputs in {seconds:.1f} s ({inputs / max(seconds, 1e-9):.1f}/s); skyline kept "
+    workers = f" with {counts['jobs']} processes" if counts["jobs"] > 1 else ""
+    note(f"{inputs} inputs in {seconds:.1f} s ({inputs / max(seconds, 1e-9):.1f}/s{workers}); skyline kept "
          f"{collector.notes_kept} of {collector.notes_total} notes", quiet=quiet_notes)

@@ -109,17 +109,30 @@ def eval_gansynth_command(
     from audiogen.gansynth.evaluate import evaluate_gansynth
     from audiogen.gansynth.load import load_gansynth_model
     from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.progress import make_progress
 
     torch_device = resolve_device(device)
     bundle = load_gansynth_model(model, torch_device)
     judge, judge_file = load_pitch_classifier(classifier, torch_device)
     filt = NSynthFilter.parse(list(filters) if filters else ["gansynth"])
     cache, _ = build_cache(data, filt, cache_root=cache_dir, skips=SkipLog(warn=not quiet))
-    try:
-        result = evaluate_gansynth(bundle, judge, cache, n=num, seed=rng_seed, pyin_notes=pyin_notes,
-                                   on_stage=lambda text: note(text, quiet=quiet or json_out))
-    except ValueError as e:
-        raise AudiogenError(f"{data}: {e}") from None
+    stages = 3 + (pyin_notes > 0)  # real notes, generated notes, (pYIN), the grid
+    with make_progress(quiet=quiet or json_out, unit="stage") as progress:
+        task = progress.add_task("eval gansynth", total=stages)
+        begun: list[str] = []
+
+        def stage(text: str) -> None:
+            if begun:
+                progress.advance(task)
+            begun.append(text)
+            progress.update(task, description=text)
+
+        try:
+            result = evaluate_gansynth(bundle, judge, cache, n=num, seed=rng_seed, pyin_notes=pyin_notes,
+                                       on_stage=stage)
+        except ValueError as e:
+            raise AudiogenError(f"{data}: {e}") from None
+        progress.update(task, completed=stages, description="eval gansynth")
     if json_out:
         emit_json({**result, "model": bundle.path, "model_sha256": bundle.sha256, "classifier": judge_file.path,
                    "classifier_sha256": judge_file.sha256, **provenance("eval gansynth", {

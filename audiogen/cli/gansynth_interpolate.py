@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import DeviceOpt, FormatOpt, JsonOpt, QuietOpt, Subtype, SubtypeOpt, writable_dir
+from audiogen.cli.options import DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietOpt, Subtype, SubtypeOpt, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
 LatentOpt = Annotated[Optional[Path], typer.Option(help="A latent from `audiogen encode gansynth` (.npy).",
@@ -50,6 +50,7 @@ def interpolate_gansynth_command(
     model: GANSynthModelOpt = None,
     audio_format: FormatOpt = None,
     subtype: SubtypeOpt = Subtype.PCM_16,
+    gain: GainOpt = 0.0,
     device: DeviceOpt = "auto",
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -98,10 +99,10 @@ def interpolate_gansynth_command(
     with output_set(out_dir, "interpolate gansynth") as outputs:
         files = []
         for name, wave in zip(names, waves):
-            write_clip(outputs.stage(out_dir / name), wave, bundle.sample_rate, None, audio_format, subtype)
+            write_clip(outputs.stage(out_dir / name), wave, bundle.sample_rate, None, audio_format, subtype, gain)
             files.append(str(out_dir / name))
         whole = out_dir / f"walk.{ext}"
-        write_clip(outputs.stage(whole), torch.from_numpy(row), bundle.sample_rate, None, audio_format, subtype)
+        write_clip(outputs.stage(whole), torch.from_numpy(row), bundle.sample_rate, None, audio_format, subtype, gain)
     if json_out:
         emit_json({"files": files, "walk": str(whole), "pitches": walk, "model": bundle.path,
                    "model_sha256": bundle.sha256, **provenance("interpolate gansynth", {

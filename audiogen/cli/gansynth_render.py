@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import DeviceOpt, FormatOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt, writable_file
+from audiogen.cli.options import DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
 
@@ -48,6 +48,7 @@ def render_gansynth_command(
     model: GANSynthModelOpt = None,
     audio_format: FormatOpt = None,
     subtype: SubtypeOpt = Subtype.PCM_16,
+    gain: GainOpt = 0.0,
     rng_seed: RngSeedOpt = None,
     device: DeviceOpt = "auto",
     json_out: JsonOpt = False,
@@ -100,7 +101,7 @@ def render_gansynth_command(
     seconds = time.perf_counter() - began
     if info["cut_to_4s"] and not quiet_notes:
         warn(f"{midi}: {info['cut_to_4s']} notes longer than 3.7 s were cut to GANSynth's 4-s notes")
-    write_clip(out, torch.from_numpy(wave), bundle.sample_rate, None, audio_format, subtype)
+    write_clip(out, torch.from_numpy(wave), bundle.sample_rate, None, audio_format, subtype, gain)
     info = {**info, "drum_notes_ignored": drums, "transposed": moved, "render_seconds": round(seconds, 2)}
     if check_pitch:
         from audiogen.gansynth.pitch_check import melody_match
@@ -130,6 +131,7 @@ def encode_gansynth_command(
     lr: Annotated[float, typer.Option("--lr", min=0.0, help="Adam learning rate.")] = 0.05,
     resynth: Annotated[Optional[Path], typer.Option("--resynth", help="Also write the generator's note from the "
                                                     "latent here.", show_default=False, callback=writable_file)] = None,
+    gain: GainOpt = 0.0,
     model: GANSynthModelOpt = None,
     device: DeviceOpt = "auto",
     json_out: JsonOpt = False,
@@ -173,7 +175,7 @@ def encode_gansynth_command(
             np.save(f, z.numpy().astype(np.float32))
         if resynth is not None:
             write_clip(outputs.path(resynth), generate_notes(bundle, z[None], torch.tensor([pitch]))[0],
-                       bundle.sample_rate, None, None, Subtype.PCM_16)
+                       bundle.sample_rate, None, None, Subtype.PCM_16, gain)
     if json_out:
         emit_json({"out": str(out), "start_loss": losses[0], "final_loss": losses[-1], "steps": steps,
                    "resynth": str(resynth) if resynth else None, "model": bundle.path, "model_sha256": bundle.sha256,

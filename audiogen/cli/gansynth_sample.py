@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, FormatOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt, writable_dir
+from audiogen.cli.options import DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
 GANSynthModelOpt = Annotated[Optional[Path], typer.Option("--model", help="GANSynth model file (default: the bundled "
@@ -45,6 +45,7 @@ def sample_gansynth_command(
     model: GANSynthModelOpt = None,
     audio_format: FormatOpt = None,
     subtype: SubtypeOpt = Subtype.PCM_16,
+    gain: GainOpt = 0.0,
     rng_seed: RngSeedOpt = None,
     device: DeviceOpt = "auto",
     json_out: JsonOpt = False,
@@ -77,14 +78,14 @@ def sample_gansynth_command(
     with output_set(out_dir, "sample gansynth") as outputs:
         for k, (p, wave) in enumerate(zip(pitch_list.tolist(), waves)):
             path = out_dir / f"pitch{p:03d}-{k % num}.{ext}"
-            write_clip(outputs.stage(path), wave, bundle.sample_rate, None, audio_format, subtype)
+            write_clip(outputs.stage(path), wave, bundle.sample_rate, None, audio_format, subtype, gain)
             files.append({"path": str(path), "pitch": p, "index": k % num})
     if json_out:
         emit_json({"files": files, "seconds": round(seconds, 3), "notes_per_s": round(len(files) / max(seconds, 1e-9), 1),
                    "model": bundle.path, "model_sha256": bundle.sha256, "sample_rate": bundle.sample_rate,
                    **provenance("sample gansynth", {
                        "model": model, "pitch": pitch, "pitches": pitches, "num": num, "same_latent": same_latent,
-                       "temperature": temperature, "out_dir": out_dir, "format": audio_format, "subtype": subtype,
+                       "temperature": temperature, "out_dir": out_dir, "format": audio_format, "subtype": subtype, "gain": gain,
                        "device": str(torch_device)}, rng_seed=used_seed)})
     result_line(f"{len(files)} notes ({len(chosen)} pitches x {num}{', one latent per index' if same_latent else ''}) "
                 f"in {seconds:.2f} s -> {out_dir}", json_mode=json_out)

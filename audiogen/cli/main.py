@@ -117,8 +117,17 @@ def _out_of_memory(error: BaseException) -> bool:
     return isinstance(error, RuntimeError) and any(m in str(error) for m in _MEMORY_MESSAGES)
 
 
+def _undo_unsaved_runs(*, interrupted: bool) -> str | None:
+    """A training run of this command that never reached a checkpoint is undone (see
+    `runtime.training.after_failure`); returns what to add to the message."""
+    training = sys.modules.get("audiogen.runtime.training")  # loaded only if a run was set up
+    return training.after_failure(interrupted=interrupted) if training is not None else None
+
+
 def _interrupted(terminated: bool) -> None:
-    _fail("terminated", 143) if terminated else _fail("interrupted", 130)
+    undone = _undo_unsaved_runs(interrupted=True)
+    word = "terminated" if terminated else "interrupted"
+    _fail(f"{word} {undone}" if undone else word, 143 if terminated else 130)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -127,6 +136,9 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     usage_error, abort = _cli_exceptions()
     install_sigterm_handler()
+    training = sys.modules.get("audiogen.runtime.training")
+    if training is not None:  # main() called again in one process (tests): earlier runs are not this one's
+        training.forget_runs()
     try:
         args, threads = take_threads_option(args)
         apply_threads(choose_threads(threads)[0])
@@ -138,7 +150,8 @@ def main(argv: list[str] | None = None) -> None:
     except AudiogenError as e:
         if debug:
             traceback.print_exc()
-        _fail(str(e), e.exit_code)
+        undone = _undo_unsaved_runs(interrupted=e.exit_code in (130, 143))
+        _fail(f"{e}; {undone}" if undone else str(e), e.exit_code)
     except usage_error as e:
         if type(e).__name__ == "NoArgsIsHelpError":  # a bare group: Typer has printed its help
             sys.exit(0)
@@ -154,12 +167,16 @@ def main(argv: list[str] | None = None) -> None:
 
         if debug:
             traceback.print_exc()
+        undone = _undo_unsaved_runs(interrupted=False)
         if e.errno in WRITE_ERRNOS:  # a destination (or input) the user can fix
-            _fail(f"{e.filename}: {e.strerror}" if e.filename else f"{e.strerror}", 2)
+            message = f"{e.filename}: {e.strerror}" if e.filename else f"{e.strerror}"
+            _fail(f"{message}; {undone}" if undone else message, 2)
         _internal(e, debug)
     except Exception as e:  # an internal error: a bug, not the user's fault
+        undone = _undo_unsaved_runs(interrupted=False)
         if _out_of_memory(e):
-            _fail("does not fit in memory: lower -n / --batch-size, or give a shorter input", 2)
+            message = "does not fit in memory: lower -n / --batch-size, or give a shorter input"
+            _fail(f"{message}; {undone}" if undone else message, 2)
         if debug:
             traceback.print_exc()
         _internal(e, debug)

@@ -9,7 +9,7 @@ import typer
 
 from audiogen.cli.musicvae_options import (BpmOpt, MusicVAEModelOpt, OutDirOpt, ProgramOpt, SoundfontOpt,
                                            TemperatureOpt, TrackOpt, WavOpt, writer_for)
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, RngSeedOpt, SampleRateOpt
+from audiogen.cli.options import DeviceOpt, GainOpt, JsonOpt, QuietOpt, RngSeedOpt, SampleRateOpt
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -27,6 +27,7 @@ def interpolate_musicvae_command(
                                                      show_default=False)] = None,
     track: TrackOpt = None,
     wav: WavOpt = False,
+    gain: GainOpt = 0.0,
     soundfont: SoundfontOpt = None,
     sample_rate: SampleRateOpt = 22050,
     bpm: BpmOpt = 120.0,
@@ -75,7 +76,7 @@ def interpolate_musicvae_command(
     accuracy_b = step_accuracy(melodies[-1], window_b)
     values = measure(melodies)
     with writer_for(out_dir, bpm=bpm, program=program, meter=None, wav=wav, soundfont=soundfont,
-                    sample_rate=sample_rate, command="interpolate musicvae",
+                    sample_rate=sample_rate, gain_db=gain, command="interpolate musicvae",
                     meters=loaded.extra.get("meters")) as writer:
         inputs = {"a": {"file": str(first), "start_bar": bar_a, "meter": melody_a.meter(bar_a),
                         **writer.write(window_a, "input-a")},
@@ -84,7 +85,7 @@ def interpolate_musicvae_command(
         width = max(2, len(str(steps - 1)))
         files = [{"index": i, "t": round(i / (steps - 1), 6), **writer.write(m, f"step-{i:0{width}d}"),
                   "note_density": float(values["note_density"][i])} for i, m in enumerate(melodies)]
-        whole = writer.write(np.concatenate(melodies), "interpolation")
+        whole = writer.write(list(melodies), "interpolation")
 
     if json_out:
         emit_json({"out_dir": out_dir, "inputs": inputs, "steps": files, "interpolation": whole,
@@ -92,7 +93,7 @@ def interpolate_musicvae_command(
                    "model": loaded.path, "model_sha256": loaded.sha256,
                    **provenance("interpolate musicvae", {
                        "a": first, "b": second, "model": model, "steps": steps, "temperature": temperature,
-                       "start_bar": start_bar, "track": track, "wav": wav, "bpm": bpm, "program": program,
+                       "start_bar": start_bar, "track": track, "wav": wav, "gain": gain, "bpm": bpm, "program": program,
                        "out_dir": out_dir, "device": str(torch_device)}, rng_seed=used_seed)})
     result_line(f"{steps} steps from {first} to {second} -> {out_dir}; reconstruction accuracy of the ends "
                 f"{accuracy_a:.3f} (A), {accuracy_b:.3f} (B)", json_mode=json_out)

@@ -9,7 +9,7 @@ import typer
 
 from audiogen.cli.musicvae_options import (BpmOpt, MusicVAEModelOpt, OutDirOpt, ProgramOpt, SoundfontOpt,
                                            TemperatureOpt, TrackOpt, WavOpt, writer_for)
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, RngSeedOpt, SampleRateOpt
+from audiogen.cli.options import DeviceOpt, GainOpt, JsonOpt, QuietOpt, RngSeedOpt, SampleRateOpt
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -35,6 +35,7 @@ def sample_musicvae_command(
                                                  show_default=False)] = None,
     track: TrackOpt = None,
     wav: WavOpt = False,
+    gain: GainOpt = 0.0,
     soundfont: SoundfontOpt = None,
     sample_rate: SampleRateOpt = 22050,
     bpm: BpmOpt = 120.0,
@@ -95,7 +96,7 @@ def sample_musicvae_command(
     # a melody from --from keeps its own meter (6/8 stays 6/8); prior samples take the model's
     written_meter = meter or (source["meter"] if source is not None else None)
     with writer_for(out_dir, bpm=bpm, program=program, meter=written_meter, wav=wav, soundfont=soundfont,
-                    sample_rate=sample_rate, command="sample musicvae",
+                    sample_rate=sample_rate, gain_db=gain, command="sample musicvae",
                     meters=loaded.extra.get("meters")) as writer:
         if source is not None:
             source["midi"] = writer.write(events, "input")["midi"]
@@ -114,7 +115,7 @@ def sample_musicvae_command(
                    **provenance("sample musicvae", {
                        "model": model, "num": num, "temperature": temperature, "from": from_file,
                        "start_bar": start_bar, "attribute": attribute or [], "meter": meter, "track": track,
-                       "wav": wav, "bpm": bpm, "program": program, "out_dir": out_dir,
+                       "wav": wav, "gain": gain, "bpm": bpm, "program": program, "out_dir": out_dir,
                        "device": str(torch_device)}, rng_seed=used_seed)})
     what = "from the prior" if source is None else f"from {from_file} (bars {source['start_bar']}..)"
     moved = "".join(f", {name} {amount:+g}" for name, amount in amounts)

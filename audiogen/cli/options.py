@@ -48,6 +48,9 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars 
 RngSeedOpt = Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for reproducible runs (default: a fresh one, reported).")]
 SampleRateOpt = Annotated[int, typer.Option("--sample-rate", min=1000, max=384000, help="Sample rate in Hz.")]
 FormatOpt = Annotated[Optional[AudioFormat], typer.Option("--format", help="Audio container (default: from the --out extension, else wav).")]
+GainOpt = Annotated[float, typer.Option(
+    "--gain", min=-60.0, max=1.0, metavar="DB",
+    help="Output level: every audio file is written with its peak at -1 dBFS plus this many dB (-6: peak -7 dBFS).")]
 SubtypeOpt = Annotated[Subtype, typer.Option("--subtype", help="Sample format.")]
 CheckpointEveryOpt = Annotated[int, typer.Option("--checkpoint-every", min=0, help="Steps between checkpoints (0: only at the end).")]
 TimeLimitOpt = Annotated[Optional[float], typer.Option("--time-limit", min=0.0, help="Stop after this many minutes (checkpoint + model written; --resume continues).", show_default=False)]

@@ -65,10 +65,13 @@ def result_line(message: str, *, json_mode: bool) -> None:
     print(message, file=sys.stderr if json_mode else sys.stdout, flush=True)
 
 
-def write_clip(path: Path, wave, model_rate: int, sample_rate: int | None, audio_format, subtype) -> Path:
-    """Write one generated clip (T,) at the model's rate, resampled to `sample_rate` when given."""
+def write_clip(path: Path, wave, model_rate: int, sample_rate: int | None, audio_format, subtype,
+               gain_db: float = 0.0) -> Path:
+    """Write one listening output (T,) at the model's rate, resampled to `sample_rate` when given,
+    at the tool's output level (peak -1 dBFS) plus `gain_db`."""
     from audiogen.dsp import resample, save_audio
+    from audiogen.dsp.loudness import output_peak_dbfs
 
     rate = sample_rate or model_rate
-    return save_audio(path, resample(wave, model_rate, rate), rate,
+    return save_audio(path, resample(wave, model_rate, rate), rate, peak_dbfs=output_peak_dbfs(gain_db),
                       format=audio_format.value if audio_format else None, subtype=subtype.value)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from audiogen.cli.options import (DeviceOpt, FormatOpt, InputFile, JsonOpt, OutFile, QuietOpt, RngSeedOpt,
+from audiogen.cli.options import (DeviceOpt, FormatOpt, GainOpt, InputFile, JsonOpt, OutFile, QuietOpt, RngSeedOpt,
                                   SampleRateOpt, Subtype, SubtypeOpt)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
@@ -26,6 +26,7 @@ def resynth(
     sample_rate: SampleRateOpt = 16000,
     audio_format: FormatOpt = None,
     subtype: SubtypeOpt = Subtype.PCM_16,
+    gain: GainOpt = 0.0,
     rng_seed: RngSeedOpt = None,
     device: DeviceOpt = "auto",
     json_out: JsonOpt = False,
@@ -33,11 +34,13 @@ def resynth(
 ) -> None:
     """Resynthesise a sound through a representation and print what it lost (SNR, spectral convergence).
 
-    For griffin-lim the phase is new, so only spectral convergence means anything.
+    For griffin-lim the phase is new, so only spectral convergence means anything. The figures
+    compare the waves before the output is brought to the tool's level (peak -1 dBFS, --gain).
 
     Example: audiogen resynth note.wav --out note-ifmel.wav --repr if-mel
     """
     from audiogen.dsp import MAX_INPUT_SECONDS, load_audio, save_audio
+    from audiogen.dsp.loudness import output_peak_dbfs
     from audiogen.dsp.resynthesis import resynthesis_report, resynthesize
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import make_generator, seed_everything
@@ -50,14 +53,14 @@ def resynth(
                                  generator=generator)
     report = resynthesis_report(wave, resynthesized, representation.value)
     save_audio(out, resynthesized, sample_rate, format=audio_format.value if audio_format else None,
-               subtype=subtype.value)
+               subtype=subtype.value, peak_dbfs=output_peak_dbfs(gain))
     if json_out:
         extra = {"rng_seed": seed} if representation is ResynthRepr.GRIFFIN_LIM else {}
         emit_json({"input": file, "output": out, "repr": representation.value, "sample_rate": sample_rate,
                    "samples": wave.shape[-1], **report,
                    **provenance("resynth", {"file": file, "out": out, "repr": representation,
                                             "iterations": iterations, "sample_rate": sample_rate,
-                                            "format": audio_format, "subtype": subtype,
+                                            "format": audio_format, "subtype": subtype, "gain": gain,
                                             "device": str(torch_device)}, **extra)})
     if report["snr_db"] is not None:
         snr = f"{report['snr_db']:.2f} dB"

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import (DeviceOpt, FormatOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt,
+from audiogen.cli.options import (DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt,
                                   writable_dir, writable_file)
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 from audiogen.cli.samplevae_options import SampleVAEModelOpt, WeightsOpt, parse_weights
@@ -44,6 +44,7 @@ def sample_samplevae_command(
     sample_rate: OutRateOpt = None,
     audio_format: FormatOpt = None,
     subtype: SubtypeOpt = Subtype.PCM_16,
+    gain: GainOpt = 0.0,
     rng_seed: RngSeedOpt = None,
     device: DeviceOpt = "auto",
     json_out: JsonOpt = False,
@@ -90,7 +91,7 @@ def sample_samplevae_command(
     seconds = time.perf_counter() - began
     files = []
     if from_files:
-        write_clip(target, waves[0], bundle.features.sample_rate, sample_rate, audio_format, subtype)
+        write_clip(target, waves[0], bundle.features.sample_rate, sample_rate, audio_format, subtype, gain)
         files.append({"path": str(target), **({"class": labels[0]["class"]} if labels else {})})
     else:
         from audiogen.runtime.output_sets import output_set
@@ -100,14 +101,14 @@ def sample_samplevae_command(
         with output_set(out_dir, "sample samplevae") as outputs:
             for i, wave in enumerate(waves):
                 path = out_dir / f"sample-{i:0{width}d}.{ext}"
-                write_clip(outputs.stage(path), wave, bundle.features.sample_rate, sample_rate, audio_format, subtype)
+                write_clip(outputs.stage(path), wave, bundle.features.sample_rate, sample_rate, audio_format, subtype, gain)
                 files.append({"path": str(path), **({"class": labels[i]["class"]} if labels else {})})
     if json_out:
         emit_json({"files": files, "seconds": round(seconds, 3), "model": bundle.path, "model_sha256": bundle.sha256,
                    **provenance("sample samplevae", {
                        "model": model, "num": num, "out_dir": out_dir, "from": [str(f) for f in from_files or []],
                        "weights": weights, "out": out, "temperature": temperature, "sample_rate": sample_rate,
-                       "format": audio_format, "subtype": subtype, "device": str(torch_device)}, rng_seed=used_seed)})
+                       "format": audio_format, "subtype": subtype, "gain": gain, "device": str(torch_device)}, rng_seed=used_seed)})
     if from_files:
         parts = " + ".join(f"{w:g} x {f.name}" for w, f in zip(mix_weights, from_files))
         result_line(f"mixed {parts} -> {target}", json_mode=json_out)
@@ -129,6 +130,7 @@ def interpolate_samplevae_command(
     sample_rate: OutRateOpt = None,
     audio_format: FormatOpt = None,
     subtype: SubtypeOpt = Subtype.PCM_16,
+    gain: GainOpt = 0.0,
     rng_seed: RngSeedOpt = None,
     device: DeviceOpt = "auto",
     json_out: JsonOpt = False,
@@ -165,15 +167,15 @@ def interpolate_samplevae_command(
     with output_set(out_dir, "interpolate samplevae") as outputs:
         for i, wave in enumerate(waves):
             path = out_dir / f"step-{i:0{width}d}.{ext}"
-            write_clip(outputs.stage(path), wave, rate, sample_rate, audio_format, subtype)
+            write_clip(outputs.stage(path), wave, rate, sample_rate, audio_format, subtype, gain)
             files.append(str(path))
         together = out_dir / f"interpolation.{ext}"
-        write_clip(outputs.stage(together), joined, rate, sample_rate, audio_format, subtype)
+        write_clip(outputs.stage(together), joined, rate, sample_rate, audio_format, subtype, gain)
     if json_out:
         emit_json({"files": files, "interpolation": str(together), "model": bundle.path,
                    "model_sha256": bundle.sha256, **provenance("interpolate samplevae", {
                        "a": file_a, "b": file_b, "steps": steps, "out_dir": out_dir, "model": model,
-                       "sample_rate": sample_rate, "format": audio_format, "subtype": subtype,
+                       "sample_rate": sample_rate, "format": audio_format, "subtype": subtype, "gain": gain,
                        "device": str(torch_device)}, rng_seed=used_seed)})
     result_line(f"{steps} steps from {file_a.name} to {file_b.name} -> {out_dir} (and {together.name})",
                 json_mode=json_out)

@@ -121,11 +121,12 @@ def load_audio(path: str | os.PathLike, sr: int | None = 16000, mono: bool = Tru
 
 
 def save_audio(path: str | os.PathLike, wave: torch.Tensor | np.ndarray, sr: int, *,
-               format: str | None = None, subtype: str = "PCM_16") -> Path:
+               format: str | None = None, subtype: str = "PCM_16", peak_dbfs: float | None = None) -> Path:
     """Write (T,) or (channels, T) float audio atomically; PCM subtypes are clipped to [-1, 1].
 
     `format` is wav or flac (default: from the file extension, else wav). FLAC has no FLOAT
-    subtype. Returns the path written.
+    subtype. With `peak_dbfs` the wave is first scaled so its peak sits there (the loudness rule
+    of `audiogen.dsp.loudness`; listening outputs pass `output_peak_dbfs(gain)`). Returns the path.
     """
     import soundfile as sf
 
@@ -145,6 +146,10 @@ def save_audio(path: str | os.PathLike, wave: torch.Tensor | np.ndarray, sr: int
         data = data.T  # soundfile wants (T, channels)
     if not np.isfinite(data).all():
         raise AudiogenError(f"{path}: refusing to write audio with NaN or infinite samples")
+    if peak_dbfs is not None:
+        from audiogen.dsp.loudness import scale_to_peak
+
+        data = scale_to_peak(data, peak_dbfs)
     if subtype != "FLOAT":
         data = np.clip(data, -1.0, 1.0)
     with atomic_output(path) as tmp:

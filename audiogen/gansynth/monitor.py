@@ -58,6 +58,7 @@ def check_and_snapshot(generator, config, phase: Phase, folder: Path, step: int,
 def _draw(report: dict, images: torch.Tensor, waves: torch.Tensor, config, phase: Phase, folder: Path,
           step: int) -> None:
     from audiogen.dsp.audio_io import save_audio
+    from audiogen.dsp.loudness import OUTPUT_PEAK_DBFS
     from audiogen.runtime.atomic import atomic_output
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -81,4 +82,5 @@ def _draw(report: dict, images: torch.Tensor, waves: torch.Tensor, config, phase
         fig.savefig(tmp, format="png", dpi=80)
     plt.close(fig)
     for column in (0, len(pitches) // 2, len(pitches) - 1):
-        save_audio(folder / f"step-{step:07d}-pitch{pitches[column]:03d}.wav", waves[column * latents], 16000)
+        save_audio(folder / f"step-{step:07d}-pitch{pitches[column]:03d}.wav", waves[column * latents], 16000,
+                   peak_dbfs=OUTPUT_PEAK_DBFS)

@@ -62,6 +62,11 @@ def phase_at(images: int, *, levels: int, images_per_stage: int | Sequence[int])
     return Phase(stage, level, alpha)
 
 
+def describe_short(phase: Phase) -> str:
+    """'L2 fade 0.42' (or 'L2 stable') for the progress bar."""
+    return f"L{phase.level} " + (f"fade {phase.alpha:.2f}" if phase.fading else "stable")
+
+
 def describe(phase: Phase, levels: int) -> str:
     """'stage 3/13 level 2 fade 0.42' for progress bars and logs."""
     kind = f"fade {phase.alpha:.2f}" if phase.fading else "stable"

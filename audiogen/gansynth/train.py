@@ -27,7 +27,7 @@ from audiogen.dsp.config import SpecgramConfig
 from audiogen.dsp.normalize import GANSYNTH_NORMALIZER, Normalizer
 from audiogen.errors import AudiogenError
 from audiogen.gansynth.model import Discriminator, GANSynthModelConfig, Generator
-from audiogen.gansynth.schedule import Phase, describe, phase_at, total_images
+from audiogen.gansynth.schedule import Phase, describe, describe_short, phase_at, total_images
 
 KIND = "gansynth"
 
@@ -501,7 +501,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
                     images=done * config.batch_size, img_per_s=round(images_per_s, 1))
             sums, batches = {}, 0
             run.state["loss_window"] = {"sums": {}, "batches": 0}
-        run.status = f"{describe(phase, levels)} {images_per_s:.0f} img/s" + (f"; {last_check}" if last_check else "")
+        run.status = f"{describe_short(phase)} {images_per_s:.0f} img/s" + (f"; {last_check}" if last_check else "")
         if snapshots and done % config.snapshot_every == 0:
             try:
                 report = check_and_snapshot(nets.generator_ema, config, phase, Path(out) / "snapshots", done,

@@ -44,7 +44,8 @@ def preferred_meters(histogram: dict[str, int] | None) -> dict[int, str]:
 
 
 class MelodyWriter:
-    """Writes event sequences into `out_dir` as MIDI (bpm, GM program) and, with `wav`, as WAV files.
+    """Writes event sequences into `out_dir` as MIDI (bpm, GM program) and, with `wav`, as WAV files
+    at the tool's output level plus `gain_db`.
 
     `write(events, stem)` returns {"midi", "wav", "notes"}. Use it as a context manager: the files
     of one run are a set (`runtime.output_sets`) that replaces this `command`'s earlier set in
@@ -53,7 +54,8 @@ class MelodyWriter:
 
     def __init__(self, out_dir: str | os.PathLike, *, bpm: float = 120.0, program: int = 0,
                  meter: str | None = None, wav: bool = False, soundfont: str | os.PathLike | None = None,
-                 sample_rate: int = 22050, command: str = "musicvae", meters: dict[str, int] | None = None):
+                 sample_rate: int = 22050, command: str = "musicvae", meters: dict[str, int] | None = None,
+                 gain_db: float = 0.0):
         from audiogen.errors import BadInputError
         from audiogen.runtime.output_sets import OutputSet
 
@@ -61,6 +63,7 @@ class MelodyWriter:
         if self.out_dir.exists() and not self.out_dir.is_dir():
             raise BadInputError(self.out_dir, "is a file; expected a folder for the MIDI files")
         self.bpm, self.program, self.meter, self.sample_rate = bpm, program, meter, sample_rate
+        self.gain_db = gain_db
         self.preferred = preferred_meters(meters)
         self._renderer = None
         if wav:
@@ -70,18 +73,30 @@ class MelodyWriter:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.outputs = OutputSet(self.out_dir, command)
 
-    def write(self, events: np.ndarray, stem: str) -> dict:
+    def write(self, events: np.ndarray | list[np.ndarray], stem: str) -> dict:
+        """One melody, or a list of melodies played one after another, each in its own meter
+        (a time-signature change wherever the next one's differs)."""
         from audiogen.data.melody import events_to_notes
 
+        parts = events if isinstance(events, list) else [events]
+        meters = [time_signature(part, self.meter, self.preferred) for part in parts]
+        changes, offset = [], 0
+        for part, meter, previous in zip(parts, meters, [meters[0]] + meters[:-1]):
+            if offset and meter is not None and meter != previous:
+                changes.append((offset, meter))
+            offset += int((np.asarray(part) != PAD).sum())
+        events = np.concatenate(parts)
         path = self.out_dir / f"{stem}.mid"
         staged = write_midi(events, self.outputs.stage(path), bpm=self.bpm, program=self.program,
-                            time_signature=time_signature(events, self.meter, self.preferred))
+                            time_signature=meters[0], meter_changes=changes)
         entry = {"midi": str(path), "wav": None, "notes": len(events_to_notes(events))}
         if self._renderer is not None and entry["notes"]:
             from audiogen.dsp import save_audio
+            from audiogen.dsp.loudness import output_peak_dbfs
 
             wave = self._renderer.render_midi(staged)
-            save_audio(self.outputs.stage(path.with_suffix(".wav")), wave, self.sample_rate)
+            save_audio(self.outputs.stage(path.with_suffix(".wav")), wave, self.sample_rate,
+                       peak_dbfs=output_peak_dbfs(self.gain_db))
             entry["wav"] = str(path.with_suffix(".wav"))
         return entry
 

@@ -27,14 +27,18 @@ def stderr_console() -> Console:
 
 
 class RateColumn(ProgressColumn):
-    """Items per second, or seconds per item when slower than one a second."""
+    """Items per second, or seconds per item when slower than one a second: the average since the
+    task began (from its `initial` field on, for a resumed count), so the bar agrees with the
+    totals a command prints at the end rather than with the last few items."""
 
     def __init__(self, unit: str = "it") -> None:
         super().__init__()
         self.unit = unit
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
+        done = task.completed - task.fields.get("initial", 0)
+        elapsed = task.finished_time if task.finished else task.elapsed
+        speed = done / elapsed if elapsed and done > 0 else None
         if not speed:
             return Text(f"? {self.unit}/s", style="progress.data.speed")
         if speed >= 1:
@@ -52,15 +56,25 @@ class _Progress(Progress):
         self.live.stop()
 
 
+RESERVED_COLUMNS = 44   # what M/N, rate, elapsed and remaining take on one line, with the gaps
+DESCRIPTION_ROOM = 32   # the description gets up to this much before the bar grows past 6
+
+
 def make_progress(*, quiet: bool = False, transient: bool = False, unit: str = "it") -> Progress:
-    """A rich Progress on stderr: description, bar, M/N, rate, elapsed, remaining.
+    """A rich Progress on stderr: description, bar, M/N, rate, elapsed, remaining, on one line of
+    the terminal's width (a long description is cut with an ellipsis rather than wrapped).
 
     With ``quiet`` it renders nothing but still accepts every call (``disable=True``).
     Use it as a context manager: ``with make_progress() as p: t = p.add_task("x", total=n)``.
     """
+    from rich.table import Column
+
+    width = stderr_console().width
+    bar = max(6, min(40, width - RESERVED_COLUMNS - DESCRIPTION_ROOM))
     return _Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
+        TextColumn("{task.description}", table_column=Column(
+            no_wrap=True, overflow="ellipsis", max_width=max(10, width - RESERVED_COLUMNS - bar))),
+        BarColumn(bar_width=bar),
         MofNCompleteColumn(),
         RateColumn(unit),
         TimeElapsedColumn(),

@@ -37,6 +37,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import signal
 import threading
 import time
@@ -60,6 +61,29 @@ CHECKPOINT_FORMAT = "audiogen-training-run"
 CHECKPOINT_VERSION = 1
 
 
+_OPEN_RUNS: list["TrainingRun"] = []  # the runs this process has set up, for `after_failure`
+
+
+def after_failure(*, interrupted: bool) -> str | None:
+    """When a command fails or is interrupted (called by the CLI's error handling): every run of
+    this process that never reached a checkpoint is undone (the folder removed if this run made
+    it, else the config.json and metrics.jsonl it wrote), so a failed first run leaves no run
+    folder that cannot be resumed. Returns a phrase for the message (or None): what was undone,
+    or for a resumed run that had not yet saved again, that its checkpoint is unchanged."""
+    phrases = []
+    while _OPEN_RUNS:
+        run = _OPEN_RUNS.pop()
+        phrase = run._undo_if_unsaved(interrupted=interrupted)
+        if phrase:
+            phrases.append(phrase)
+    return "; ".join(phrases) or None
+
+
+def forget_runs() -> None:
+    """Forget the runs set up so far (a new command starts in this process)."""
+    _OPEN_RUNS.clear()
+
+
 class TrainingInterrupted(AudiogenError):
     """Ctrl-C (exit 130) or SIGTERM (exit 143) during training: a checkpoint was saved, and the
     model exported from it when the loop was given an ``export``."""
@@ -81,10 +105,11 @@ class TrainingDiverged(AudiogenError):
     """A non-finite loss or weight: the run stops, its last checkpoint is kept as it was."""
 
     def __init__(self, step: int, what: str, last_good: int | None, checkpoint: Path):
-        kept = (f"{checkpoint} (step {last_good}) is the last good state" if last_good is not None
-                else "no checkpoint was written")
-        super().__init__(f"training diverged at step {step} ({what}); stopped: {kept}; "
-                         "start a new run (another --out) with a lower --lr")
+        if last_good is not None:
+            advice = f"{checkpoint} (step {last_good}) is the last good state; start a new run (another --out)"
+        else:
+            advice = "no checkpoint was written; start again"
+        super().__init__(f"training diverged at step {step} ({what}); stopped: {advice} with a lower --lr")
 
 
 # metrics.jsonl keys whose non-finite value means the run has diverged
@@ -240,10 +265,15 @@ class TrainingRun:
 
         if self.out_dir.exists() and not self.out_dir.is_dir():
             raise BadInputError(self.out_dir, "exists and is not a directory")
+        self._made_folder = False
+        self._resumed_from: int | None = None
         if resume:
             self._resume()
+            self._resumed_from = self.step
         else:
             self._start(init_from)
+        if self.write:
+            _OPEN_RUNS.append(self)
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -257,10 +287,26 @@ class TrainingRun:
             self._init_from(init_from)
         if not self.write:
             return
+        self._made_folder = not self.out_dir.exists()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.config_path, json.dumps(self.config, indent=2) + "\n")
         # Lines left by an earlier attempt that never reached a checkpoint belong to no run.
         atomic_write_text(self.metrics_path, "")
+
+    def _undo_if_unsaved(self, *, interrupted: bool) -> str | None:
+        """See `after_failure`."""
+        if self._resumed_from is not None:
+            if self._last_checkpoint == self._resumed_from and interrupted:
+                return f"before training went on; {self.checkpoint_path} (step {self._resumed_from}) is unchanged"
+            return None
+        if self._last_checkpoint is not None:
+            return None
+        if self._made_folder:
+            shutil.rmtree(self.out_dir, ignore_errors=True)
+            return f"before the first checkpoint; {self.out_dir} removed" if interrupted else f"{self.out_dir} removed"
+        for path in (self.config_path, self.metrics_path):
+            path.unlink(missing_ok=True)
+        return f"before the first checkpoint; nothing kept in {self.out_dir}" if interrupted else None
 
     def _init_from(self, path: str | os.PathLike) -> None:
         loaded = load_model(path, kind=self.kind)
@@ -382,7 +428,7 @@ class TrainingRun:
         try:
             with make_progress(quiet=self.quiet) as progress:
                 task = progress.add_task(
-                    f"train {self.kind}", total=self.total_steps, completed=start
+                    f"train {self.kind}", total=self.total_steps, completed=start, initial=start
                 )
                 while self.step < self.total_steps:
                     if ((time_limit is not None and time.perf_counter() - began >= time_limit)
@@ -393,7 +439,7 @@ class TrainingRun:
                     yield self.step
                     self.step += 1
                     progress.update(task, completed=self.step,
-                                    description=f"train {self.kind}" + (f" {self.status}" if self.status else ""))
+                                    description=f"{self.kind} {self.status}" if self.status else f"train {self.kind}")
                     if self._interrupted:
                         self.save_checkpoint()
                         model = None
