@@ -795,7 +795,7 @@ def test_progress_lines_fit_80_columns_and_the_rate_is_the_average_since_the_sta
     monkeypatch.setattr(progress_module, "_console",
                         Console(file=buffer, width=80, force_terminal=True, color_system=None))
     with progress_module.make_progress(unit="step") as progress:
-        task = progress.add_task("gansynth L5 fade 0.66 312 img/s; pitch 35/36", total=100000,
+        task = progress.add_task("gansynth 312 img/s L5 fade 0.66; pitch 35/36", total=100000,
                                  completed=3311, initial=3311)
         time.sleep(0.5)
         progress.update(task, completed=3321)  # 10 steps in ~0.5 s, after 3311 from an earlier run
@@ -803,6 +803,7 @@ def test_progress_lines_fit_80_columns_and_the_rate_is_the_average_since_the_sta
     last = buffer.getvalue().split("\r")[-1].replace("\x1b[2K", "").splitlines()[0]
     assert len(last) <= 80, last
     assert "…" in last  # the long description is cut, not wrapped
+    assert "gansynth 312 img/s L5" in last  # what the run is doing and how fast come first
     rate = float(last.split(" step/s")[0].split()[-1])
     assert 12 <= rate <= 21, last  # 10 steps over ~0.5-0.8 s; not 3321 / 0.5
 
@@ -852,11 +853,29 @@ def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_run_folder(tmp_p
     assert training.after_failure(interrupted=True) == (f"before training went on; {resumed.checkpoint_path} "
                                                         "(step 4) is unchanged")
     assert (tmp_path / "old" / "checkpoint.pt").read_bytes() == before
+    assert training.after_failure(interrupted=True) is None  # each run is reported once
+    # parents the run made are removed with it
+    _toy_run(tmp_path / "a" / "b" / "run")
+    assert training.after_failure(interrupted=False) == f"{tmp_path / 'a'} removed"
+    assert not (tmp_path / "a").exists()
+    # a run that logged steps (or wrote anything else) is kept, and the message says so
+    logged = _toy_run(tmp_path / "logged")
+    logged.log(1, loss=1.0)
+    assert training.after_failure(interrupted=False) == (
+        f"{tmp_path / 'logged'} is kept with what the run wrote (no checkpoint to resume)")
+    assert (tmp_path / "logged" / "metrics.jsonl").stat().st_size > 0
+    # once a run has saved, it is no longer held for undoing
+    saved = _toy_run(tmp_path / "saved")
+    saved.save_checkpoint()
+    assert saved not in training._OPEN_RUNS
 
 
-def test_a_first_run_that_diverges_before_a_checkpoint_is_removed(inputs, cli_env, tmp_path):
+def test_a_first_run_that_diverges_before_a_checkpoint_keeps_its_log_and_can_start_again(inputs, cli_env, tmp_path):
     out = tmp_path / "run"
-    run = run_cli(["train", "samplevae", "--data", inputs["library"], "--out", out, "--steps", "3",
-                   "--checkpoint-every", "0", "--lr", "1e30", "-q"], cli_env, tmp_path)
-    assert_one_line_error(run, "training diverged", f"{out} removed")
-    assert not out.exists()
+    args = ["train", "samplevae", "--data", inputs["library"], "--out", out, "--steps", "3", "--checkpoint-every", "0", "-q"]
+    run = run_cli(args + ["--lr", "1e30"], cli_env, tmp_path)
+    assert_one_line_error(run, "training diverged", f"{out} is kept with what the run wrote (no checkpoint to resume)")
+    assert (out / "metrics.jsonl").stat().st_size > 0 and not (out / "checkpoint.pt").exists()
+    again = run_cli(args, cli_env, tmp_path)  # no checkpoint there: the same --out starts afresh
+    assert again.code == 0, again
+    assert (out / "checkpoint.pt").is_file()

@@ -21,7 +21,7 @@ def nsynth(
     pitches: Annotated[str, typer.Option("--pitches", help="MIDI pitch range.")] = "24-84",
     velocities: Annotated[str, typer.Option("--velocities", help="MIDI velocities.")] = "25,50,75,100,127",
     force: Annotated[bool, typer.Option("--force", help="Replace an NSynth set already in --out.")] = False,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: CPU cores, at most 4).", show_default=False)] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: the thread count (--threads), at most 4).", show_default=False)] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:

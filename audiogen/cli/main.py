@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         if e.errno in WRITE_ERRNOS:  # a destination (or input) the user can fix
             message = f"{e.filename}: {e.strerror}" if e.filename else f"{e.strerror}"
             _fail(f"{message}; {undone}" if undone else message, 2)
-        _internal(e, debug)
+        _internal(e, debug, undone)
     except Exception as e:  # an internal error: a bug, not the user's fault
         undone = _undo_unsaved_runs(interrupted=False)
         if _out_of_memory(e):
@@ -179,13 +179,13 @@ def main(argv: list[str] | None = None) -> None:
             _fail(f"{message}; {undone}" if undone else message, 2)
         if debug:
             traceback.print_exc()
-        _internal(e, debug)
+        _internal(e, debug, undone)
 
 
-def _internal(e: BaseException, debug: bool) -> None:
-    if debug:
-        _fail(f"internal error: {type(e).__name__}: {e}", 1)
-    _fail(f"internal error: {type(e).__name__}: {e} (rerun as `audiogen --debug ...` for the traceback)", 1)
+def _internal(e: BaseException, debug: bool, undone: str | None = None) -> None:
+    hint = "" if debug else " (rerun as `audiogen --debug ...` for the traceback)"
+    tail = f"; {undone}" if undone else ""
+    _fail(f"internal error: {type(e).__name__}: {e}{hint}{tail}", 1)
 
 
 if __name__ == "__main__":

@@ -422,8 +422,8 @@ def collect_windows(paths: Iterable[str | os.PathLike], bars: int, hop_bars: int
 
     Unusable melodies go to `skips` (a SkipLog). `on_start(total inputs)` is called once the files
     are listed and the ABC tunes read, `on_item()` after each input. `jobs` worker processes read
-    the melodies (default: the free cores, at most 4, for 200 inputs or more; else 1); the windows
-    and their order do not depend on it. Returns the collector and counts {"midi_files",
+    the melodies (default: the command's thread count, at most 4, for 200 inputs or more; else
+    1); the windows and their order do not depend on it. Returns the collector and counts {"midi_files",
     "abc_files", "abc_tunes", "abc_read" (AbcReadReport dict or None), "jobs"}.
     """
     import multiprocessing
@@ -439,9 +439,9 @@ def collect_windows(paths: Iterable[str | os.PathLike], bars: int, hop_bars: int
     items = [("midi", str(p), track) for p in midi_files]
     items += [("abc", t.text, f"{t.source}:{t.line}") for t in tunes]
     if jobs is None:  # a worker's start (importing music21, ~3 s) pays off only on a few hundred inputs
-        from audiogen.runtime.threads import default_threads
+        from audiogen.runtime.threads import threads_in_use
 
-        jobs = min(default_threads(), 4) if len(items) >= 200 else 1
+        jobs = min(threads_in_use(), 4) if len(items) >= 200 else 1
     jobs = max(1, min(jobs, len(items) or 1))
     if on_start is not None:
         on_start(len(items))
@@ -451,7 +451,9 @@ def collect_windows(paths: Iterable[str | os.PathLike], bars: int, hop_bars: int
             results = map(_read_melody, items)
         else:
             # spawn, not fork: forking beside the progress bar's thread can deadlock
-            pool = multiprocessing.get_context("spawn").Pool(jobs)
+            from audiogen.runtime.threads import ignore_sigint
+
+            pool = multiprocessing.get_context("spawn").Pool(jobs, initializer=ignore_sigint)
             results = pool.imap(_read_melody, items, chunksize=8)
         for melody, skipped in results:
             if melody is not None:

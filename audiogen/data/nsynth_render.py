@@ -102,9 +102,9 @@ def _open_renderer(soundfont: str) -> None:
 
 
 def _init_worker(soundfont: str) -> None:
-    import signal
+    from audiogen.runtime.threads import ignore_sigint
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
+    ignore_sigint()
     _open_renderer(soundfont)
 
 
@@ -160,7 +160,9 @@ def render_nsynth(out_dir: str | os.PathLike, *, soundfont: str | os.PathLike | 
     units = [(program, pitch, tuple(velocities), str(out_dir / "audio"), soundfont.name)
              for program in programs for pitch in pitches]
     if jobs is None:  # worker start-up (~2 s) only pays off on a few hundred notes
-        jobs = min(os.cpu_count() or 1, 4) if len(units) * len(velocities) >= 300 else 1
+        from audiogen.runtime.threads import threads_in_use
+
+        jobs = min(threads_in_use(), 4) if len(units) * len(velocities) >= 300 else 1
     jobs = max(1, min(jobs, len(units)))
     if on_start:
         on_start(len(units) * len(velocities))

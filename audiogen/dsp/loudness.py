@@ -13,7 +13,7 @@ import torch
 OUTPUT_PEAK_DBFS = -1.0   # peak level of every listening output, before --gain
 MIN_GAIN_DB = -60.0
 MAX_GAIN_DB = 1.0         # the peak may reach 0 dBFS, never pass it
-SILENT_PEAK = 1e-6        # below this (-120 dBFS) a wave is silence and is left alone
+SILENT_PEAK = 1e-4        # below this (-80 dBFS) a wave is silence: left as it is, not boosted
 
 
 def output_peak_dbfs(gain_db: float = 0.0) -> float:

@@ -501,7 +501,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
                     images=done * config.batch_size, img_per_s=round(images_per_s, 1))
             sums, batches = {}, 0
             run.state["loss_window"] = {"sums": {}, "batches": 0}
-        run.status = f"{describe_short(phase)} {images_per_s:.0f} img/s" + (f"; {last_check}" if last_check else "")
+        run.status = f"{images_per_s:.0f} img/s {describe_short(phase)}" + (f"; {last_check}" if last_check else "")
         if snapshots and done % config.snapshot_every == 0:
             try:
                 report = check_and_snapshot(nets.generator_ema, config, phase, Path(out) / "snapshots", done,

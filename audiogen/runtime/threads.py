@@ -35,6 +35,21 @@ def default_threads() -> int:
     return max(1, min(MAX_DEFAULT, cores - busy))
 
 
+def threads_in_use() -> int:
+    """The thread count this command chose (`--threads`, $AUDIOGEN_THREADS or the default): the
+    ceiling for worker processes, so `--threads 1` keeps a command on one core."""
+    value = os.environ.get(ENV, "")
+    return int(value) if value.isdigit() and int(value) > 0 else default_threads()
+
+
+def ignore_sigint() -> None:
+    """Pool initializer: Ctrl-C is the parent's to handle (it stops the pool); a worker that took
+    it too would print its own traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def parse_threads(text: str, where: str) -> int:
     """A thread count >= 1 from the command line or the environment; AudiogenError otherwise."""
     from audiogen.errors import AudiogenError

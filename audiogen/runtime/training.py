@@ -66,10 +66,12 @@ _OPEN_RUNS: list["TrainingRun"] = []  # the runs this process has set up, for `a
 
 def after_failure(*, interrupted: bool) -> str | None:
     """When a command fails or is interrupted (called by the CLI's error handling): every run of
-    this process that never reached a checkpoint is undone (the folder removed if this run made
-    it, else the config.json and metrics.jsonl it wrote), so a failed first run leaves no run
-    folder that cannot be resumed. Returns a phrase for the message (or None): what was undone,
-    or for a resumed run that had not yet saved again, that its checkpoint is unchanged."""
+    this process that never reached a checkpoint and wrote nothing but its set-up files (an empty
+    metrics.jsonl beside config.json) is undone: the folders this run made are removed, else the
+    two files, so a failed first run leaves no run folder that cannot be resumed. A run that
+    logged steps, or wrote held-out data, snapshots or a model, is kept as it is: its curves may
+    be hours of work. Returns a phrase for the message (or None): what was undone, or for a
+    resumed run that had not yet saved again, that its checkpoint is unchanged."""
     phrases = []
     while _OPEN_RUNS:
         run = _OPEN_RUNS.pop()
@@ -265,7 +267,8 @@ class TrainingRun:
 
         if self.out_dir.exists() and not self.out_dir.is_dir():
             raise BadInputError(self.out_dir, "exists and is not a directory")
-        self._made_folder = False
+        self._made_root: Path | None = None
+        self._found_files: set[str] = set()
         self._resumed_from: int | None = None
         if resume:
             self._resume()
@@ -287,8 +290,11 @@ class TrainingRun:
             self._init_from(init_from)
         if not self.write:
             return
-        self._made_folder = not self.out_dir.exists()
+        # The topmost folder this run creates (out_dir or one of its parents), removed on undo.
+        self._made_root = next((p for p in reversed((self.out_dir, *self.out_dir.parents))
+                                if not p.exists()), None)
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._found_files = {p.name for p in self.out_dir.iterdir()}  # the user's, never undone
         atomic_write_text(self.config_path, json.dumps(self.config, indent=2) + "\n")
         # Lines left by an earlier attempt that never reached a checkpoint belong to no run.
         atomic_write_text(self.metrics_path, "")
@@ -299,11 +305,17 @@ class TrainingRun:
             if self._last_checkpoint == self._resumed_from and interrupted:
                 return f"before training went on; {self.checkpoint_path} (step {self._resumed_from}) is unchanged"
             return None
-        if self._last_checkpoint is not None:
+        if self._last_checkpoint is not None or not self.out_dir.is_dir():
             return None
-        if self._made_folder:
-            shutil.rmtree(self.out_dir, ignore_errors=True)
-            return f"before the first checkpoint; {self.out_dir} removed" if interrupted else f"{self.out_dir} removed"
+        ignored = {self.config_path.name, self.metrics_path.name} | self._found_files
+        if any(p.name not in ignored for p in self.out_dir.iterdir()) or (
+            self.metrics_path.is_file() and self.metrics_path.stat().st_size > 0
+        ):
+            kept = f"{self.out_dir} is kept with what the run wrote (no checkpoint to resume)"
+            return f"before the first checkpoint; {kept}" if interrupted else kept
+        if self._made_root is not None:
+            shutil.rmtree(self._made_root, ignore_errors=True)
+            return f"before the first checkpoint; {self._made_root} removed" if interrupted else f"{self._made_root} removed"
         for path in (self.config_path, self.metrics_path):
             path.unlink(missing_ok=True)
         return f"before the first checkpoint; nothing kept in {self.out_dir}" if interrupted else None
@@ -553,6 +565,8 @@ class TrainingRun:
         }
         path = save_checkpoint(self.checkpoint_path, state)
         self._last_checkpoint = self.step
+        if self in _OPEN_RUNS:  # saved: nothing left for `after_failure` to undo or report
+            _OPEN_RUNS.remove(self)
         return path
 
     def named_tensors(self) -> dict[str, torch.Tensor]:
