@@ -2,7 +2,7 @@
 # Installs the system libraries audiogen uses, when this machine lets us (Debian/Ubuntu + root).
 # Otherwise says exactly what to install and carries on: everything but FluidSynth rendering works.
 set -u
-packages=(libfluidsynth3)
+packages=(libfluidsynth3 abcmidi)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${packages[@]}"; do
@@ -15,10 +15,10 @@ if command -v dpkg-query >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null && exit 0
     echo "audiogen: apt-get could not install ${missing[*]}; continuing without them" >&2
   else
-    echo "audiogen: please run: sudo apt-get install ${missing[*]}  (FluidSynth rendering needs it); continuing" >&2
+    echo "audiogen: please run: sudo apt-get install ${missing[*]}  (FluidSynth rendering and the abc2midi check need them); continuing" >&2
   fi
 elif command -v brew >/dev/null 2>&1; then
-  command -v fluidsynth >/dev/null 2>&1 || echo "audiogen: please run: brew install fluid-synth  (FluidSynth rendering needs it); continuing" >&2
+  command -v fluidsynth >/dev/null 2>&1 || echo "audiogen: please run: brew install fluid-synth  (FluidSynth rendering and the abc2midi check need them); continuing" >&2
 else
   echo "audiogen: install FluidSynth 2.x (the libfluidsynth shared library) for audio rendering; continuing" >&2
 fi

@@ -102,10 +102,17 @@ def _prime(abc_model: AbcModel, seed: str) -> tuple[torch.Tensor, State]:
 def _continue(abc_model: AbcModel, seeds: Sequence[str], logits: torch.Tensor, state: State, *,
               temperature: float, top_k: int | None, top_p: float | None, max_chars: int,
               generator: torch.Generator | None,
-              on_finished: Callable[[int], None] | None) -> list[SampledTune]:
-    """Draw the continuations of B primed seeds at once: logits (B, V), state (layers, B, hidden)."""
+              on_finished: Callable[[int], None] | None, in_meter: bool = False) -> list[SampledTune]:
+    """Draw the continuations of B primed seeds at once: logits (B, V), state (layers, B, hidden).
+    With `in_meter`, each draw is masked so every bar keeps its meter (audiogen.abc.meter_mask)."""
     model, batch = abc_model.model, len(seeds)
     device = logits.device
+    chars = abc_model.vocab.chars
+    if in_meter:
+        from audiogen.abc.meter_mask import MeterMask
+
+        meter_mask = MeterMask(chars, device)
+        trackers = meter_mask.trackers(seeds)
     newline, x_id, colon = (_char_id(abc_model, c) for c in "\nX:")
     # the last two characters of each text so far (-1: none), for the end rules
     last = torch.tensor([_char_id(abc_model, s[-1]) for s in seeds], device=device)
@@ -116,8 +123,14 @@ def _continue(abc_model: AbcModel, seeds: Sequence[str], logits: torch.Tensor, s
     kept = [max_chars] * batch                 # of those, the ones in the tune
     ended = [False] * batch
     for step in range(max_chars):
+        if in_meter:
+            live_trackers = [trackers[row] for row in rows.tolist()]
+            logits = logits.masked_fill(~meter_mask.masks(live_trackers), float("-inf"))
         ids = draw(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
         drawn[rows, step] = ids.to(drawn.dtype)
+        if in_meter:
+            for tracker, char_id in zip(live_trackers, ids.tolist()):
+                tracker.feed(chars[char_id])
         blank = (ids == newline) & (last == newline)
         # "X:" opening a line, its "X" drawn (step >= 1): the next tune began; cut before its line
         next_tune = (ids == colon) & (last == x_id) & (before == newline) if step >= 1 else torch.zeros_like(blank)
@@ -165,8 +178,10 @@ def _check_options(temperature: float, top_k: int | None, top_p: float | None, m
 def sample_from_seeds(abc_model: AbcModel, seeds: Sequence[str], *, temperature: float = 1.0,
                       top_k: int | None = None, top_p: float | None = None, max_chars: int = 2000,
                       generator: torch.Generator | None = None,
-                      on_finished: Callable[[int], None] | None = None) -> list[SampledTune]:
-    """One tune per seed, all drawn in one batch (each seed primed on its own first)."""
+                      on_finished: Callable[[int], None] | None = None,
+                      in_meter: bool = True) -> list[SampledTune]:
+    """One tune per seed, all drawn in one batch (each seed primed on its own first); with
+    `in_meter` (the default) every bar keeps its meter."""
     _check_options(temperature, top_k, top_p, max_chars)
     if not seeds:
         return []
@@ -176,14 +191,14 @@ def sample_from_seeds(abc_model: AbcModel, seeds: Sequence[str], *, temperature:
     logits = torch.cat([p[0] for p in primed])
     state = tuple(torch.cat([p[1][i] for p in primed], dim=1) for i in range(2))
     return _continue(abc_model, seeds, logits, state, temperature=temperature, top_k=top_k, top_p=top_p,
-                     max_chars=max_chars, generator=generator, on_finished=on_finished)
+                     max_chars=max_chars, generator=generator, on_finished=on_finished, in_meter=in_meter)
 
 
 def sample_tunes(abc_model: AbcModel, seed: str, n: int, *, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, max_chars: int = 2000,
                  generator: torch.Generator | None = None, batch_size: int | None = None,
                  validator: Callable[[str], bool] | None = None, max_tries: int = 10,
-                 on_finished: Callable[[int], None] | None = None) -> list[SampledTune]:
+                 on_finished: Callable[[int], None] | None = None, in_meter: bool = True) -> list[SampledTune]:
     """`n` tunes continuing `seed`, drawn `batch_size` at a time (default: all n in one batch).
 
     temperature 0 is greedy (argmax). The seed is primed once and its LSTM state copied to every
@@ -191,6 +206,8 @@ def sample_tunes(abc_model: AbcModel, seed: str, n: int, *, temperature: float =
     `validator(text)` is true; the others are drawn again, in batches of the failures, up to
     `max_tries` draws each (the last draw is kept, with valid=False). `generator` (on the
     model's device) makes runs reproducible. `on_finished(k)` is called as k more tunes finish.
+    With `in_meter` (the default) each draw is masked so every bar keeps its meter; False draws
+    freely (`--free-meter`).
     AudiogenError for a seed the model cannot take (see `check_seed`).
     """
     _check_options(temperature, top_k, top_p, max_chars)
@@ -207,7 +224,7 @@ def sample_tunes(abc_model: AbcModel, seed: str, n: int, *, temperature: float =
             out += _continue(abc_model, [seed] * b, logits.expand(b, -1),
                              tuple(s.expand(-1, b, -1).contiguous() for s in state),
                              temperature=temperature, top_k=top_k, top_p=top_p, max_chars=max_chars,
-                             generator=generator, on_finished=on_finished)
+                             generator=generator, on_finished=on_finished, in_meter=in_meter)
         return out
 
     tunes = draw_tunes(n)
