@@ -5,7 +5,9 @@ current bar is. The same object serves two jobs: `scan_tune` feeds it a whole te
 every bar whose length disagrees with the meter; the sampler (`audiogen.abc.meter_mask`) feeds
 it each drawn character and asks which characters may come next without breaking the bar.
 
-Lengths are `Fraction`s of a whole note. A note's length is the unit (`L:`, by default 1/16 for
+Lengths are kept in ticks, `TICKS` to a whole note (integers for every length ABC can write
+with the constructs below, so the sampler's arithmetic stays cheap; reports give `Fraction`s of a
+whole note). A note's length is the unit (`L:`, by default 1/16 for
 meters below 3/4 and 1/8 otherwise) times its suffix (`A2`, `A/2`, `A3/2`, `A/`, `A//`), times a
 tuplet's q/p (`(3`, `(3:2:3`; q by the ABC 2.1 table, 3 or 2 for (5 (7 (9 by compound meter),
 times a broken rhythm's 3/2 and 1/2 (`>`, `<`; 7/4 and 1/4 for `>>`). A chord lasts as long as its
@@ -26,8 +28,24 @@ collections (tests/test_abc_bars.py):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+
+TICKS = 2 ** 8 * 3 ** 2 * 5 * 7  # ticks in a whole note: 1/256 notes, tuplets of 3, 5, 7, 9 stay whole
+
+
+def _scale(ticks, num: int, den: int):
+    """ticks * num / den, an int where it divides (always, for real tunes), else a Fraction."""
+    product = ticks * num
+    if isinstance(product, int) and product % den == 0:
+        return product // den
+    return Fraction(product, den)
+
+
+def _ticks(length: Fraction):
+    """A Fraction of a whole note in ticks."""
+    return _scale(TICKS, length.numerator, length.denominator)
 
 NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
 RESTS = frozenset("zx")
@@ -131,7 +149,7 @@ class TuneScan:
 class _Note:
     """A note, rest or chord whose length suffix may still be being written."""
 
-    base: Fraction           # unit x tuplet x broken-rhythm (x a chord's first-note ratio)
+    base: int                # ticks: unit x tuplet x broken rhythm (x a chord's first-note ratio); -1 inside a chord
     stage: str = "letter"    # letter (octave marks may follow), num, slash, den
     num: int = 1
     num_given: bool = False
@@ -141,12 +159,18 @@ class _Note:
     octaves: int = 0         # octave marks (, ') after the letter
     broken: bool = False     # the second note of a broken rhythm (A>B)
 
-    def ratio(self) -> Fraction:
-        den = self.den if self.den else 2 ** self.slashes
-        return Fraction(self.num, den)
+    chord: tuple[int, int] | None = None  # a chord's first-note ratio, its length while it has no suffix
 
-    def length(self) -> Fraction:
-        return self.base * self.ratio()
+    def ratio(self) -> tuple[int, int]:
+        """The written suffix as (numerator, denominator): A3/2 -> (3, 2), A// -> (1, 4); a chord
+        without one lasts as long as its first note (with one, abc2midi takes the suffix alone)."""
+        if self.chord is not None and not self.num_given and not self.slashes:
+            return self.chord
+        return self.num, (self.den if self.den else 1 << self.slashes)
+
+    def length(self):
+        num, den = self.ratio()
+        return _scale(self.base, num, den)
 
 
 class BarTracker:
@@ -163,31 +187,31 @@ class BarTracker:
         self.in_body = False
         self.line = ""              # the current header or body field line, while it is read
         self.line_start = True
-        self.meter: Fraction | None | bool = Fraction(1)  # abc2midi's default 4/4
+        self.meter: int | None | bool = TICKS  # ticks; None: free meter; abc2midi's default 4/4
         self.meter_given = False
         self.meter_unit = Fraction(1, 4)
         self.fermata = False            # H or !fermata!: abc2midi plays the next note twice as long
-        self.unit: Fraction | None = None   # None: not given, the default of the meter
-        self.bar_len = Fraction(0)
+        self.unit: int | None = None    # ticks; None: not given, the default of the meter
+        self.bar_len = 0
         self.bar_number = 0
-        self.carried = Fraction(0)      # what a short bar before ||, |: ... carried into this one
-        self.section_first: Fraction | None = None  # what the repeat section began with, up to its first bar line
-        self._section_before: Fraction | None = None
+        self.carried = 0                # what a short bar before ||, |: ... carried into this one
+        self.section_first: int | None = None  # what the repeat section began with, up to its first bar line
+        self._section_before: int | None = None
         self._last_token = ""
         self.note: _Note | None = None
-        self.last_length = Fraction(0)  # the last completed note's length (broken rhythm rescales it)
-        self.broken_next = Fraction(1)
+        self.last_length = 0            # the last completed note's length (broken rhythm rescales it)
+        self.broken_next = (1, 1)       # factor of the next note's length (a broken rhythm's second)
         self.broken_count = 0           # ">" or "<" characters in the running broken-rhythm mark
         self.broken_sign = ""
         self.tuplet_left = 0
-        self.tuplet_factor = Fraction(1)
+        self.tuplet_factor = (1, 1)     # q/p of the running tuplet
         self.tuplet_spec: list[str] | None = None  # "(3:2:3" being read: its parts as text
         self.paren = False              # "(" just read: a tuplet if a digit follows, else a slur
         self.bracket = False            # "[" just read: chord, inline field, [| or [1
         self.bracket_letter = ""        # "[" and a letter that is not a note: a field if ":" follows
         self.in_ending = False          # inside |1 or :|2 ...: its closing bar line starts a section
         self.ending = ""                # the number of the section's last ending ("1", "2")
-        self.chord: Fraction | None = None  # inside [..]: the first note's ratio (None: no note yet)
+        self.chord: tuple[int, int] | None = None  # inside [..]: the first note's ratio (None: no note yet)
         self.in_chord = False
         self.chord_notes = 0            # notes in the chord being read
         self.bar_token = ""             # "|", ":", "|:" ... while a bar line is being read
@@ -213,12 +237,18 @@ class BarTracker:
     @property
     def checked(self) -> bool:
         """The bar check is on: in the body, with a meter this reader knows (not free)."""
-        return self.in_body and isinstance(self.meter, Fraction)
+        meter = self.meter
+        return self.in_body and meter is not None and meter is not False
 
-    def unit_length(self) -> Fraction:
+    def unit_length(self):
+        """The unit note length (L:) in ticks."""
         if self.unit is not None:
             return self.unit
-        return default_unit(self.meter if isinstance(self.meter, Fraction) else None)
+        return _ticks(default_unit(self._meter_fraction()))
+
+    def _meter_fraction(self) -> Fraction | None:
+        meter = self.meter
+        return None if meter is None or meter is False else Fraction(meter, TICKS)
 
     def feed_text(self, text: str) -> "BarTracker":
         for char in text:
@@ -259,8 +289,8 @@ class BarTracker:
             if self.checked and self.bar_len > self.meter:
                 self._problem("long bar", self.bar_len)
             elif self.bar_len > 0 and self.record:
-                self.result.bars.append(self.bar_len)
-        self.result.free_meter = self.result.free_meter or not isinstance(self.meter, Fraction)
+                self.result.bars.append(Fraction(self.bar_len, TICKS))
+        self.result.free_meter = self.result.free_meter or self.meter is None or self.meter is False
         return self.result
 
     # header and field lines
@@ -291,7 +321,7 @@ class BarTracker:
         self.in_body = True
         self.context = MUSIC
         if self.unit is None:  # the default unit comes from the header's meter, and stays
-            self.unit = default_unit(self.meter if isinstance(self.meter, Fraction) else None)
+            self.unit = _ticks(default_unit(self._meter_fraction()))
 
     def _field(self, line: str) -> None:
         letter, value = line[:1], line[2:]
@@ -299,7 +329,7 @@ class BarTracker:
             meter = parse_meter(value)
             if meter is False:  # not a meter: abc2midi keeps the one it had (4/4 by default)
                 return
-            self.meter = meter
+            self.meter = None if meter is None else _ticks(meter)
             self.meter_unit = meter_unit(value)
             self.meter_given = True
             if meter is None:
@@ -307,7 +337,7 @@ class BarTracker:
         elif letter == "L":
             unit = parse_unit(value)
             if unit is not None:
-                self.unit = unit
+                self.unit = _ticks(unit)
 
     # music
 
@@ -410,7 +440,7 @@ class BarTracker:
                 if self.note is not None and self.note.stage != "accidental":
                     self._finish_pending()
                 if self.note is None:
-                    self.note = _Note(base=Fraction(0), stage="accidental")
+                    self.note = _Note(base=0, stage="accidental")
                 return
             if self.note is not None and self.note.stage == "accidental":
                 self.note = None
@@ -428,9 +458,8 @@ class BarTracker:
         elif char == "]":
             if self.in_chord:
                 self.in_chord = False
-                ratio = self.chord if self.chord is not None else Fraction(0)
                 self.fermata = False  # abc2midi does not lengthen a chord with a fermata
-                self.note = _Note(base=self._note_base() * ratio)
+                self.note = _Note(base=self._note_base(), chord=self.chord or (0, 1))
         elif char == "(":
             self.paren = True
         elif char == '"':
@@ -448,8 +477,14 @@ class BarTracker:
         elif char == "\n":
             self._newline()
 
-    def _note_base(self) -> Fraction:
-        base = self.unit_length() * self.tuplet_factor * self.broken_next
+    def next_note_base(self):
+        """Ticks of a plain note started now: the unit times the running tuplet and broken rhythm."""
+        tq, tp = self.tuplet_factor
+        bn, bd = self.broken_next
+        return _scale(self.unit_length(), tq * bn, tp * bd)
+
+    def _note_base(self):
+        base = self.next_note_base()
         if self.fermata:
             self.fermata = False
             return base * 2
@@ -458,13 +493,13 @@ class BarTracker:
     def _start_note(self, char: str) -> None:
         if self.in_chord:
             # a chord's notes: the first one's length ratio is the chord's
-            self.note = _Note(base=Fraction(-1))
+            self.note = _Note(base=-1)
             self.chord_notes += 1
             return
         if char in BAR_RESTS:
-            self.note = _Note(base=Fraction(0), bar_rest=True)
+            self.note = _Note(base=0, bar_rest=True)
             return
-        self.note = _Note(base=self._note_base(), broken=self.broken_next != 1)
+        self.note = _Note(base=self._note_base(), broken=self.broken_next != (1, 1))
 
     def _finish_pending(self) -> None:
         """The note being read is complete: add its length to the bar."""
@@ -477,32 +512,35 @@ class BarTracker:
                 self.chord = note.ratio()
             return
         if note.bar_rest:
-            if self.bar_len == 0 and isinstance(self.meter, Fraction):
+            if self.bar_len == 0 and self.checked:
                 self.bar_len = self.meter
             return
         length = note.length()
         self.bar_len += length
         self.last_length = length
-        self.broken_next = Fraction(1)
+        self.broken_next = (1, 1)
         self.broken_sign, self.broken_count = "", 0
         if self.tuplet_left:
             self.tuplet_left -= 1
             if not self.tuplet_left:
-                self.tuplet_factor = Fraction(1)
+                self.tuplet_factor = (1, 1)
 
     def _broken_rescale(self) -> None:
         """After the n-th ">" (or "<"): the last note gets 2 - 1/2^n (or 1/2^n) of its written
         length, the next note the other factor."""
         n = self.broken_count
-        short = Fraction(1, 2 ** n)
-        long_ = 2 - short
-        previous_short = Fraction(1, 2 ** (n - 1))
-        previous_long = 2 - previous_short
+        den = 2 ** n
+        short, long_ = (1, den), (2 * den - 1, den)         # 1/2^n and 2 - 1/2^n
         first, second = (long_, short) if self.broken_sign == ">" else (short, long_)
-        was_first = (previous_long if self.broken_sign == ">" else previous_short) if n > 1 else Fraction(1)
-        written = self.last_length / was_first
-        self.bar_len += written * first - self.last_length
-        self.last_length = written * first
+        if n > 1:  # undo the factor the previous ">" gave the first note
+            half = den // 2
+            was = (2 * half - 1, half) if self.broken_sign == ">" else (1, half)
+            written = _scale(self.last_length, was[1], was[0])
+        else:
+            written = self.last_length
+        rescaled = _scale(written, *first)
+        self.bar_len += rescaled - self.last_length
+        self.last_length = rescaled
         self.broken_next = second
 
     def _start_tuplet(self) -> None:
@@ -518,9 +556,8 @@ class BarTracker:
         if q is None:
             q = _TUPLET_Q.get(p)
             if q is None:
-                compound = isinstance(self.meter, Fraction) and self.meter.numerator % 3 == 0 and self.meter.numerator > 3
-                q = 3 if compound else 2
-        self.tuplet_factor = Fraction(q, p)
+                q = 3 if self.compound_meter() else 2
+        self.tuplet_factor = (q, p)
         self.tuplet_left = max(r, 1)
 
     def _bar_line(self, token: str) -> None:
@@ -569,29 +606,36 @@ class BarTracker:
             # starts a bar of its own
             self._close_bar(self.bar_len)
 
-    def _close_bar(self, length: Fraction) -> None:
-        if self.record:
-            self.result.bars.append(length)
-        self.bar_number += 1
-        self.bar_len = Fraction(0)
-        self.carried = Fraction(0)
+    def compound_meter(self) -> bool:
+        """6/8, 9/8, 12/8 ...: the written numerator a multiple of 3 above 3."""
+        meter = self._meter_fraction()
+        if meter is None:
+            return False
+        beats = meter / self.meter_unit
+        return beats.denominator == 1 and beats.numerator % 3 == 0 and beats.numerator > 3
 
-    def _problem(self, kind: str, length: Fraction) -> None:
+    def _close_bar(self, length) -> None:
         if self.record:
-            self.result.problems.append(BarProblem(self.bar_number, kind, length, self.meter, self.meter_unit))
+            self.result.bars.append(Fraction(length, TICKS))
+        self.bar_number += 1
+        self.bar_len = 0
+        self.carried = 0
+
+    def _problem(self, kind: str, length) -> None:
+        if self.record:
+            self.result.problems.append(BarProblem(self.bar_number, kind, Fraction(length, TICKS),
+                                                   Fraction(self.meter, TICKS), self.meter_unit))
 
     # -- what the meter mask reads ----------------------------------------------------------
 
-    def pending_length(self) -> Fraction:
-        """The length the note being written has so far (0 when none)."""
+    def pending_length(self):
+        """The ticks the note being written has so far (0 when none)."""
         note = self.note
-        if note is None or note.stage == "accidental" or note.bar_rest:
-            return Fraction(0)
-        if note.base < 0:
-            return Fraction(0)
+        if note is None or note.base <= 0:   # none, an accidental, a bar rest, a chord's note
+            return 0
         return note.length()
 
-    def room(self) -> Fraction:
+    def room(self):
         """What is left of the bar after the note being written (negative: the bar is too long)."""
         return self.meter - self.bar_len - self.pending_length()
 
@@ -599,3 +643,23 @@ class BarTracker:
 def scan_tune(text: str) -> TuneScan:
     """The bars of one tune (its whole text, header included) and the ones that break the meter."""
     return BarTracker().feed_text(text).end()
+
+
+def scan_share(texts) -> float | None:
+    """The share of tune texts that scan (None for no tunes)."""
+    texts = list(texts)
+    return sum(scan_tune(t).scans for t in texts) / len(texts) if texts else None
+
+
+_FINGERING = re.compile(r'"[0-9]+"')  # a fingering written as an annotation: "4"
+
+
+def strip_stray_marks(text: str) -> str:
+    """A tune's text without the marks abc2midi ignores or rejects in its body: backticks
+    (beaming spacers) and fingerings written as annotations ("4", which abc2midi reads as an
+    unknown chord name). The header is kept as it is."""
+    match = re.search(r"(?m)^K:[^\n]*\n", text)
+    if match is None:
+        return text
+    body = text[match.end():]
+    return text[:match.end()] + _FINGERING.sub("", body.replace("`", ""))

@@ -155,6 +155,32 @@ def copies(texts: Sequence[str], train_fingerprints: Sequence[str] | None) -> di
     return result
 
 
+def scan_summary(texts: Sequence[str], results: Sequence[Abc2midiResult] | None = None) -> dict:
+    """Whether tunes scan (every bar in meter, pickups allowed): by audiogen's bar reader
+    (audiogen.abc.bars) and, given abc2midi's `results` for the same tunes, by abc2midi's own bar
+    check (a tune that does not convert does not scan). Shares are of all tunes; a tune in free
+    meter (M:none) is not checked and counts as scanning.
+
+    {"n", "scans", "count", "free_meter", "failures": {kind: tunes with one or more}, "abc2midi"}
+    """
+    from audiogen.abc.bars import scan_tune
+
+    scans = [scan_tune(t) for t in texts]
+    failures: Counter = Counter()
+    for scan in scans:
+        failures.update({p.kind for p in scan.problems})
+    count = sum(s.scans for s in scans)
+    out = {"n": len(texts), "scans": _share(count, len(texts)), "count": count,
+           "free_meter": sum(s.free_meter for s in scans), "failures": dict(failures.most_common()),
+           "abc2midi": None}
+    if results is not None:
+        passed = sum(r.scans is True for r in results)
+        out["abc2midi"] = {"scans": _share(passed, len(results)), "count": passed,
+                           "agree": _share(sum((r.scans is True) == s.scans for r, s in zip(results, scans)),
+                                           len(results))}
+    return out
+
+
 def evaluate_samples(texts: Sequence[str], extra: dict, *, converter: str = "auto", min_notes: int = 8,
                      workers: int | None = None, on_abc2midi: OnDone | None = None,
                      on_music21: OnDone | None = None) -> dict:
@@ -180,6 +206,8 @@ def evaluate_samples(texts: Sequence[str], extra: dict, *, converter: str = "aut
                            "failures": dict(Counter(r.message.split(":")[0] for r in results if not r.ok))}
     else:
         out["abc2midi"] = None
+        results = None
+    out["scans"] = scan_summary(texts, results)
 
     began = time.perf_counter()
     counts = music21_counts(texts, workers=workers, on_done=on_music21)

@@ -39,9 +39,11 @@ class SampledTune:
     valid: bool | None = None  # with a validator: whether the kept sample ended and passed it
 
 
-def check_seed(abc_model: AbcModel, seed: str) -> None:
+def check_seed(abc_model: AbcModel, seed: str, *, in_meter: bool = False) -> None:
     """AudiogenError unless `seed` can prime the model: not empty, no blank line, every character
-    in the model's vocabulary (the offending ones are listed, each as a Python repr)."""
+    in the model's vocabulary (the offending ones are listed, each as a Python repr). With
+    `in_meter`, a warning when the seed's own bars break its meter (the mask keeps the bars the
+    model writes, not the seed's)."""
     if not seed:
         raise AudiogenError("--seed is empty: give the start of a tune, e.g. \"X:1\"")
     if "\n\n" in seed:
@@ -55,6 +57,22 @@ def check_seed(abc_model: AbcModel, seed: str) -> None:
 
         warn(f"--seed {seed!r} does not look like ABC (no field such as X:1, no notes): every tune starts with "
              "it as written; for a reproducible run use --rng-seed N")
+    if in_meter:
+        broken = seed_meter_problems(seed)
+        if broken:
+            from audiogen.data.skips import warn
+
+            warn(f"--seed breaks its own meter ({broken[0].describe()}"
+                 f"{f' and {len(broken) - 1} more' if len(broken) > 1 else ''}): its tunes will not scan there; "
+                 "the bars the model writes are kept in meter")
+
+
+def seed_meter_problems(seed: str) -> list:
+    """The bars of a seed that break its meter (its last, unfinished bar is not judged)."""
+    from audiogen.abc.bars import BarTracker
+
+    tracker = BarTracker().feed_text(seed)
+    return tracker.result.problems
 
 
 def looks_like_abc(text: str) -> bool:
@@ -186,7 +204,7 @@ def sample_from_seeds(abc_model: AbcModel, seeds: Sequence[str], *, temperature:
     if not seeds:
         return []
     for seed in seeds:
-        check_seed(abc_model, seed)
+        check_seed(abc_model, seed, in_meter=in_meter)
     primed = [_prime(abc_model, seed) for seed in seeds]
     logits = torch.cat([p[0] for p in primed])
     state = tuple(torch.cat([p[1][i] for p in primed], dim=1) for i in range(2))
@@ -213,7 +231,7 @@ def sample_tunes(abc_model: AbcModel, seed: str, n: int, *, temperature: float =
     _check_options(temperature, top_k, top_p, max_chars)
     if n < 0 or (batch_size is not None and batch_size < 1) or max_tries < 1:
         raise ValueError(f"n {n}, batch_size {batch_size}, max_tries {max_tries}: out of range")
-    check_seed(abc_model, seed)
+    check_seed(abc_model, seed, in_meter=in_meter)
     logits, state = _prime(abc_model, seed)
 
     def draw_tunes(count: int) -> list[SampledTune]:

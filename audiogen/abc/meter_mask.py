@@ -19,8 +19,6 @@ top of the tracker's own work. The module needs only torch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fractions import Fraction
-
 import torch
 
 from audiogen.abc.bars import (_BAR_TOKEN_GOES_ON, _TUPLET_Q, BAR_RESTS, DIGITS, FIELD_LETTERS, FIELD_LINE, GRACE,
@@ -41,14 +39,14 @@ _AFTER_GRACE_BANNED = set("{|:")        # a grace group leads into its note: no 
 _INLINE_FIELD_LETTERS = "".join(sorted(set(FIELD_LETTERS) - NOTE_LETTERS - set("XZ")))
 
 
-def _section_first(t: BarTracker, length: Fraction) -> Fraction | None:
+def _section_first(t: BarTracker, length: int) -> int | None:
     """What the current repeat section began with (its pickup, if short), as `_bar_line` sees it."""
     if t.section_first is None and length > t.carried:
         return length - t.carried
     return t.section_first
 
 
-def _repeat_ok(t: BarTracker, length: Fraction) -> bool:
+def _repeat_ok(t: BarTracker, length: int) -> bool:
     """Whether `:|` may end the bar of `length` (see BarTracker._bar_line)."""
     meter, first = t.meter, _section_first(t, length)
     if length > meter:
@@ -70,12 +68,12 @@ def _note_options(t: BarTracker) -> tuple[int, bool, bool]:
         return 0, False, True                # a chord's later notes: no lengths of their own
     base = note.base
     if base < 0:                             # a chord's first note: the chord's length
-        base = t.unit_length() * t.tuplet_factor * t.broken_next
+        base = t.next_note_base()
     limit = t.meter - t.bar_len
     num = note.num
 
     def fits(n: int, den: int) -> bool:
-        return base * Fraction(n, den) <= limit
+        return base * n <= limit * den
 
     def halves(n: int) -> bool:  # "/" may follow a numerator of 1 (A/) or an odd one (A3/2), not A2/
         return n == 1 or n % 2 == 1
@@ -89,6 +87,8 @@ def _note_options(t: BarTracker) -> tuple[int, bool, bool]:
             if n and n < 100 and (fits(n, 1) or (halves(n) and fits(n, 2))):
                 bits |= 1 << d
         slash = (not note.num_given or (halves(num) and num > 1)) and fits(num, 16)
+        if note.chord is not None and not note.num_given:   # [c2e2]: as long as its first note
+            return bits, slash, note.length() <= limit
         return bits, slash, fits(num, 1)
     if note.stage == "slash":
         if note.slashes > 1:
@@ -174,11 +174,11 @@ def next_key(t: BarTracker) -> tuple | None:
             if q * unit <= room:
                 digits |= 1 << p
     # a new note needs room for at least a sixteenth of its unit (A/16)
-    note_ok = room > 0 and room * 16 >= t.unit_length() * t.tuplet_factor * t.broken_next
+    note_ok = room > 0 and room * 16 >= t.next_note_base()
     paren_ok = note_ok and not t.tuplet_left and not t.paren
     # broken rhythm (A>B, A<B) between two notes of the unit's length, where both fit
     gt_ok = lt_ok = (writing and not in_chord and not t.broken_sign and not note.broken
-                     and note.ratio() == 1 and t.bar_len + 2 * pending <= meter)
+                     and note.ratio() == (1, 1) and t.bar_len + 2 * pending <= meter)
     # a bar line: where the bar is full; on the tune's first bar (a pickup); where a short bar
     # and the section's pickup make one bar (||, |], :| before the next part); not while a
     # broken rhythm waits for its second note or right after a bar line that carried a short bar

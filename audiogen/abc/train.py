@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from audiogen.abc.data import EpochStream, split_by_tune, training_text
 from audiogen.abc.metrics import bits_per_char
 from audiogen.abc.model import CharLSTM, CharLSTMConfig
+from audiogen.abc.bars import scan_share
 from audiogen.abc.tunes import fingerprint, header_field, histogram
 from audiogen.abc.vocab import CharVocab
 from audiogen.data.skips import SkipLog
@@ -170,7 +171,8 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
             # what `eval abc` compares samples with, so the model file alone is enough
             "train_fingerprints": sorted({f for f in map(fingerprint, train_texts) if f}),
             "meter_histogram": histogram(header_field(t, "M") for t in train_texts),
-            "key_histogram": histogram(header_field(t, "K") for t in train_texts), **more})
+            "key_histogram": histogram(header_field(t, "K") for t in train_texts),
+            "train_scans": scan_share(train_texts), **more})
 
     for step in run.steps(time_limit=time_limit, stop=stop, export=export_model):
         x, y, new_epoch = stream.next()

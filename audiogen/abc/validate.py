@@ -60,6 +60,12 @@ class Abc2midiResult:
     notes: int | None   # notes in that MIDI file (None when not ok or unreadable)
     message: str        # the first error line, or why it failed, or "converted"
     errors: bool        # abc2midi printed an "Error" line (it may still have converted)
+    bar_warnings: int = 0  # "Bar N has X time units while the time signature has Y" lines: abc2midi's bar check
+
+    @property
+    def scans(self) -> bool | None:
+        """abc2midi's own bar check passed (every bar in meter); None when it did not convert."""
+        return None if not self.ok else self.bar_warnings == 0
 
 
 def _problem_lines(output: str) -> tuple[list[str], list[str]]:
@@ -67,25 +73,30 @@ def _problem_lines(output: str) -> tuple[list[str], list[str]]:
     return ([ln for ln in lines if ln.startswith("Error")], [ln for ln in lines if ln.startswith("Warning")])
 
 
-def _run_abc2midi(tune_text: str, folder: Path, timeout: float) -> tuple[Path | None, str, bool]:
-    """(MIDI path or None, message, printed errors) for one tune converted inside `folder`."""
+BAR_WARNING = "time units while the time signature has"
+
+
+def _run_abc2midi(tune_text: str, folder: Path, timeout: float) -> tuple[Path | None, str, bool, int]:
+    """(MIDI path or None, message, printed errors, bar-length warnings) for one tune converted
+    inside `folder`."""
     source, midi = folder / "tune.abc", folder / "tune.mid"
     source.write_text(tune_text if tune_text.endswith("\n") else tune_text + "\n", encoding="utf-8")
     try:
         done = subprocess.run([ABC2MIDI, source.name, "-o", midi.name], cwd=folder, capture_output=True,
                               timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        return None, f"abc2midi timed out after {timeout:g} s", False
+        return None, f"abc2midi timed out after {timeout:g} s", False, 0
     except OSError as e:
-        return None, f"abc2midi could not run ({e.strerror or e})", False
+        return None, f"abc2midi could not run ({e.strerror or e})", False, 0
     output = (done.stdout + done.stderr).decode("utf-8", "replace")
     errors, warnings_ = _problem_lines(output)
+    bars = sum(BAR_WARNING in line for line in warnings_)
     first = errors[0] if errors else (warnings_[0] if warnings_ else "")
     if done.returncode != 0:
-        return None, f"abc2midi exited with code {done.returncode}" + (f": {first}" if first else ""), bool(errors)
+        return None, f"abc2midi exited with code {done.returncode}" + (f": {first}" if first else ""), bool(errors), bars
     if not midi.is_file() or midi.stat().st_size == 0:
-        return None, "abc2midi wrote no MIDI file" + (f": {first}" if first else ""), bool(errors)
-    return midi, (f"converted with: {first}" if first else "converted"), bool(errors)
+        return None, "abc2midi wrote no MIDI file" + (f": {first}" if first else ""), bool(errors), bars
+    return midi, (f"converted with: {first}" if first else "converted"), bool(errors), bars
 
 
 def load_pretty_midi():
@@ -111,13 +122,13 @@ def count_midi_notes(path: str | os.PathLike) -> int | None:
 def abc2midi_check(tune_text: str, timeout: float = 20) -> Abc2midiResult:
     """Convert one tune with abc2midi in a temp folder and count the notes of the MIDI it writes."""
     with tempfile.TemporaryDirectory(prefix="audiogen-abc2midi-") as folder:
-        midi, message, errors = _run_abc2midi(tune_text, Path(folder), timeout)
+        midi, message, errors, bars = _run_abc2midi(tune_text, Path(folder), timeout)
         if midi is None:
-            return Abc2midiResult(False, None, message, errors)
+            return Abc2midiResult(False, None, message, errors, bars)
         notes = count_midi_notes(midi)
         if notes is None:
-            return Abc2midiResult(False, None, "abc2midi wrote a MIDI file that cannot be read", errors)
-        return Abc2midiResult(True, notes, message, errors)
+            return Abc2midiResult(False, None, "abc2midi wrote a MIDI file that cannot be read", errors, bars)
+        return Abc2midiResult(True, notes, message, errors, bars)
 
 
 def abc2midi_midi(tune_text: str, out_path: Path, timeout: float = 20) -> tuple[bool, str]:
@@ -125,7 +136,7 @@ def abc2midi_midi(tune_text: str, out_path: Path, timeout: float = 20) -> tuple[
     from audiogen.runtime.atomic import atomic_write_bytes
 
     with tempfile.TemporaryDirectory(prefix="audiogen-abc2midi-") as folder:
-        midi, message, _ = _run_abc2midi(tune_text, Path(folder), timeout)
+        midi, message, _, _ = _run_abc2midi(tune_text, Path(folder), timeout)
         if midi is None:
             return False, message
         atomic_write_bytes(out_path, midi.read_bytes())

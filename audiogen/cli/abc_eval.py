@@ -18,10 +18,15 @@ def eval_abc_command(
     model: Annotated[Optional[Path], typer.Option("--model", help="ABC model file (default: the bundled one).",
                                                   show_default=False)] = None,
     num: Annotated[int, typer.Option("--num", "-n", min=1, max=100000, help="Tunes to sample.")] = 1000,
-    seed: Annotated[str, typer.Option("--seed", help="Priming text each sampled tune starts with.")] = "X:1",
+    seed: Annotated[str, typer.Option("--seed", help="Priming text each sampled tune starts with (\\n: a line break).")] = "X:1",
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Sampling temperature (0: greedy).")] = 1.0,
     max_chars: Annotated[int, typer.Option("--max-chars", min=1, help="Cut a sampled tune after this many characters.")] = 2000,
     min_notes: Annotated[int, typer.Option("--min-notes", min=1, help="Notes a tune's MIDI needs to count as playable.")] = 8,
+    free_meter: Annotated[bool, typer.Option("--free-meter", help="Sample without keeping bars in meter (as `sample abc --free-meter`).")] = False,
+    train_data: Annotated[Optional[list[Path]], typer.Option(
+        "--train-data", help="The model's training tunes (file or folder; repeatable), for their share that scans "
+        "beside the samples' (default: the share stored in the model file, where it has one).",
+        show_default=False, metavar="FILE|DIR")] = None,
     converter: ConverterOpt = Converter.auto,
     keep_samples: Annotated[Optional[Path], typer.Option(
         "--keep-samples", help="Write the sampled tunes to this ABC file (X:1..N) for inspection.",
@@ -35,6 +40,8 @@ def eval_abc_command(
 
     For the sampled tunes: the share that abc2midi turns into MIDI with >= 8 notes, that music21 parses, with valid M:/L:/K: headers, and copied from the training tunes; meter and key histograms next to the training data's.
 
+    "scans": the share of tunes whose every bar is in meter (pickups allowed), by audiogen's bar reader and by abc2midi's own bar check, for the samples, the held-out tunes and the training tunes side by side, with the most common failures.
+
     Without abc2midi (Debian abcmidi) "playable" falls back to music21; the output names the converter.
 
     Example: audiogen eval abc --data held-out.abc -n 200 --keep-samples samples.abc
@@ -46,9 +53,11 @@ def eval_abc_command(
     from audiogen.data.skips import warn
     from audiogen.runtime.progress import make_progress
 
+    seed = seed.replace("\\n", "\n")  # as in `sample abc`: the two characters \n are a line break
     # Input problems first, before torch is imported (seconds).
     used_converter = resolve_converter(converter.value)
     tunes, skips = read_tunes(data, quiet=quiet)
+    train_tunes = read_tunes(train_data, quiet=quiet)[0] if train_data else None
 
     from audiogen.abc.data import training_text
     from audiogen.abc.generate import check_seed, sample_tunes
@@ -60,11 +69,27 @@ def eval_abc_command(
     abc_model = load_abc_model(model, torch_device)
     check_seed(abc_model, seed)
     rng = seed_everything(rng_seed)
+    from audiogen.abc.evaluate import abc2midi_results, scan_summary
+
+    def scans_of(texts: list[str], label: str) -> dict:
+        with make_progress(quiet=quiet or json_out, unit="tune") as progress:
+            task = progress.add_task(f"abc2midi ({label})", total=len(texts)) if abc2midi_available() else None
+            results = (abc2midi_results(texts, on_done=lambda k: progress.advance(task, k))
+                       if task is not None else None)
+        return scan_summary(texts, results)
 
     note(f"measuring bits per character on {len(tunes)} held-out tunes", quiet=quiet or json_out)
     began = time.perf_counter()
     heldout = heldout_bpc(abc_model, [training_text(t.text) for t in tunes], device=torch_device)
     heldout["seconds"] = round(time.perf_counter() - began, 2)
+    heldout["scans"] = scans_of([t.text for t in tunes], "held-out")
+    if train_tunes is not None:
+        training = {"source": "--train-data", **scans_of([t.text for t in train_tunes], "training")}
+    elif abc_model.extra.get("train_scans") is not None:
+        training = {"source": "model file", "n": None, "scans": abc_model.extra["train_scans"], "abc2midi": None,
+                    "failures": {}}
+    else:
+        training = None
     if heldout["left_out"]:
         warn(f"{heldout['left_out']} held-out tunes use characters outside the model's vocabulary "
              f"({heldout['unknown_chars'][:20]!r}) and are left out of the bits per character")
@@ -76,7 +101,7 @@ def eval_abc_command(
         task = progress.add_task("sampling", total=num)
         began = time.perf_counter()
         sampled = sample_tunes(abc_model, seed, num, temperature=temperature, max_chars=max_chars,
-                               generator=make_generator(rng, torch_device),
+                               generator=make_generator(rng, torch_device), in_meter=not free_meter,
                                on_finished=lambda k: progress.advance(task, k))
         sampling_seconds = round(time.perf_counter() - began, 2)
         texts = [t.text for t in sampled]
@@ -92,14 +117,17 @@ def eval_abc_command(
     samples["mean_chars"] = sum(len(t.text) for t in sampled) / num
 
     if json_out:
-        emit_json({"model": abc_model.path, "heldout": heldout,
+        emit_json({"model": abc_model.path, "heldout": heldout, "training": training,
+                   "scans": {"samples": samples["scans"], "heldout": heldout["scans"], "training": training},
                    "samples": samples, "kept_samples": keep_samples, "skipped": skips.to_dict(),
                    **provenance("eval abc", {"data": [str(p) for p in data], "model": model, "num": num,
                                              "seed": seed, "temperature": temperature, "max_chars": max_chars,
                                              "min_notes": min_notes, "converter": converter,
+                                             "free_meter": free_meter,
+                                             "train_data": [str(p) for p in train_data] if train_data else None,
                                              "keep_samples": keep_samples, "device": str(torch_device)},
                                 rng_seed=rng, model_sha256=abc_model.sha256)})
-    for line in report_lines(abc_model, heldout, samples, seed=seed, temperature=temperature, rng_seed=rng):
+    for line in report_lines(abc_model, heldout, samples, training, seed=seed, temperature=temperature, rng_seed=rng):
         result_line(line, json_mode=json_out)
     if keep_samples is not None:
         note(f"wrote the {num} sampled tunes to {keep_samples}", quiet=quiet or json_out)
@@ -123,7 +151,8 @@ def _pct(share: float | None) -> str:
     return "n/a" if share is None else f"{100 * share:.1f}%"
 
 
-def report_lines(abc_model, heldout: dict, samples: dict, *, seed: str, temperature: float, rng_seed: int) -> list[str]:
+def report_lines(abc_model, heldout: dict, samples: dict, training: dict | None = None, *, seed: str,
+                 temperature: float, rng_seed: int) -> list[str]:
     """The human report: one figure per line, then the meter and key tables."""
     n, conv = samples["n"], samples["converter"]
     lines = [f"model {abc_model.path} (sha256 {abc_model.sha256[:16]})"]
@@ -151,6 +180,7 @@ def report_lines(abc_model, heldout: dict, samples: dict, *, seed: str, temperat
     count = "" if c["count"] is None else f"{c['count']} tunes; "
     lines.append(f"{'copies of training tunes':<26}{copied}   ({count}distinct bodies among samples: "
                  f"{_pct(c['distinct'])})")
+    lines += [""] + scan_lines(samples["scans"], heldout.get("scans"), training)
     for field, label in (("meter", "M:"), ("key", "K:")):
         table = samples[field]
         tv = table["tv_distance"]
@@ -160,4 +190,24 @@ def report_lines(abc_model, heldout: dict, samples: dict, *, seed: str, temperat
         for row in table["rows"]:
             training = "n/a" if table["training"] is None else _pct(row["training"])
             lines.append(f"{row['value'][:14]:<14}{_pct(row['samples']):>9}{training:>10}")
+    return lines
+
+
+def scan_lines(samples: dict, heldout: dict | None, training: dict | None) -> list[str]:
+    """The "scans" table: samples, held-out and training tunes side by side."""
+    columns = [("samples", samples), ("held-out", heldout), ("training", training)]
+    lines = [f"{'scans (bars in meter)':<26}" + "".join(f"{name:>10}" for name, _ in columns)]
+
+    def cell(summary: dict | None, judge: str) -> str:
+        if summary is None:
+            return "n/a"
+        if judge == "reader":
+            return _pct(summary["scans"])
+        return "n/a" if summary.get("abc2midi") is None else _pct(summary["abc2midi"]["scans"])
+
+    for judge, label in (("reader", "audiogen bar reader"), ("abc2midi", "abc2midi bar check")):
+        lines.append(f"{label:<26}" + "".join(f"{cell(summary, judge):>10}" for _, summary in columns))
+    failures = samples.get("failures") or {}
+    if failures:
+        lines.append(f"{'samples failing by':<26}" + ", ".join(f"{kind} {count}" for kind, count in list(failures.items())[:4]))
     return lines

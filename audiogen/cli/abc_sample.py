@@ -21,7 +21,8 @@ def sample_abc_command(
     top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, help="Draw only from the K likeliest characters.", show_default=False)] = None,
     top_p: Annotated[Optional[float], typer.Option("--top-p", min=0.0, max=1.0, help="Draw only from the likeliest characters whose probabilities reach P (nucleus).", show_default=False)] = None,
     max_chars: Annotated[int, typer.Option("--max-chars", min=1, help="Characters per tune after the seed; a tune without an end by then is cut and flagged.")] = 2000,
-    valid_only: Annotated[bool, typer.Option("--valid-only", help="Draw a tune again until it ends and parses (see --max-tries).")] = False,
+    free_meter: Annotated[bool, typer.Option("--free-meter", help="Draw freely: do not keep every bar in meter (by default the sampler masks what would break the bar).")] = False,
+    valid_only: Annotated[bool, typer.Option("--valid-only", help="Draw a tune again until it ends, parses and (unless --free-meter) scans: every bar in meter (see --max-tries).")] = False,
     max_tries: Annotated[int, typer.Option("--max-tries", min=1, help="With --valid-only: draws per tune at most; tunes still unplayable are written, flagged.")] = 10,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Tunes sampled at once (default: all).", show_default=False)] = None,
     rng_seed: RngSeedOpt = None,
@@ -32,6 +33,7 @@ def sample_abc_command(
     """Sample tunes from the ABC char-LSTM, all in one batch, into one ABC file (X:1..N).
 
     Each tune is the seed plus what the model writes until a blank line or the next X: line.
+    Every bar is kept in meter as it is drawn (pickups allowed); --free-meter turns that off.
 
     Example: audiogen sample abc --seed "X:1\\nM:6/8\\nK:D" -n 10 --out tunes.abc
     """
@@ -51,12 +53,13 @@ def sample_abc_command(
     seed = seed.replace("\\n", "\n")
     torch_device = resolve_device(device)
     abc_model = load_abc_model(model, torch_device)
-    check_seed(abc_model, seed)
+    check_seed(abc_model, seed)  # a seed it cannot take fails here; sample_tunes warns about its meter
     validator = None
     if valid_only:
+        from audiogen.abc.bars import scan_tune
         from audiogen.abc.validate import is_playable
 
-        validator = is_playable
+        validator = is_playable if free_meter else (lambda text: is_playable(text) and scan_tune(text).scans)
     used_seed = seed_everything(rng_seed)
     generator = make_generator(used_seed, torch_device)
 
@@ -70,7 +73,8 @@ def sample_abc_command(
 
         tunes = sample_tunes(abc_model, seed, num, temperature=temperature, top_k=top_k, top_p=top_p,
                              max_chars=max_chars, generator=generator, batch_size=batch_size,
-                             validator=validator, max_tries=max_tries, on_finished=finished)
+                             validator=validator, max_tries=max_tries, on_finished=finished,
+                             in_meter=not free_meter)
     seconds = time.perf_counter() - began
 
     header = (f"% sampled by audiogen sample abc: model {abc_model.path} (sha256 {abc_model.sha256[:12]}), "
@@ -83,25 +87,32 @@ def sample_abc_command(
         warn(f"{len(cut)} tune(s) cut at --max-chars {max_chars} without an end (X: {_numbers(cut)}); "
              f"written with a '{CUT_MARK}' line")
     if invalid:
-        warn(f"{len(invalid)} tune(s) still unplayable after {max_tries} tries (X: {_numbers(invalid)}); "
+        what = "unplayable" if free_meter else "unplayable or out of meter"
+        warn(f"{len(invalid)} tune(s) still {what} after {max_tries} tries (X: {_numbers(invalid)}); "
              f"written with a '{INVALID_MARK}' line")
     tries = sum(t.tries for t in tunes)
+    from audiogen.abc.bars import scan_tune
+
+    scanning = [scan_tune(t.text).scans for t in tunes]
     if json_out:
         emit_json({
             "out": out,
-            "tunes": [{"index": i, "chars": t.chars, "ended": t.ended, "tries": t.tries,
-                       **({} if validator is None else {"valid": t.valid})} for i, t in enumerate(tunes, 1)],
-            "totals": {"tunes": len(tunes), "ended": len(tunes) - len(cut), "cut": len(cut),
+            "tunes": [{"index": i, "chars": t.chars, "ended": t.ended, "tries": t.tries, "scans": scans,
+                       **({} if validator is None else {"valid": t.valid})}
+                      for i, (t, scans) in enumerate(zip(tunes, scanning), 1)],
+            "totals": {"tunes": len(tunes), "ended": len(tunes) - len(cut), "cut": len(cut), "scans": sum(scanning),
                        "valid": None if validator is None else len(tunes) - len(invalid), "tries": tries,
                        "chars": sum(t.chars for t in tunes)},
             "seconds": round(seconds, 3), "tunes_per_second": round(len(tunes) / max(seconds, 1e-9), 2),
             "model": abc_model.path, "model_sha256": abc_model.sha256,
             **provenance("sample abc", {
                 "model": model, "seed": seed, "num": num, "temperature": temperature, "top_k": top_k,
-                "top_p": top_p, "max_chars": max_chars, "valid_only": valid_only, "max_tries": max_tries,
+                "top_p": top_p, "max_chars": max_chars, "free_meter": free_meter, "valid_only": valid_only,
+                "max_tries": max_tries,
                 "batch_size": batch_size, "out": out, "device": str(torch_device)}, rng_seed=used_seed)})
     valid_text = f", {len(tunes) - len(invalid)} playable after {tries} draws" if validator else ""
-    result_line(f"{len(tunes)} tunes ({len(tunes) - len(cut)} ended, {len(cut)} cut){valid_text} in "
+    result_line(f"{len(tunes)} tunes ({len(tunes) - len(cut)} ended, {len(cut)} cut, {sum(scanning)} scan)"
+                f"{valid_text} in "
                 f"{seconds:.1f} s = {len(tunes) / max(seconds, 1e-9):.1f} tunes/s -> {out}", json_mode=json_out)
     note(f"model {abc_model.path} (sha256 {abc_model.sha256[:12]}), rng seed {used_seed}", quiet=quiet or json_out)
 

@@ -21,6 +21,10 @@ def abc(
         "--data", show_default=False, metavar="FILE|DIR",
         help="Your own ABC file or folder (searched for *.abc), repeatable; read instead of, or with "
              "--collection in addition to, the corpus.")] = None,
+    scans_only: Annotated[bool, typer.Option(
+        "--scans-only", help="Keep only tunes whose every bar is in meter (pickups allowed; audiogen's bar "
+        "reader, which follows abc2midi's bar check), after removing stray marks abc2midi ignores or rejects "
+        "in the body (backticks, fingerings written as \"4\"); the dropped tunes are counted.")] = False,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Stop at the first bad file (unreadable, not ABC, garbage lines) instead of skipping it.")] = False,
     json_out: JsonOpt = False,
@@ -62,21 +66,35 @@ def abc(
         sources.append({"name": str(path), "kind": "data", "path": path, **report.to_dict()})
     if not tunes:
         raise AudiogenError("no tunes with a body found in " + ", ".join(s["name"] for s in sources))
+    out_of_meter = 0
+    if scans_only:
+        from dataclasses import replace
+
+        from audiogen.abc.bars import scan_tune, strip_stray_marks
+
+        cleaned = [replace(t, text=strip_stray_marks(t.text)) for t in tunes]
+        kept = [t for t in cleaned if scan_tune(t.text).scans]
+        out_of_meter = len(tunes) - len(kept)
+        if not kept:
+            raise AudiogenError(f"none of the {len(tunes)} tunes scans (every bar in meter); drop --scans-only")
+        tunes = kept
 
     atomic_write_text(out, _header(tunes, sources) + "\n" + renumber(tunes))
 
     numbers = [t.number for t in tunes if t.number is not None]
     totals = {key: sum(s[key] for s in sources) for key in ("no_body", "garbage_lines", "rejoined_lines")}
     if json_out:
-        emit_json({"output": out, "tunes": len(tunes), **totals,
+        emit_json({"output": out, "tunes": len(tunes), **totals, "out_of_meter": out_of_meter if scans_only else None,
                    "duplicate_numbers": len(numbers) - len(set(numbers)),
                    "sources": sources,
                    "skipped": skips.to_dict(),
                    **provenance("data abc", {"out": out, "collection": names, "data": [str(p) for p in data or []],
-                                             "strict": strict})})
+                                             "scans_only": scans_only, "strict": strict})})
     per_source = ", ".join(f"{s['name']} {s['tunes']}" for s in sources)
     result_line(f"wrote {out}: {len(tunes)} tunes ({per_source}); {totals['no_body']} dropped without a body, "
-                f"{totals['garbage_lines']} garbage line(s) dropped, {len(skips)} files skipped", json_mode=json_out)
+                f"{totals['garbage_lines']} garbage line(s) dropped, "
+                + (f"{out_of_meter} dropped out of meter, " if scans_only else "")
+                + f"{len(skips)} files skipped", json_mode=json_out)
     if "essenFolksong" in names:
         note("note: essenFolksong is licensed for non-commercial use only (see the output's header)",
              quiet=quiet or json_out)
