@@ -1,8 +1,9 @@
 """ABC sampling rate: 1,000 tunes from the seed "X:1" at temperature 1.0, all in one batch.
 
 Times `audiogen.abc.generate.sample_tunes` (priming, the shrinking batch, decoding; not loading
-the model) and prints tunes/s, seconds, characters/s and how many tunes ended by themselves (a
-tune cut at --max-chars costs the most steps, so an undertrained model samples slower).
+the model) twice in one run: drawing freely (the reference, `--free-meter`) and with the meter
+mask (the default), and prints tunes/s, seconds, characters/s, how many tunes ended by themselves
+(a tune cut at --max-chars costs the most steps) and how many scan, then the mask's cost as a ratio.
 
     python benchmarks/abc_sample.py --model runs/abc/model.safetensors
     python benchmarks/abc_sample.py --model M --num 1000 --threads 2 --device cpu
@@ -48,17 +49,26 @@ def main() -> None:
     sample_tunes(abc_model, args.seed, 8, temperature=args.temperature, max_chars=50)  # warm-up
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    tunes = sample_tunes(abc_model, args.seed, args.num, temperature=args.temperature, max_chars=args.max_chars,
-                         batch_size=args.batch_size, generator=make_generator(args.rng_seed, device))
-    seconds = time.perf_counter() - start
-    chars = sum(t.chars for t in tunes)
-    ended = sum(t.ended for t in tunes)
-    longest = max((t.chars for t in tunes), default=0)
-    print(f"{len(tunes)} tunes in {seconds:.1f} s = {len(tunes) / seconds:.1f} tunes/s, "
-          f"{chars / seconds:,.0f} chars/s; "
-          f"{ended} ended, {len(tunes) - ended} cut at --max-chars {args.max_chars}; "
-          f"mean {chars / max(len(tunes), 1):.0f} chars, longest {longest}")
+    from audiogen.abc.bars import scan_tune
+
+    timings = {}
+    for in_meter in (False, True):
+        start = time.perf_counter()
+        tunes = sample_tunes(abc_model, args.seed, args.num, temperature=args.temperature, max_chars=args.max_chars,
+                             batch_size=args.batch_size, generator=make_generator(args.rng_seed, device),
+                             in_meter=in_meter)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        seconds = timings[in_meter] = time.perf_counter() - start
+        chars = sum(t.chars for t in tunes)
+        ended = sum(t.ended for t in tunes)
+        longest = max((t.chars for t in tunes), default=0)
+        scanning = sum(scan_tune(t.text).scans for t in tunes)
+        print(f"{'meter mask' if in_meter else 'free (reference)'}: {len(tunes)} tunes in {seconds:.1f} s = "
+              f"{len(tunes) / seconds:.1f} tunes/s, {chars / seconds:,.0f} chars/s; "
+              f"{ended} ended, {len(tunes) - ended} cut at --max-chars {args.max_chars}; "
+              f"mean {chars / max(len(tunes), 1):.0f} chars, longest {longest}; {scanning} scan")
+    print(f"meter mask / free: {timings[True] / timings[False]:.2f}x the time")
 
 
 if __name__ == "__main__":
