@@ -18,7 +18,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
     echo "audiogen: please run: sudo apt-get install ${missing[*]}  (FluidSynth rendering and the abc2midi check need them); continuing" >&2
   fi
 elif command -v brew >/dev/null 2>&1; then
-  command -v fluidsynth >/dev/null 2>&1 || echo "audiogen: please run: brew install fluid-synth  (FluidSynth rendering and the abc2midi check need them); continuing" >&2
+  command -v fluidsynth >/dev/null 2>&1 || echo "audiogen: please run: brew install fluid-synth abcmidi  (FluidSynth rendering and the abc2midi check need them); continuing" >&2
 else
   echo "audiogen: install FluidSynth 2.x (the libfluidsynth shared library) for audio rendering; continuing" >&2
 fi

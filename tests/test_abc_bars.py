@@ -145,12 +145,32 @@ def test_the_mask_never_leaves_a_tune_without_a_character():
     mask = MeterMask(chars)
     rng = random.Random(3)
     tracker = BarTracker(record=False).feed_text("X:1\nM:6/8\nL:1/8\nK:D\n")
+    text = "X:1\nM:6/8\nL:1/8\nK:D\n"
     for _ in range(3000):  # a random walk through what the mask allows
         row = mask.masks([tracker])[0]
-        allowed = [c for c, ok in zip(chars, row.tolist()) if ok]
-        assert allowed
-        tracker.feed(rng.choice(allowed))
-    tracker.end()
+        char = rng.choice([c for c, ok in zip(chars, row.tolist()) if ok])
+        tracker.feed(char)
+        text += char
+    assert mask.fallbacks == 0  # the mask always allowed something of its own
+    assert scan_tune(text).scans, [p.describe() for p in scan_tune(text).problems][:3]
+
+
+@pytest.mark.parametrize("written, banned", [
+    ("A8|Z", "ABCabcz(^"),        # a bar rest fills its bar
+    ("A8|A4 B3 c/ A1", "|\n "),  # A1 with half a unit of room: only "/" (A1/2) may follow
+    ("A8|(3", "|0123456789 "),    # after a tuplet's p: ":" or its first note; no bar line yet
+    ("A8|A4 B2 c3", "|\n "),     # c3 overfills: it must be shortened (c3/2)
+])
+def test_the_mask_in_single_states(written, banned):
+    from audiogen.abc.bars import BarTracker
+    from audiogen.abc.meter_mask import MeterMask
+
+    chars = "\n !\"%'()+,-./0123456789:<=>ABCDEFGHIKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~"
+    mask = MeterMask(chars)
+    tracker = BarTracker(record=False).feed_text(tune(written).rstrip("\n"))
+    allowed = {c for c, ok in zip(chars, mask.masks([tracker])[0].tolist()) if ok}
+    assert allowed and not allowed & set(banned), sorted(allowed)
+    assert mask.fallbacks == 0
 
 
 def _audiogen(*args: str) -> subprocess.CompletedProcess:

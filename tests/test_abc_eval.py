@@ -248,6 +248,11 @@ def test_eval_cli_reports_every_figure(tiny_model, tmp_path):
     training = samples["meter"]["training"]  # the 5 training tunes' (one went to validation)
     assert sum(training.values()) == 5 and set(training) <= {"6/8", "C|", "3/4", "2/4"}
     assert out["rng_seed"] == 3 and len(out["model_sha256"]) == 64 and out["args"]["num"] == 6
+    scans = out["scans"]  # samples, held-out and training tunes side by side
+    assert scans["heldout"]["n"] == 4 and scans["samples"]["n"] == 6
+    assert 0 <= scans["samples"]["scans"] <= 1 and scans["heldout"]["count"] == 4  # the four held-out tunes scan
+    assert scans["training"]["source"] == "model file" and 0 <= scans["training"]["scans"] <= 1
+    assert (scans["samples"]["abc2midi"] is not None) == HAS_ABC2MIDI
     assert "outside the model's vocabulary" in result.stderr and "among the model's training tunes" in result.stderr
     text = kept.read_text()
     assert text.startswith("% 6 tunes sampled") and [ln for ln in text.splitlines() if ln.startswith("X:")][-1] == "X:6"

@@ -95,7 +95,8 @@ def scripted(text: str, *alternatives: str) -> AbcModel:
     ("X:1\nK:G\nabcabcabcabcabcabc", "X:1\nK:G\nabcabcabcabcabc\n", False),  # no end: cut at max_chars
 ])
 def test_a_tune_ends_at_a_blank_line_or_the_next_x_line(written, expected, ended):
-    tune = sample_tunes(scripted(written), "X:1", 1, temperature=0, max_chars=20)[0]
+    # the scripted texts are not music: the meter mask stays off (tests/test_abc_bars.py covers it)
+    tune = sample_tunes(scripted(written), "X:1", 1, temperature=0, max_chars=20, in_meter=False)[0]
     assert tune == SampledTune(text=expected, ended=ended, chars=tune.chars)
     end = written.find("\n\n", 3) + 2 if "\n\n" in written else written.find("X:", 3) + 2
     assert tune.chars == (end - 3 if ended else 20)
@@ -103,10 +104,10 @@ def test_a_tune_ends_at_a_blank_line_or_the_next_x_line(written, expected, ended
 
 def test_an_end_right_after_a_seed_ending_in_a_newline():
     for written in ("X:1\nT:a\n\n", "X:1\nT:a\nX:2\n"):
-        tune = sample_tunes(scripted(written), "X:1\nT:a\n", 1, temperature=0)[0]
+        tune = sample_tunes(scripted(written), "X:1\nT:a\n", 1, temperature=0, in_meter=False)[0]
         assert tune.text == "X:1\nT:a\n" and tune.ended
     # the seed's own X: is not a next tune
-    assert sample_tunes(scripted("X:1\nK:G\na|\n\n"), "X", 1, temperature=0)[0].text == "X:1\nK:G\na|\n"
+    assert sample_tunes(scripted("X:1\nK:G\na|\n\n"), "X", 1, temperature=0, in_meter=False)[0].text == "X:1\nK:G\na|\n"
 
 
 def test_overfitted_tiny_model_reproduces_its_tunes_greedily(tiny_model):
@@ -163,7 +164,8 @@ def test_validator_draws_failing_tunes_again_and_counts_tries():
     assert all(t.tries == 1 and t.valid == ("a" in t.text) for t in once)
     assert 0 < sum(t.valid for t in once) < 24
     # a tune cut at max_chars never counts as valid
-    cut = sample_tunes(scripted("X:1\nabcabcabc"), "X:1", 2, max_chars=3, validator=lambda text: True, max_tries=2)
+    cut = sample_tunes(scripted("X:1\nabcabcabc"), "X:1", 2, max_chars=3, validator=lambda text: True, max_tries=2,
+                       in_meter=False)
     assert all(not t.ended and t.valid is False and t.tries == 2 for t in cut)
 
 
@@ -192,9 +194,9 @@ def test_cli_writes_one_renumbered_abc_file_with_provenance(tiny_model_path, tmp
                 "--rng-seed", "5", "--device", "cpu", "--out", out, "--json", "--valid-only")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["totals"] == {"tunes": 3, "ended": 3, "cut": 0, "valid": 3, "tries": 3,
+    assert result["totals"] == {"tunes": 3, "ended": 3, "cut": 0, "scans": 3, "valid": 3, "tries": 3,
                                 "chars": 3 * (len(TUNES[2]) - len("X:3\nT:Wind") + 1)}
-    assert [(t["index"], t["tries"], t["valid"]) for t in result["tunes"]] == [(i, 1, True) for i in (1, 2, 3)]
+    assert [(t["index"], t["tries"], t["valid"], t["scans"]) for t in result["tunes"]] == [(i, 1, True, True) for i in (1, 2, 3)]
     assert result["rng_seed"] == 5
     assert result["args"]["seed"] == "X:2\nT:Wind" and result["tunes_per_second"] > 0
     header = out.read_text().splitlines()[0]
@@ -212,7 +214,7 @@ def test_cli_flags_tunes_cut_at_max_chars(tiny_model_path, tmp_path):
     done = _cli("--model", tiny_model_path, "--seed", "X:1", "-n", "2", "--max-chars", "5", "--out", out,
                 "--rng-seed", "1", "--device", "cpu", "-q")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("2 tunes (0 ended, 2 cut)")
+    assert done.stdout.startswith("2 tunes (0 ended, 2 cut, ")
     assert "cut at --max-chars 5" in done.stderr and done.stderr.count("warning") == 1
     assert out.read_text().count("% cut at --max-chars 5") == 2
 

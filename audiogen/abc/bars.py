@@ -5,13 +5,13 @@ current bar is. The same object serves two jobs: `scan_tune` feeds it a whole te
 every bar whose length disagrees with the meter; the sampler (`audiogen.abc.meter_mask`) feeds
 it each drawn character and asks which characters may come next without breaking the bar.
 
-Lengths are kept in ticks, `TICKS` to a whole note (integers for every length ABC can write
-with the constructs below, so the sampler's arithmetic stays cheap; reports give `Fraction`s of a
-whole note). A note's length is the unit (`L:`, by default 1/16 for
+Lengths are kept in ticks, `TICKS` to a whole note: integers for the lengths tunes write (down
+to 1/256 notes, tuplets of 2 to 9), so the sampler's arithmetic stays cheap; anything finer becomes
+a `Fraction` of ticks. Reports give `Fraction`s of a whole note. A note's length is the unit (`L:`, by default 1/16 for
 meters below 3/4 and 1/8 otherwise) times its suffix (`A2`, `A/2`, `A3/2`, `A/`, `A//`), times a
 tuplet's q/p (`(3`, `(3:2:3`; q by the ABC 2.1 table, 3 or 2 for (5 (7 (9 by compound meter),
 times a broken rhythm's 3/2 and 1/2 (`>`, `<`; 7/4 and 1/4 for `>>`). A chord lasts as long as its
-first note times the chord's own suffix (`[CEG]2`); grace notes (`{...}`), chord symbols and
+first note, or, given a suffix, the suffix alone as abc2midi reads it (`[CEG]2`, `[C2E2]2`: 2 units); grace notes (`{...}`), chord symbols and
 annotations (`"..."`), decorations (`!trill!`, `~`, `.`, `T`, ...) and ties take no time; `Z` is a
 whole bar of rest. Inline fields `[M:3/4]` `[L:1/16]` and body field lines change meter and unit.
 
@@ -71,7 +71,8 @@ _TUPLET_Q = {2: 3, 3: 2, 4: 3, 5: None, 6: 2, 7: None, 8: 3, 9: None}
 
 def parse_meter(text: str) -> Fraction | None | bool:
     """An M: value -> the bar length (Fraction of a whole note), None for free meter ("none"), or
-    False when it is not a meter this reader knows (the bar check is then off)."""
+    False when it is not a meter this reader knows (the tracker then keeps the meter it had, as
+    abc2midi does: 4/4 before any M:)."""
     value = text.split("%", 1)[0].strip()
     if value in ("C", ""):
         return Fraction(1) if value == "C" else False
@@ -137,7 +138,7 @@ class TuneScan:
 
     bars: list[Fraction] = field(default_factory=list)
     problems: list[BarProblem] = field(default_factory=list)
-    free_meter: bool = False   # M:none (or a meter this reader cannot read): nothing was checked
+    free_meter: bool = False   # M:none somewhere: its bars were not checked
 
     @property
     def scans(self) -> bool:
@@ -176,8 +177,8 @@ class _Note:
 class BarTracker:
     """Reads an ABC tune character by character (`feed`) and keeps the running bar length.
 
-    With ``record`` the completed bars and their problems are kept (see `scan`); the sampler
-    runs without. `room()` and `pending_length()` are what the meter mask reads.
+    With ``record`` the completed bars and their problems are kept (see `scan_tune`); the
+    sampler runs without. `pending_length()` and the state attributes are what the meter mask reads.
     """
 
     def __init__(self, *, record: bool = True):
@@ -187,8 +188,7 @@ class BarTracker:
         self.in_body = False
         self.line = ""              # the current header or body field line, while it is read
         self.line_start = True
-        self.meter: int | None | bool = TICKS  # ticks; None: free meter; abc2midi's default 4/4
-        self.meter_given = False
+        self.meter: int | None = TICKS  # ticks; None: free meter; abc2midi's default 4/4
         self.meter_unit = Fraction(1, 4)
         self.fermata = False            # H or !fermata!: abc2midi plays the next note twice as long
         self.unit: int | None = None    # ticks; None: not given, the default of the meter
@@ -228,8 +228,9 @@ class BarTracker:
             other.note = replace(self.note)
         if self.tuplet_spec is not None:
             other.tuplet_spec = list(self.tuplet_spec)
-        if self.record:
-            other.result = TuneScan(list(self.result.bars), list(self.result.problems), self.result.free_meter)
+        if self._line_letter is not None:
+            other._line_letter = self._line_letter.copy()
+        other.result = TuneScan(list(self.result.bars), list(self.result.problems), self.result.free_meter)
         return other
 
     # -- reading -------------------------------------------------------------------------
@@ -237,8 +238,7 @@ class BarTracker:
     @property
     def checked(self) -> bool:
         """The bar check is on: in the body, with a meter this reader knows (not free)."""
-        meter = self.meter
-        return self.in_body and meter is not None and meter is not False
+        return self.in_body and self.meter is not None
 
     def unit_length(self):
         """The unit note length (L:) in ticks."""
@@ -248,7 +248,7 @@ class BarTracker:
 
     def _meter_fraction(self) -> Fraction | None:
         meter = self.meter
-        return None if meter is None or meter is False else Fraction(meter, TICKS)
+        return None if meter is None else Fraction(meter, TICKS)
 
     def feed_text(self, text: str) -> "BarTracker":
         for char in text:
@@ -290,7 +290,7 @@ class BarTracker:
                 self._problem("long bar", self.bar_len)
             elif self.bar_len > 0 and self.record:
                 self.result.bars.append(Fraction(self.bar_len, TICKS))
-        self.result.free_meter = self.result.free_meter or self.meter is None or self.meter is False
+        self.result.free_meter = self.result.free_meter or self.meter is None
         return self.result
 
     # header and field lines
@@ -331,7 +331,6 @@ class BarTracker:
                 return
             self.meter = None if meter is None else _ticks(meter)
             self.meter_unit = meter_unit(value)
-            self.meter_given = True
             if meter is None:
                 self.result.free_meter = True
         elif letter == "L":
@@ -629,15 +628,15 @@ class BarTracker:
     # -- what the meter mask reads ----------------------------------------------------------
 
     def pending_length(self):
-        """The ticks the note being written has so far (0 when none)."""
+        """The ticks the note being written has so far (0 when none); a bar rest (Z) fills the bar."""
         note = self.note
-        if note is None or note.base <= 0:   # none, an accidental, a bar rest, a chord's note
+        if note is None:
+            return 0
+        if note.bar_rest:
+            return self.meter - self.bar_len if self.checked and self.bar_len == 0 else 0
+        if note.base <= 0:   # an accidental, a chord's note
             return 0
         return note.length()
-
-    def room(self):
-        """What is left of the bar after the note being written (negative: the bar is too long)."""
-        return self.meter - self.bar_len - self.pending_length()
 
 
 def scan_tune(text: str) -> TuneScan:

@@ -75,8 +75,8 @@ def _note_options(t: BarTracker) -> tuple[int, bool, bool]:
     def fits(n: int, den: int) -> bool:
         return base * n <= limit * den
 
-    def halves(n: int) -> bool:  # "/" may follow a numerator of 1 (A/) or an odd one (A3/2), not A2/
-        return n == 1 or n % 2 == 1
+    def halves(n: int) -> bool:  # "/" may follow an odd numerator (A1/2, A3/2), not A2/
+        return n % 2 == 1
 
     if note.broken or t.tuplet_left:         # A>B's second note, a tuplet's notes: no lengths of their own
         return 0, False, fits(num, 1)
@@ -86,7 +86,7 @@ def _note_options(t: BarTracker) -> tuple[int, bool, bool]:
             n = num * 10 + d if note.num_given else d
             if n and n < 100 and (fits(n, 1) or (halves(n) and fits(n, 2))):
                 bits |= 1 << d
-        slash = (not note.num_given or (halves(num) and num > 1)) and fits(num, 16)
+        slash = (not note.num_given or halves(num)) and fits(num, 16)
         if note.chord is not None and not note.num_given:   # [c2e2]: as long as its first note
             return bits, slash, note.length() <= limit
         return bits, slash, fits(num, 1)
@@ -120,8 +120,13 @@ def next_key(t: BarTracker) -> tuple | None:
         return ("only", _GRACE_CHARS)
     if t.context in (HEADER_LINE, FIELD_LINE) and t.line[:2] in ("M:", "L:"):
         return ("only", _METER_CHARS if t.line[0] == "M" else _UNIT_CHARS)
-    if t.context != MUSIC or t.tuplet_spec is not None:
+    if t.context != MUSIC:
         return _ALL
+    if t.tuplet_spec is not None:            # (3 (3:2 (3:2:3: the spec, then its first note
+        spec = t.tuplet_spec
+        if spec[-1] == "":
+            return ("only", "123456789")
+        return ("only", (":" if len(spec) < 3 else "") + _NOTE_START_CHARS)
     meter = t.meter
     if t.bracket_letter:
         return ("only", ":")                # "[K" must become an inline field, "[K:..."
@@ -170,14 +175,14 @@ def next_key(t: BarTracker) -> tuple | None:
     elif t.paren:                            # a tuplet only where all its notes fit
         unit = t.unit_length()
         for p in range(2, 10):
-            q = _TUPLET_Q.get(p) or (3 if meter.numerator % 3 == 0 and meter.numerator > 3 else 2)
+            q = _TUPLET_Q.get(p) or (3 if t.compound_meter() else 2)
             if q * unit <= room:
                 digits |= 1 << p
     # a new note needs room for at least a sixteenth of its unit (A/16)
     note_ok = room > 0 and room * 16 >= t.next_note_base()
     paren_ok = note_ok and not t.tuplet_left and not t.paren
     # broken rhythm (A>B, A<B) between two notes of the unit's length, where both fit
-    gt_ok = lt_ok = (writing and not in_chord and not t.broken_sign and not note.broken
+    gt_ok = lt_ok = (writing and not in_chord and not t.broken_sign and not note.broken and not t.tuplet_left
                      and note.ratio() == (1, 1) and t.bar_len + 2 * pending <= meter)
     # a bar line: where the bar is full; on the tune's first bar (a pickup); where a short bar
     # and the section's pickup make one bar (||, |], :| before the next part); not while a
@@ -202,6 +207,7 @@ class MeterMask:
         self.chars = chars
         self.device = torch.device(device)
         self._index: dict = {}
+        self.fallbacks = 0  # masks that allowed nothing and were opened to every character (a bug if > 0)
         self._rows: list[torch.Tensor] = []
         self._table: torch.Tensor | None = None
 
@@ -262,6 +268,7 @@ class MeterMask:
                 allowed -= _AFTER_GRACE_BANNED | {" "}
         row = torch.tensor([c in allowed for c in chars], dtype=torch.bool)
         if not row.any():  # never leave a tune without a character to draw
+            self.fallbacks += 1
             row[:] = True
         return row
 

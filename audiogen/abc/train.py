@@ -164,6 +164,8 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
     began, chars, loss_sum, loss_count = time.perf_counter(), 0, 0.0, 0
     model.train()
 
+    train_scans = scan_share(train_texts)  # what `eval abc` shows beside its samples' share
+
     def export_model(**more) -> Path:
         return run.export(dtype=torch.float16, extra={
             "vocab": vocab.to_json(), "val_bpc": val_bpc, "train_tunes": len(train_texts), "val_tunes": len(val_texts),
@@ -172,7 +174,7 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
             "train_fingerprints": sorted({f for f in map(fingerprint, train_texts) if f}),
             "meter_histogram": histogram(header_field(t, "M") for t in train_texts),
             "key_histogram": histogram(header_field(t, "K") for t in train_texts),
-            "train_scans": scan_share(train_texts), **more})
+            "train_scans": train_scans, **more})
 
     for step in run.steps(time_limit=time_limit, stop=stop, export=export_model):
         x, y, new_epoch = stream.next()

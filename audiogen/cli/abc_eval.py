@@ -57,7 +57,7 @@ def eval_abc_command(
     # Input problems first, before torch is imported (seconds).
     used_converter = resolve_converter(converter.value)
     tunes, skips = read_tunes(data, quiet=quiet)
-    train_tunes = read_tunes(train_data, quiet=quiet)[0] if train_data else None
+    train_tunes, train_skips = read_tunes(train_data, quiet=quiet) if train_data else (None, None)
 
     from audiogen.abc.data import training_text
     from audiogen.abc.generate import check_seed, sample_tunes
@@ -86,8 +86,9 @@ def eval_abc_command(
     if train_tunes is not None:
         training = {"source": "--train-data", **scans_of([t.text for t in train_tunes], "training")}
     elif abc_model.extra.get("train_scans") is not None:
-        training = {"source": "model file", "n": None, "scans": abc_model.extra["train_scans"], "abc2midi": None,
-                    "failures": {}}
+        training = {"source": "model file", "n": abc_model.extra.get("train_tunes"),
+                    "scans": abc_model.extra["train_scans"], "count": None, "free_meter": None, "failures": {},
+                    "abc2midi": None}
     else:
         training = None
     if heldout["left_out"]:
@@ -117,9 +118,10 @@ def eval_abc_command(
     samples["mean_chars"] = sum(len(t.text) for t in sampled) / num
 
     if json_out:
-        emit_json({"model": abc_model.path, "heldout": heldout, "training": training,
+        emit_json({"model": abc_model.path, "heldout": heldout, "samples": samples,
                    "scans": {"samples": samples["scans"], "heldout": heldout["scans"], "training": training},
-                   "samples": samples, "kept_samples": keep_samples, "skipped": skips.to_dict(),
+                   "kept_samples": keep_samples, "skipped": skips.to_dict(),
+                   "train_skipped": None if train_skips is None else train_skips.to_dict(),
                    **provenance("eval abc", {"data": [str(p) for p in data], "model": model, "num": num,
                                              "seed": seed, "temperature": temperature, "max_chars": max_chars,
                                              "min_notes": min_notes, "converter": converter,
