@@ -9,7 +9,7 @@ as it is drawn. Before the next draw, `MeterMask.masks` turns each tracker's sta
   field line, a comment, the end) before any further note;
 - no note or rest longer than what is left of the bar: length digits are offered only while the
   note still fits, and a note that is too long must go on with `/`; the same for a chord (its first
-  note's length times its own), a tuplet (only where all its notes fit) and broken rhythm;
+  note's length, or its own suffix), a tuplet (only where all its notes fit) and broken rhythm;
 - no stray length digits outside a note (ending numbers after a bar line are kept).
 Headers, comments, chord symbols, decorations and free meter (M:none) are not masked.
 Masks are cached by what they depend on, so a batch step costs one table lookup per tune on
@@ -19,11 +19,11 @@ top of the tracker's own work. The module needs only torch.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import torch
 
 from audiogen.abc.bars import (_BAR_TOKEN_GOES_ON, _TUPLET_Q, BAR_RESTS, DIGITS, FIELD_LETTERS, FIELD_LINE, GRACE,
-                               HEADER_LINE, MUSIC,
-                               NOTE_LETTERS, NOTE_STARTS, BarTracker)
+                               HEADER_LINE, MUSIC, NOTE_LETTERS, NOTE_STARTS, BarTracker)
 
 _ALL = None  # the key of "everything allowed"
 _NOTE_START_CHARS = "".join(sorted(NOTE_STARTS))
@@ -111,6 +111,14 @@ def _bits(digits: str) -> int:
     return sum(1 << int(d) for d in digits)
 
 
+def _length_chars(note, digits: int, slash_ok: bool) -> str:
+    """What may go on writing a note's length: the allowed digits, "/", octave marks after its letter."""
+    chars = "".join(d for d in "0123456789" if digits & (1 << int(d))) + ("/" if slash_ok else "")
+    if note is not None and note.stage == "letter" and note.octaves < 2:
+        chars += ",'"
+    return chars
+
+
 def next_key(t: BarTracker) -> tuple | None:
     """What may come next in the tune `t` has read: a hashable key for `MeterMask`
     (None: anything; ("only", chars); or the flags of the general case)."""
@@ -159,14 +167,9 @@ def next_key(t: BarTracker) -> tuple | None:
     writing = note is not None and not note.bar_rest
     digits, slash_ok, end_ok = _note_options(t) if writing else (0, False, True)
     if not end_ok:                           # too long yet: only what shortens it
-        chars = "".join(d for d in "0123456789" if digits & (1 << int(d))) + ("/" if slash_ok else "")
-        if note.stage == "letter" and note.octaves < 2:
-            chars += ",'"
-        return ("only", chars + line_field)
+        return ("only", _length_chars(note, digits, slash_ok) + line_field)
     if in_chord:                             # inside [...]: notes (at most four), their lengths, "]"
-        chars = "".join(d for d in "0123456789" if digits & (1 << int(d))) + ("/" if slash_ok else "")
-        if note is not None and note.stage == "letter" and note.octaves < 2:
-            chars += ",'"
+        chars = _length_chars(note, digits, slash_ok)
         if note is None or note.stage != "accidental":
             chars += "]" + (_NOTE_START_CHARS.replace("z", "").replace("x", "") if t.chord_notes < 4 else "")
         return ("only", chars)
@@ -256,12 +259,10 @@ class MeterMask:
             else:
                 allowed = set(chars) - _NEVER_IN_BODY
                 if not note_ok:
-                    allowed -= NOTE_STARTS | set("(")
+                    allowed -= NOTE_STARTS   # "(" goes with them: paren_ok needs note_ok
                 if not bar_rest_ok:
                     allowed -= BAR_RESTS
             allowed = {c for c in allowed if flagged.get(c, True)} | {c for c, ok in flagged.items() if ok}
-            if not full and not note_ok:
-                allowed -= NOTE_STARTS
             if not octave_ok:
                 allowed -= set(",'")
             if after_grace:
