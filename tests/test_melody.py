@@ -304,3 +304,34 @@ def test_first_voice_keeps_only_the_first_voice_of_a_multi_voice_tune():
     assert first_voice(single) == single
     notes = read_abc_notes(tune, "two-voices")
     assert [int(p) for p in notes.notes[:, 2]] == [62, 64, 66, 67, 81, 83, 85, 86]
+
+
+REPEATED = """X:5
+T:Repeats
+M:4/4
+L:1/4
+K:C
+|:C D E F|G A B c:|
+|:c B A G|[1 F E D C:|[2 E D C2|]
+"""
+
+
+def test_expanded_repeats_play_each_part_and_ending_in_turn():
+    """Written: 2 + 3 bars; played: A A (4 bars) + B with ending 1, B with ending 2 (4 bars)."""
+    written = melody_from_abc(REPEATED, "tunes.abc:1")
+    played = melody_from_abc(REPEATED, "tunes.abc:1", expand_repeats=True)
+    assert len(written.bar_steps) == 5 and len(played.bar_steps) == 8
+    assert played.bar_steps.tolist() == [16] * 8
+    segs, _ = segments(played)
+    c, f, e = note_on(60), note_on(65), note_on(64)
+    assert segs[2].tolist() == segs[0].tolist() and segs[0][0] == c  # the A part again
+    assert segs[5][0] == f and segs[7][0] == e  # first ending, then second ending
+    assert windows(played, 2, 1).shape == (7, 32) and windows(written, 2, 1).shape == (4, 32)
+
+
+def test_malformed_repeats_are_read_as_written():
+    tune = "X:6\nT:Odd\nM:4/4\nL:1/4\nK:C\nC D E F:|G A B c|[2 c4|]\n"  # a second ending with no first
+    as_written = melody_from_abc(tune, "tunes.abc:1")
+    expanded = melody_from_abc(tune, "tunes.abc:1", expand_repeats=True)
+    assert len(as_written.bar_steps) == 3 and expanded.bar_steps.tolist() == as_written.bar_steps.tolist()
+    assert np.array_equal(segments(expanded)[0], segments(as_written)[0])

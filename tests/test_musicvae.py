@@ -82,6 +82,59 @@ def test_encode_decode_shapes(hierarchical):
     assert sampled.shape == (3, 64) and sampled.dtype == torch.long and sampled.max() < NUM_CLASSES
 
 
+def test_per_bar_encoder_shapes_and_every_bar_reaches_the_latent():
+    torch.manual_seed(0)
+    config = model_config(replace(TINY, bars=4, hierarchical=True, encoder_per_bar=True, bar_encoder_hidden=8))
+    model = MusicVAE(config).eval()
+    assert model.encoder.bar_lstm is not None and model.encoder.to_mu.in_features == 16
+    x = torch.as_tensor(np.stack([_melody(1, 64), _melody(2, 64)]))
+    mu, sigma = model.encode(x)
+    assert mu.shape == sigma.shape == (2, config.latent)
+    for bar in range(4):  # a change in any one bar moves the code
+        y = x.clone()
+        y[:, 16 * bar + 1] = note_on(30)
+        assert not torch.allclose(model.encode(y)[0], mu)
+
+
+def _warm_start_expected(name: str) -> bool:
+    """The tensors a per-bar hierarchical model shares with a flat 2-bar one of the same sizes."""
+    return name.startswith(("encoder.embedding.", "encoder.lstm.", "decoder."))
+
+
+def test_warm_start_copies_the_encoder_lstm_and_bar_decoder_of_the_bundled_2bar_model():
+    from audiogen.musicvae.load import load_musicvae_model
+    from audiogen.musicvae.warm_start import warm_start
+
+    torch.manual_seed(0)
+    model = MusicVAE(model_config(CONFIGS["16bar"]))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    bundled = Path(__file__).resolve().parents[1] / "assets" / "models" / "musicvae-2bar.safetensors"
+    info = warm_start(model, bundled)
+    source = load_musicvae_model(bundled).model.state_dict()
+    after = model.state_dict()
+    assert info["copied"] and set(info["copied"]) == {k for k in after if _warm_start_expected(k)}
+    assert set(info["fresh"]) == set(after) - set(info["copied"])
+    assert any(k.startswith("conductor.") for k in info["fresh"]) and "encoder.to_mu.weight" in info["fresh"]
+    for k in info["copied"]:
+        assert torch.equal(after[k], source[k])
+    for k in info["fresh"]:
+        assert torch.equal(after[k], before[k])
+    assert info["copied_parameters"] == sum(after[k].numel() for k in info["copied"])
+
+
+def test_warm_start_refuses_a_model_that_shares_nothing(tmp_path):
+    from audiogen.errors import BadInputError
+    from audiogen.musicvae.warm_start import copy_shared_tensors, warm_start
+
+    model = MusicVAE(model_config(TINY))
+    other = MusicVAE(model_config(replace(TINY, embed=8, encoder_hidden=8, decoder_hidden=8, latent=8)))
+    assert copy_shared_tensors(model, other.state_dict())[0] == ["decoder.head.bias"]  # 91 classes in both
+    bundled = Path(__file__).resolve().parents[1] / "assets" / "models" / "musicvae-2bar.safetensors"
+    with pytest.raises(BadInputError) as caught:  # the bundled model shares only that bias with TINY
+        warm_start(model, bundled)
+    assert "shares no weight matrix" in str(caught.value) and str(bundled) in str(caught.value)
+
+
 def test_decoder_reads_only_previous_events():
     """Teacher forcing is causal: changing event t changes no logits at or before t."""
     torch.manual_seed(0)
@@ -317,6 +370,50 @@ def test_eval_cli_reports_accuracies_per_class_and_meter(trained):
     npz = _cli("eval", "musicvae", "--model", trained["run"] / "model.safetensors", "--data",
                trained["run"] / "heldout.npz", "--json")
     assert npz.returncode == 0, npz.stderr
+
+
+def test_eval_cli_scores_one_meter_and_names_the_meters_when_absent(trained):
+    model = trained["run"] / "model.safetensors"
+    jig = _cli("eval", "musicvae", "--model", model, "--data", trained["tunes"], "--meter", "6/8", "--json")
+    assert jig.returncode == 0, jig.stderr
+    out = json.loads(jig.stdout)
+    assert set(out["by_label"]) == {"6/8"} and out["args"]["meter"] == "6/8"
+    missing = _cli("eval", "musicvae", "--model", model, "--data", trained["tunes"], "--meter", "5/4")
+    last = missing.stderr.strip().splitlines()[-1]
+    assert missing.returncode == 2 and "no window in 5/4" in last and "6/8" in last and str(trained["tunes"]) in last
+
+
+def test_train_cli_warm_start_and_heldout_tunes(trained, tmp_path):
+    """A 4-bar per-bar hierarchical run starts from the tiny 2-bar model and holds out its tunes."""
+    from audiogen.musicvae.data import source_names
+    from audiogen.data.melody import load_windows
+    from audiogen.runtime.modelfile import load_model
+
+    source_model, heldout = trained["run"] / "model.safetensors", trained["run"] / "heldout.npz"
+    run = tmp_path / "run4"
+    result = _cli("train", "musicvae", "--data", trained["tunes"], "--config", "tiny", "--set", "bars=4",
+                  "--set", "hierarchical=true", "--set", "encoder_per_bar=true", "--set", "conductor_out=16",
+                  "--set", "hop_bars=1", "--warm-start", source_model, "--heldout-tunes", heldout,
+                  "--steps", "2", "--set", "val_every=2", "--out", run, "--json", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["warm_start"]["copied"] > 0 and summary["args"]["warm_start"] == str(source_model)
+    held_names = set(source_names(load_windows(heldout)).tolist())
+    assert set(source_names(load_windows(run / "heldout.npz")).tolist()) == held_names
+    first = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
+    assert first["step"] == 0 and first["warm_start_copied"] == summary["warm_start"]["copied"]
+    assert load_model(run / "model.safetensors").extra["warm_start"]["sha256"] == load_model(source_model).sha256
+    both = _cli("train", "musicvae", "--data", trained["tunes"], "--config", "tiny", "--warm-start", source_model,
+                "--init-from", source_model, "--steps", "1", "--out", tmp_path / "both")
+    assert both.returncode == 2 and "--warm-start and --init-from" in both.stderr
+    unseen = tmp_path / "other.npz"
+    from audiogen.data.melody import save_windows
+    other = load_windows(heldout)
+    other["sources"] = np.array(["elsewhere.abc:1"] * len(other["sources"]))
+    save_windows(unseen, other)
+    refused = _cli("train", "musicvae", "--data", trained["tunes"], "--config", "tiny", "--heldout-tunes", unseen,
+                   "--steps", "1", "--out", tmp_path / "unseen")
+    assert refused.returncode == 2 and str(unseen) in refused.stderr and "none of its" in refused.stderr
 
 
 def test_multitrack_midi_picks_the_melody_and_track_overrides(trained, tmp_path):

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Optional
 
+import numpy as np
 import typer
 
 from audiogen.cli.options import JsonOpt, OutFile, QuietOpt, parse_transpose
@@ -27,6 +28,9 @@ def melodies(
     track: Annotated[Optional[int], typer.Option("--track", min=0, help="MIDI instrument index to read "
                                                  "(default: the melody track is chosen per file).",
                                                  show_default=False)] = None,
+    expand_repeats: Annotated[bool, typer.Option("--expand-repeats", help="Play ABC repeats and first/second "
+                                                 "endings out (|: A :| -> A A), as abc2midi does; more and longer "
+                                                 "windows (MIDI files are played out already).")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unusable file instead of "
                                                           "skipping it.")] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=64, help="Worker processes (default: "
@@ -44,6 +48,8 @@ def melodies(
     Windows start at bar lines; mostly silent ones are dropped. Unusable files: a warning (--strict: fatal).
 
     Example: audiogen data melodies --data tunes/ --out melodies.npz --bars 2 --transpose -5..6
+
+    Example: audiogen data melodies --data tunes.abc --out tunes-16bar.npz --bars 16 --hop-bars 1 --expand-repeats
     """
     from audiogen.data.melody import collect_windows, save_windows
     from audiogen.data.skips import SkipLog
@@ -57,7 +63,7 @@ def melodies(
     with make_progress(quiet=quiet, unit="file") as progress:
         tasks = []
         collector, counts = collect_windows(
-            data, bars, hop, skips=skips, track=track, jobs=jobs,
+            data, bars, hop, skips=skips, track=track, jobs=jobs, expand_repeats=expand_repeats,
             on_start=lambda total: tasks.append(progress.add_task("melodies", total=total)),
             on_item=lambda: progress.advance(tasks[0]))
     seconds = time.perf_counter() - began
@@ -72,6 +78,7 @@ def melodies(
                             f"{why}" + (f" (skipped: {reasons})" if reasons else ""))
     shifts = None if shift_range is None else range(shift_range[0], shift_range[1] + 1)
     arrays = collector.arrays(shifts)
+    arrays["expand_repeats"] = np.bool_(expand_repeats)
     save_windows(out, arrays)
 
     windows = len(arrays["events"])
@@ -91,6 +98,7 @@ def melodies(
         emit_json({**summary, **provenance("data melodies", {
             "data": [str(p) for p in data], "out": out, "bars": bars, "hop_bars": hop,
             "transpose": None if shift_range is None else list(shift_range), "track": track, "strict": strict,
+            "expand_repeats": expand_repeats,
             "jobs": counts["jobs"]})})
     meters = ", ".join(f"{meter} {n}" for meter, n in by_meter.items())
     shifted = f" ({len(collector)} before transposition)" if shifts is not None else ""

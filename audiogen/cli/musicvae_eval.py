@@ -19,6 +19,8 @@ def eval_musicvae_command(
     model: MusicVAEModelOpt = None,
     max_windows: Annotated[Optional[int], typer.Option("--max-windows", min=1, help="Score at most this many windows "
                                                        "(an even spread over the data).", show_default=False)] = None,
+    meter: Annotated[Optional[str], typer.Option("--meter", help="Score only the windows in this meter, e.g. 4/4 "
+                                                 "(the labels of the per-meter table).", show_default=False)] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Windows scored at once.")] = 512,
     track: TrackOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unusable MIDI/ABC file.")] = False,
@@ -33,12 +35,15 @@ def eval_musicvae_command(
     Also: accuracy per event class (no-event, note-off, note-on), per meter, KL and reconstruction loss.
 
     Example: audiogen eval musicvae --data runs/mv2/heldout.npz --json
+
+    Example: audiogen eval musicvae --model assets/models/musicvae-16bar.safetensors --data heldout.npz --meter 4/4
     """
     import time
 
     import numpy as np
 
     from audiogen.data.skips import SkipLog
+    from audiogen.errors import BadInputError
     from audiogen.musicvae.evaluate import reconstruction_metrics
     from audiogen.musicvae.load import load_musicvae_model
     from audiogen.musicvae.data import read_window_sets
@@ -56,6 +61,12 @@ def eval_musicvae_command(
                                   on_start=lambda total: tasks.append(progress.add_task("melodies", total=total)),
                                   on_item=lambda: progress.advance(tasks[0]))
     events, meters, sources = arrays["events"], arrays["meter"], arrays["source"]
+    if meter is not None:
+        chosen = meters == meter.strip()
+        if not chosen.any():
+            found = ", ".join(sorted(set(meters.tolist()), key=lambda m: -int((meters == m).sum()))[:8])
+            raise BadInputError(data[0], f"no window in {meter.strip()} (meters here: {found})")
+        events, meters, sources = events[chosen], meters[chosen], sources[chosen]
     if max_windows is not None and len(events) > max_windows:
         rows = np.linspace(0, len(events) - 1, max_windows).round().astype(int)
         events, meters, sources = events[rows], meters[rows], sources[rows]
@@ -69,7 +80,7 @@ def eval_musicvae_command(
                    "hierarchical": bool(loaded.model.config.hierarchical), "seconds": round(seconds, 2),
                    "skipped": skips.to_dict(), "model": loaded.path, "model_sha256": loaded.sha256,
                    **provenance("eval musicvae", {"data": [str(p) for p in data], "model": model,
-                                                  "max_windows": max_windows, "track": track,
+                                                  "max_windows": max_windows, "meter": meter, "track": track,
                                                   "device": str(torch_device)})})
         return
     result_line(f"{metrics['windows']} windows of {loaded.bars} bars from {melodies} melodies: accuracy "

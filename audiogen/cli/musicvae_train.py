@@ -20,6 +20,8 @@ class MusicVAEConfigName(str, Enum):
     two_bar = "2bar"
     sixteen_bar = "16bar"
     sixteen_bar_flat = "16bar-flat"
+    sixteen_bar_v1 = "16bar-v1"
+    sixteen_bar_v1_flat = "16bar-v1-flat"
     two_bar_paper = "2bar-paper"
     sixteen_bar_paper = "16bar-paper"
     tiny = "tiny"
@@ -50,6 +52,14 @@ def train_musicvae_command(
     time_limit: TimeLimitOpt = None,
     resume: ResumeOpt = False,
     init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Fine-tune this MusicVAE model file (its sizes).", show_default=False)] = None,
+    warm_start: Annotated[Optional[Path], typer.Option("--warm-start", help="Start the tensors this config shares "
+                                                       "(same name and shape) with this MusicVAE model file from it, "
+                                                       "e.g. a 16-bar run from the 2-bar model; the rest start fresh.",
+                                                       show_default=False)] = None,
+    heldout_tunes: Annotated[Optional[Path], typer.Option("--heldout-tunes", help="Hold out exactly the melodies of "
+                                                          "this window set (e.g. the warm-start model's heldout.npz) "
+                                                          "instead of a random share.", show_default=False,
+                                                          metavar="NPZ")] = None,
     rng_seed: Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for the split, the batches and the weights (default 0).", show_default=False)] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unusable MIDI/ABC file.")] = False,
     device: DeviceOpt = "auto",
@@ -61,6 +71,8 @@ def train_musicvae_command(
     Every meter is used: 3/4 and 6/8 bars are 12 steps + 4 padding. Held-out windows go to heldout.npz for 'eval musicvae'.
 
     Example: audiogen train musicvae --data tunes/ --config 2bar --out runs/mv2 --time-limit 40
+
+    Example: audiogen train musicvae --data tunes-16bar.npz --config 16bar --warm-start runs/mv2/model.safetensors --heldout-tunes runs/mv2/heldout.npz --out runs/mv16
     """
     from audiogen.musicvae.train import CONFIGS, SHAPE_FIELDS, apply_overrides, train_musicvae
 
@@ -72,14 +84,15 @@ def train_musicvae_command(
     changed = {**overrides, **{s.partition("=")[0].strip().replace("-", "_"): None for s in settings or []}}
     summary = train_musicvae(data, out, config=chosen, steps=steps, checkpoint_every=checkpoint_every,
                              requested=requested_fields(chosen, ctx, changed, SHAPE_FIELDS),
-                             resume=resume, init_from=init_from, device=device, track=track, strict=strict,
+                             resume=resume, init_from=init_from, warm_start=warm_start, heldout_tunes=heldout_tunes,
+                             device=device, track=track, strict=strict,
                              quiet=quiet or json_out, time_limit=None if time_limit is None else time_limit * 60)
     if json_out:
         emit_json({**summary, "config_name": config.value, **provenance("train musicvae", {
             "data": [str(p) for p in data], "out": out, "config": config, "steps": steps, "batch_size": batch_size,
             "lr": lr, "transpose": transpose, "set": settings or [], "track": track,
             "checkpoint_every": checkpoint_every, "time_limit": time_limit, "resume": resume, "init_from": init_from,
-            "rng_seed": rng_seed, "device": summary["device"]})})
+            "warm_start": warm_start, "heldout_tunes": heldout_tunes, "rng_seed": rng_seed, "device": summary["device"]})})
         return
     val = summary["validation"]
     early = " (time limit reached; --resume continues)" if summary["stopped_early"] else ""
@@ -93,6 +106,10 @@ def train_musicvae_command(
         compare_with_bundled(val["tf_accuracy"], bundled, what="held-out teacher-forced accuracy",
                              higher_is_better=True, margin=0.15, quiet=quiet,
                              hint="train longer (--steps, --time-limit), or check the data")
+    if summary["warm_start"] is not None:
+        w = summary["warm_start"]
+        note(f"warm start from {w['model']}: {w['copied']} tensors ({w['copied_parameters']:,} parameters) copied, "
+             f"{w['fresh']} fresh", quiet=quiet)
     note(f"{summary['train_windows']} training windows from {summary['train_melodies']} melodies, "
          f"{summary['val_windows']} held out from {summary['val_melodies']}; {summary['parameters']:,} parameters",
          quiet=quiet)

@@ -158,9 +158,12 @@ def melody_from_midi(path: str | os.PathLike, track: int | None = None) -> Melod
     return melody_from_notes(read_midi_notes(path, track))
 
 
-def melody_from_abc(text: str, source: str) -> Melody:
-    """The melody of one ABC tune (its whole text from X:), parsed with music21; `source` names it."""
-    return melody_from_notes(read_abc_notes(text, source))
+def melody_from_abc(text: str, source: str, *, expand_repeats: bool = False) -> Melody:
+    """The melody of one ABC tune (its whole text from X:), parsed with music21; `source` names it.
+
+    `expand_repeats`: repeats and endings played out (`read_abc_notes`).
+    """
+    return melody_from_notes(read_abc_notes(text, source, expand_repeats=expand_repeats))
 
 
 def sounding_pitch(events: np.ndarray) -> np.ndarray:
@@ -417,9 +420,12 @@ def save_windows(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path
 
 
 def collect_windows(paths: Iterable[str | os.PathLike], bars: int, hop_bars: int, *, skips, track: int | None = None,
-                    on_start=None, on_item=None, jobs: int | None = None) -> tuple[WindowCollector, dict]:
+                    on_start=None, on_item=None, jobs: int | None = None,
+                    expand_repeats: bool = False) -> tuple[WindowCollector, dict]:
     """Melody windows of every MIDI file and ABC tune in `paths` (files or folders).
 
+    `expand_repeats`: ABC tunes are read with their repeats and endings played out (MIDI files
+    already are).
     Unusable melodies go to `skips` (a SkipLog). `on_start(total inputs)` is called once the files
     are listed and the ABC tunes read, `on_item()` after each input. `jobs` worker processes read
     the melodies (default: the command's thread count, at most 4, for 200 inputs or more; else
@@ -437,7 +443,7 @@ def collect_windows(paths: Iterable[str | os.PathLike], bars: int, hop_bars: int
         tunes = read_abc(abc_files, skips=skips, report=abc_report)
     collector = WindowCollector(bars, hop_bars)
     items = [("midi", str(p), track) for p in midi_files]
-    items += [("abc", t.text, f"{t.source}:{t.line}") for t in tunes]
+    items += [("abc" + ("-expanded" if expand_repeats else ""), t.text, f"{t.source}:{t.line}") for t in tunes]
     if jobs is None:  # a worker's start (importing music21, ~3 s) pays off only on a few hundred inputs
         from audiogen.runtime.threads import threads_in_use
 
@@ -477,7 +483,10 @@ def _read_melody(item: tuple[str, str, object]) -> tuple[Melody | None, tuple | 
 
     kind, what, extra = item
     try:
-        melody = melody_from_midi(what, extra) if kind == "midi" else melody_from_abc(what, extra)
+        if kind == "midi":
+            melody = melody_from_midi(what, extra)
+        else:
+            melody = melody_from_abc(what, extra, expand_repeats=kind == "abc-expanded")
     except MelodyInputError as e:
         return None, (e.path, e.problem, e.kind)
     return melody, None

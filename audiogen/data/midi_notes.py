@@ -21,7 +21,8 @@ instruments) overrides the choice. Otherwise, among the pitched instruments with
 
 **ABC** (music21): the first part of the parsed tune; tied notes are merged, grace notes and chord
 symbols are dropped, a chord gives all its notes (the skyline keeps the top one). Repeats are not
-expanded: the tune is read once, as written, endings included. Bars are music21's measures, with
+expanded unless asked (`expand_repeats`): the tune is read once, as written, endings included. Bars
+are music21's measures, with
 two repairs so that bar lines fall where the tune's bar lines are:
   - a first bar shorter than its meter is a pickup (anacrusis): everything moves later so that the
     pickup ends the first, full-length bar (which then starts with silence);
@@ -317,6 +318,16 @@ def _tied_rows(notes) -> list[list[float]]:
     return rows
 
 
+def _expanded(part):
+    """A music21 part with its repeats played out, or the part itself when they cannot be."""
+    from music21.repeat import ExpanderException
+
+    try:
+        return part.expandRepeats()
+    except ExpanderException:  # badly formed repeat marks: the tune as written
+        return part
+
+
 def first_voice(text: str) -> str:
     """An ABC tune with only its first voice: `V:` sections of other voices and the `V:` lines go.
 
@@ -339,10 +350,12 @@ def first_voice(text: str) -> str:
     return "".join(kept)
 
 
-def read_abc_notes(text: str, source: str) -> NoteList:
+def read_abc_notes(text: str, source: str, *, expand_repeats: bool = False) -> NoteList:
     """The notes and bars of one ABC tune (its whole text, X: header first), parsed with music21.
 
-    Only the first voice of a multi-voice tune is read (see `first_voice`).
+    Only the first voice of a multi-voice tune is read (see `first_voice`). `expand_repeats` plays
+    repeats and first/second endings out as a player would (|: A :| -> A A; [1 and [2 in turn);
+    a tune whose repeat marks music21 cannot expand is read as written.
     `source` names the tune in messages (e.g. "tunes.abc:120"). Raises MelodyInputError when
     music21 cannot parse it or it has no notes. Imports music21 (about 1-2 s the first time).
     """
@@ -353,6 +366,8 @@ def read_abc_notes(text: str, source: str) -> NoteList:
     try:
         parsed = music21_score(first_voice(text))
         part = (list(parsed.parts) or [parsed])[0]
+        if expand_repeats:
+            part = _expanded(part)
         measures = list(part.getElementsByClass(music21.stream.Measure))
         rows = _tied_rows(n for n in part.flatten().notes if not isinstance(n, music21.harmony.ChordSymbol))
     except MelodyInputError:

@@ -70,6 +70,28 @@ def split_by_source(source: np.ndarray, val_fraction: float, seed: int) -> tuple
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
+def source_names(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """(N,) str: the melody of each window by name: "<file name>:<line>" for ABC tunes, the file name
+    for MIDI files (folders dropped, so the same tunes read from another folder match)."""
+    names = np.array([Path(s.rsplit(":", 1)[0]).name + (":" + s.rsplit(":", 1)[1] if ":" in s else "")
+                      for s in arrays["sources"].tolist()], dtype=str).reshape(-1)
+    return names[arrays["source"]]
+
+
+def split_by_names(arrays: dict[str, np.ndarray], heldout: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (train, validation): the windows of the melodies the window set `heldout` holds go to validation.
+
+    BadInputError naming `heldout` when none of its melodies is in `arrays`.
+    """
+    held = load_windows(heldout)
+    wanted = np.unique(source_names(held))
+    is_val = np.isin(source_names(arrays), wanted)
+    if not is_val.any():
+        raise BadInputError(heldout, f"none of its {len(wanted)} melodies is in the training data "
+                                     "(melodies are matched by file name and line)")
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
 def subset(arrays: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
     """The windows `rows` of a window set (per-source arrays kept whole)."""
     per_window = {"events", "source", "start_bar", "meter", "transpose", "window"}

@@ -3,7 +3,10 @@
 Event classes are those of `audiogen.data.melody` (91: no-event, note-off, 88 note-ons, padding);
 a sequence is `bars` segments of 16 steps, (B, T = bars * 16) int64.
 
-- `Encoder`: events -> (mu, sigma) of q(z | x), each (B, latent).
+- `Encoder`: events -> (mu, sigma) of q(z | x), each (B, latent): one bidirectional LSTM over all T
+  steps, or (`encoder_per_bar`) the same LSTM over each 16-step segment and a second bidirectional
+  LSTM over the segments' summaries, so no bar is 240 steps from the state that summarises it
+  (and a 2-bar model's encoder LSTM can start it: `audiogen.musicvae.warm_start`).
 - `BarDecoder`: an autoregressive LSTM over one sequence, conditioned on a vector (z for the flat
   decoder, a conductor output for a bar of the hierarchical one): the vector sets its initial
   state through a tanh layer and is fed again with every step's input (the previous event).
@@ -41,6 +44,8 @@ class MusicVAEModelConfig:
     conductor_layers: int = 2
     conductor_out: int = 256        # size of each conductor output (the bar decoder's conditioning)
     dropout: float = 0.0
+    encoder_per_bar: bool = False   # segment LSTM + LSTM over segment summaries, else one LSTM over all steps
+    bar_encoder_hidden: int = 256   # per direction, the LSTM over segment summaries (encoder_per_bar)
 
     @property
     def steps(self) -> int:
@@ -54,19 +59,34 @@ def _initial_state(layer: nn.Linear, vector: torch.Tensor, layers: int, hidden: 
 
 
 class Encoder(nn.Module):
-    """events (B, T) int64 -> mu (B, latent), sigma (B, latent) > 0."""
+    """events (B, T) int64 -> mu (B, latent), sigma (B, latent) > 0; T a multiple of 16 when per bar."""
 
     def __init__(self, config: MusicVAEModelConfig):
         super().__init__()
         self.embedding = nn.Embedding(NUM_CLASSES, config.embed)
         self.lstm = nn.LSTM(config.embed, config.encoder_hidden, config.encoder_layers, batch_first=True,
                             bidirectional=True, dropout=config.dropout if config.encoder_layers > 1 else 0.0)
-        self.to_mu = nn.Linear(2 * config.encoder_hidden, config.latent)
-        self.to_sigma = nn.Linear(2 * config.encoder_hidden, config.latent)
+        summary = 2 * config.encoder_hidden
+        if config.encoder_per_bar:
+            self.bar_lstm = nn.LSTM(summary, config.bar_encoder_hidden, 1, batch_first=True, bidirectional=True)
+            summary = 2 * config.bar_encoder_hidden
+        else:
+            self.bar_lstm = None
+        self.to_mu = nn.Linear(summary, config.latent)
+        self.to_sigma = nn.Linear(summary, config.latent)
+
+    def _summary(self, lstm: nn.LSTM, x: torch.Tensor) -> torch.Tensor:
+        """(N, L, D) -> (N, 2 * hidden): the last layer's final forward and backward states."""
+        _, (h, _) = lstm(x)
+        return torch.cat([h[-2], h[-1]], dim=-1)
 
     def forward(self, events: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        _, (h, _) = self.lstm(self.embedding(events))
-        final = torch.cat([h[-2], h[-1]], dim=-1)  # the last layer's forward and backward states
+        if self.bar_lstm is None:
+            final = self._summary(self.lstm, self.embedding(events))
+        else:
+            b = events.shape[0]
+            per_segment = self._summary(self.lstm, self.embedding(events.reshape(-1, SEGMENT_STEPS)))
+            final = self._summary(self.bar_lstm, per_segment.reshape(b, -1, per_segment.shape[-1]))
         return self.to_mu(final), F.softplus(self.to_sigma(final)) + 1e-5
 
 

@@ -39,6 +39,8 @@ class MusicVAETrainConfig:
     conductor_layers: int = 2
     conductor_out: int = 128
     dropout: float = 0.0
+    encoder_per_bar: bool = False  # encoder LSTM over each bar, then an LSTM over the bars (model.Encoder)
+    bar_encoder_hidden: int = 256
     batch_size: int = 64
     lr: float = 1e-3
     lr_decay: float = 0.9999      # per step (Magenta: 1e-3 decaying by 0.9999 a step to 1e-5)
@@ -61,6 +63,12 @@ class MusicVAETrainConfig:
 
 _16BAR = dict(bars=16, hierarchical=True, latent=512, free_bits=256.0, hop_bars=4, batch_size=32, transpose_low=-5,
               transpose_high=6)
+# The bundled 16-bar model: sizes of the 2-bar model where a --warm-start from it can copy them
+# (embedding 32, encoder LSTM 128 run over each bar, bar decoder 2x128 conditioned on 256 values),
+# an LSTM of 256 over the 16 bar summaries, conductor 2x256 -> 256 per bar, latent 512.
+_16BAR_PER_BAR = dict(bars=16, hierarchical=True, latent=512, encoder_per_bar=True, bar_encoder_hidden=256,
+                      conductor_hidden=256, conductor_out=256, free_bits=512.0, beta_rate=0.9999,
+                      sampling_rate=1500.0, hop_bars=1, batch_size=32, transpose_low=-5, transpose_high=6)
 CONFIGS: dict[str, MusicVAETrainConfig] = {
     # the bundled 2-bar model: cat-mel_2bar at CPU size (bi-LSTM 128, decoder 2x128, latent 256)
     # Free bits 96 (66.5 nats of KL cost-free): on a CPU budget of ~18k steps, beta 0.2 alone held
@@ -68,10 +76,14 @@ CONFIGS: dict[str, MusicVAETrainConfig] = {
     # reached 0.92 teacher-forced at 14.7k steps (Magenta's beta_rate 0.99999 hides this over 100k+).
     "2bar": MusicVAETrainConfig(sampling_rate=1500.0, free_bits=96.0, beta_rate=0.9999, transpose_low=-5,
                                 transpose_high=6),
-    # the hierarchical 16-bar model at CPU size: conductor 2x128 + bar decoder 2x128, latent 512
-    "16bar": MusicVAETrainConfig(**_16BAR),
+    # the hierarchical 16-bar model at CPU size (the bundled musicvae-16bar.safetensors, warm-started
+    # from the 2-bar model)
+    "16bar": MusicVAETrainConfig(**_16BAR_PER_BAR),
     # the same with one flat decoder over all 256 steps, for the paper's flat vs hierarchical comparison
-    "16bar-flat": MusicVAETrainConfig(**{**_16BAR, "hierarchical": False}),
+    "16bar-flat": MusicVAETrainConfig(**{**_16BAR_PER_BAR, "hierarchical": False}),
+    # the first CPU 16-bar configs (one encoder LSTM over 256 steps, conductor 2x128, free bits 256)
+    "16bar-v1": MusicVAETrainConfig(**_16BAR),
+    "16bar-v1-flat": MusicVAETrainConfig(**{**_16BAR, "hierarchical": False}),
     # Magenta's sizes, for a GPU: cat-mel_2bar_small and hierdec-mel_16bar
     "2bar-paper": MusicVAETrainConfig(embed=90, encoder_hidden=512, decoder_hidden=256, batch_size=512,
                                       sampling_rate=1000.0, sampling_max=1.0,
@@ -107,7 +119,7 @@ def _bounds():
 
     positive = Bounds(low=1)
     sizes = ("bars", "latent", "embed", "encoder_hidden", "encoder_layers", "decoder_hidden", "decoder_layers",
-             "conductor_hidden", "conductor_layers", "conductor_out", "batch_size", "hop_bars", "val_every",
+             "conductor_hidden", "conductor_layers", "conductor_out", "bar_encoder_hidden", "batch_size", "hop_bars", "val_every",
              "val_windows", "log_every")
     unit = Bounds(low=0, high=1)
     return {**{k: positive for k in sizes}, "dropout": Bounds(low=0, high=1, high_open=True),
@@ -224,24 +236,31 @@ def latent_means(model: MusicVAE, events: np.ndarray, batch_size: int = 512) -> 
 
 def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, config: MusicVAETrainConfig,
                    steps: int, checkpoint_every: int = 500, resume: bool = False,
-                   init_from: str | os.PathLike | None = None, device: str = "auto", track: int | None = None,
+                   init_from: str | os.PathLike | None = None, warm_start: str | os.PathLike | None = None,
+                   heldout_tunes: str | os.PathLike | None = None, device: str = "auto", track: int | None = None,
                    time_limit: float | None = None, stop: Callable[[int], bool] | None = None,
                    strict: bool = False, quiet: bool = False, requested: dict | None = None) -> dict:
     """Train (or resume, or fine-tune) a MusicVAE on melodies; returns a summary dict.
     `requested`: config fields the command line asked for (a resume that differs is refused).
 
     `data`: MIDI/ABC files or folders and/or .npz window sets. Whole melodies are held out for
-    validation (written to heldout.npz in the run for `eval musicvae`). `time_limit` (seconds in
-    this session) or `stop(step)` stops early with a checkpoint and an exported model.
+    validation (written to heldout.npz in the run for `eval musicvae`): a seeded share of them, or
+    exactly the melodies of the window set `heldout_tunes` (e.g. the heldout.npz of the model a
+    `warm_start` comes from, so that no held-out tune was seen by either). `warm_start`: a MusicVAE
+    model file whose tensors of the same name and shape a new run starts from
+    (`audiogen.musicvae.warm_start`). `time_limit` (seconds in this session) or `stop(step)` stops
+    early with a checkpoint and an exported model.
     """
     from audiogen.data.melody import save_windows
     from audiogen.musicvae.attributes import attribute_vectors, measure
-    from audiogen.musicvae.data import read_window_sets, split_by_source, subset
+    from audiogen.musicvae.data import read_window_sets, split_by_names, split_by_source, subset
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.progress import make_progress
     from audiogen.runtime.seeding import seed_everything
     from audiogen.runtime.training import TrainingRun, starting_config
 
+    if warm_start is not None and init_from is not None:
+        raise AudiogenError("--warm-start and --init-from both say where the weights start: give one")
     torch_device = resolve_device(device)
     config = starting_config(config, out, kind=KIND, resume=resume, init_from=init_from, from_dict=config_from_dict,
                              requested=requested,
@@ -254,7 +273,10 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
             data, config.bars, config.hop_bars, skips=skips, track=track,
             on_start=lambda total: tasks.append(progress.add_task("melodies", total=total)),
             on_item=lambda: progress.advance(tasks[0]))
-    train_rows, val_rows = split_by_source(arrays["source"], config.val_fraction, config.seed)
+    if heldout_tunes is not None:
+        train_rows, val_rows = split_by_names(arrays, heldout_tunes)
+    else:
+        train_rows, val_rows = split_by_source(arrays["source"], config.val_fraction, config.seed)
     train_set, val_set = subset(arrays, train_rows), subset(arrays, val_rows)
     if not len(train_rows):
         raise AudiogenError("no training windows left after holding out validation melodies")
@@ -269,6 +291,11 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
     val_events = val_set["events"][np.sort(val_pick)]
 
     model = MusicVAE(model_config(config)).to(torch_device)
+    started_from = None
+    if warm_start is not None and not resume:
+        from audiogen.musicvae.warm_start import warm_start as start_from
+
+        started_from = start_from(model, warm_start)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config))
     run = TrainingRun(out, kind=KIND, config=asdict(config), modules={"model": model},
@@ -294,6 +321,11 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
         meters[meter] = meters.get(meter, 0) + 1
     meters = dict(sorted(meters.items(), key=lambda kv: -kv[1]))
 
+    warm = {} if started_from is None else {"warm_start": {k: started_from[k] for k in (
+        "model", "sha256", "copied", "copied_parameters")}}
+    if started_from is not None:
+        run.log(0, warm_start_copied=len(started_from["copied"]), warm_start_fresh=len(started_from["fresh"]))
+
     def export_model(**more) -> Path:
         was_training = model.training
         mu = latent_means(model, train_set["events"][:20000])
@@ -302,7 +334,7 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
             "attributes": attribute_vectors(mu, measure(train_set["events"][:20000])),
             "train_windows": int(len(train_rows)), "train_melodies": int(len(np.unique(train_set["source"]))),
             "val_melodies": int(len(np.unique(val_set["source"]))), "meters": meters,
-            "training_seconds": round(run.elapsed, 1), **more})
+            "training_seconds": round(run.elapsed, 1), **warm, **more})
 
     model.train()
     for step in run.steps(time_limit=time_limit, stop=stop, export=export_model):
@@ -347,7 +379,9 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
         "parameters": sum(p.numel() for p in model.parameters()), "validation": val,
         "seconds": round(seconds, 1), "steps_per_s": round(batches / max(seconds, 1e-9), 2),
         "training_seconds_total": round(run.elapsed, 1), "device": str(torch_device), "skipped": skips.to_dict(),
-        "meters": meters,
+        "meters": meters, "warm_start": None if started_from is None else {
+            "model": started_from["model"], "copied": len(started_from["copied"]),
+            "fresh": len(started_from["fresh"]), "copied_parameters": started_from["copied_parameters"]},
     }
     export_model(validation=val)
     summary["model"] = str(Path(out) / "model.safetensors")
