@@ -5,7 +5,8 @@
 # representation; then the data builders: a small NSynth-format set rendered from the GM
 # SoundFont, its training cache, and the public-domain ABC tunes of music21's corpus; then three
 # folk tunes sampled from the bundled ABC model, rendered to MIDI and WAV; then melodies from the
-# bundled 2-bar MusicVAE: four sampled, and an interpolation between a jig and a reel; then the
+# bundled 2-bar MusicVAE: four sampled, and an interpolation between a jig and a reel; the 16-bar
+# hierarchical MusicVAE: a walk from one whole tune to another and two sampled tunes; then the
 # bundled SampleVAE drum model: the drum kits found here indexed, sounds similar to a kick, a few
 # classified, a kick morphed into a snare, a map of the library, and four new sounds.
 # Outputs go to demo/.
@@ -98,6 +99,29 @@ K:D
 d2fd A2FA|d2fa g2fe|d2fd A2FA|BcdB A4|
 ABC
 "$audiogen" interpolate musicvae "$out/jig.abc" "$out/reel.abc" --steps 5 --out-dir "$out/musicvae-walk" $wav
+
+echo
+echo "== MusicVAE 16 bars: a walk from one whole tune to another (the repeats played out), and two sampled"
+mv16=assets/models/musicvae-16bar.safetensors
+cat > "$out/tune-a.abc" <<'ABC'
+X:1
+T:Demo tune A
+M:4/4
+L:1/8
+K:D
+|:d2fd A2FA|d2fa g2fe|d2fd A2FA|BcdB A4|d2fd A2FA|d2fa g2fe|f2ed BcdB|A2F2 D4:|
+ABC
+cat > "$out/tune-b.abc" <<'ABC'
+X:1
+T:Demo tune B
+M:4/4
+L:1/8
+K:G
+|:G2BG DGBG|A2cA FAcA|G2BG DGBd|edcA G4|B2dB GBdB|c2ec AcEc|B2dB cBAF|G2B2 G4:|
+ABC
+"$audiogen" interpolate musicvae "$out/tune-a.abc" "$out/tune-b.abc" --model "$mv16" --steps 5 \
+  --out-dir "$out/musicvae-16bar-walk" $wav
+"$audiogen" sample musicvae --model "$mv16" -n 2 --rng-seed 1 --out-dir "$out/musicvae-16bar-samples" $wav --quiet
 
 echo
 echo "== SampleVAE: index the drum kits installed here, find sounds like a kick, classify, morph, generate"

@@ -122,6 +122,33 @@ def test_warm_start_copies_the_encoder_lstm_and_bar_decoder_of_the_bundled_2bar_
     assert info["copied_parameters"] == sum(after[k].numel() for k in info["copied"])
 
 
+def test_distillation_targets_are_codes_the_warm_started_bar_decoder_reads_like_the_2bar_model():
+    """A conductor output equal to the 2-bar code of bars (k, k+1) gives bar k the 2-bar decoder's first-bar logits."""
+    from audiogen.musicvae.distill import bar_pairs, distill_loss, teacher_codes
+    from audiogen.musicvae.load import load_musicvae_model
+    from audiogen.musicvae.warm_start import warm_start
+
+    bundled = Path(__file__).resolve().parents[1] / "assets" / "models" / "musicvae-2bar.safetensors"
+    teacher = load_musicvae_model(bundled).model.eval()
+    model = MusicVAE(model_config(CONFIGS["16bar"])).eval()
+    warm_start(model, bundled)
+    x = torch.as_tensor(np.stack([_melody(i, 256) for i in range(2)]))
+    pairs = bar_pairs(x)
+    assert pairs.shape == (30, 32) and torch.equal(pairs[16], torch.cat([x[1, 16:32], x[1, 32:48]]))
+    with torch.no_grad():
+        mu, sigma = teacher_codes(teacher, x)
+        assert mu.shape == sigma.shape == (2, 15, 256)
+        conditions = torch.cat([mu, torch.zeros(2, 1, 256)], dim=1)  # the last bar has no pair
+        bars16 = model.decode_conditions(conditions, x)
+        bars2 = teacher.decode(mu.reshape(30, 256), pairs)
+    assert torch.allclose(bars16.reshape(2, 16, 16, -1)[:, :15], bars2[:, :16].reshape(2, 15, 16, -1), atol=1e-5)
+    assert torch.equal(distill_loss(conditions, mu, sigma), torch.zeros(2))
+    moved = conditions.clone()
+    moved[0, 3, 7] += 1.0
+    expected = 0.5 / max(sigma[0, 3, 7].item(), 0.1) ** 2
+    assert distill_loss(moved, mu, sigma)[0].item() == pytest.approx(expected, rel=1e-4)
+
+
 def test_warm_start_refuses_a_model_that_shares_nothing(tmp_path):
     from audiogen.errors import BadInputError
     from audiogen.musicvae.warm_start import copy_shared_tensors, warm_start
@@ -393,7 +420,8 @@ def test_train_cli_warm_start_and_heldout_tunes(trained, tmp_path):
     run = tmp_path / "run4"
     result = _cli("train", "musicvae", "--data", trained["tunes"], "--config", "tiny", "--set", "bars=4",
                   "--set", "hierarchical=true", "--set", "encoder_per_bar=true", "--set", "conductor_out=16",
-                  "--set", "hop_bars=1", "--warm-start", source_model, "--heldout-tunes", heldout,
+                  "--set", "hop_bars=1", "--set", "conductor_tanh=false", "--set", "distill_weight=0.05",
+                  "--warm-start", source_model, "--heldout-tunes", heldout,
                   "--steps", "2", "--set", "val_every=2", "--out", run, "--json", "--device", "cpu")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -402,7 +430,13 @@ def test_train_cli_warm_start_and_heldout_tunes(trained, tmp_path):
     assert set(source_names(load_windows(run / "heldout.npz")).tolist()) == held_names
     first = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
     assert first["step"] == 0 and first["warm_start_copied"] == summary["warm_start"]["copied"]
+    logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert any(r.get("distill", 0) > 0 for r in logged)  # the tiny 2-bar model taught the conductor
     assert load_model(run / "model.safetensors").extra["warm_start"]["sha256"] == load_model(source_model).sha256
+    no_teacher = _cli("train", "musicvae", "--data", trained["tunes"], "--config", "tiny", "--set", "bars=4",
+                      "--set", "hierarchical=true", "--set", "distill_weight=0.05", "--steps", "1",
+                      "--out", tmp_path / "no-teacher")
+    assert no_teacher.returncode == 2 and "--warm-start" in no_teacher.stderr.strip().splitlines()[-1]
     both = _cli("train", "musicvae", "--data", trained["tunes"], "--config", "tiny", "--warm-start", source_model,
                 "--init-from", source_model, "--steps", "1", "--out", tmp_path / "both")
     assert both.returncode == 2 and "--warm-start and --init-from" in both.stderr
@@ -414,6 +448,17 @@ def test_train_cli_warm_start_and_heldout_tunes(trained, tmp_path):
     refused = _cli("train", "musicvae", "--data", trained["tunes"], "--config", "tiny", "--heldout-tunes", unseen,
                    "--steps", "1", "--out", tmp_path / "unseen")
     assert refused.returncode == 2 and str(unseen) in refused.stderr and "none of its" in refused.stderr
+
+
+def test_a_short_abc_tune_is_encoded_with_its_repeats_played_out(tmp_path):
+    from audiogen.musicvae.data import file_window
+
+    tune = tmp_path / "short.abc"
+    tune.write_text("X:1\nT:Short\nM:4/4\nL:1/8\nK:D\n|:d2fd A2FA|d2fa g2fe|d2fd A2FA|BcdB A4:|\n")
+    window, melody, bar = file_window(tune, 8)  # 4 bars as written, 8 played
+    assert window.shape == (128,) and bar == 0 and len(melody.bar_steps) == 8
+    assert np.array_equal(window[:64], window[64:])
+    assert len(file_window(tune, 2)[1].bar_steps) == 4  # long enough as written: read as written
 
 
 def test_multitrack_midi_picks_the_melody_and_track_overrides(trained, tmp_path):

@@ -101,8 +101,9 @@ def train_musicvae_command(
               f"KL {val['kl']:.1f} nats")
     result_line(f"step {summary['steps']}/{summary['total_steps']}{early}: {scores}; "
                 f"{summary['steps_per_s']} steps/s; model {summary['model']}", json_mode=False)
-    if val is not None and summary.get("bars") == 2:
-        bundled = (bundled_metadata("musicvae-2bar.safetensors", "validation") or {}).get("tf_accuracy")
+    bundled_name = {2: "musicvae-2bar.safetensors", 16: "musicvae-16bar.safetensors"}.get(summary.get("bars"))
+    if val is not None and bundled_name is not None:
+        bundled = (bundled_metadata(bundled_name, "validation") or {}).get("tf_accuracy")
         compare_with_bundled(val["tf_accuracy"], bundled, what="held-out teacher-forced accuracy",
                              higher_is_better=True, margin=0.15, quiet=quiet,
                              hint="train longer (--steps, --time-limit), or check the data")

@@ -98,8 +98,9 @@ def subset(arrays: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndar
     return {k: (v[rows] if k in per_window else v) for k, v in arrays.items()}
 
 
-def read_melody(path: str | os.PathLike, track: int | None = None) -> Melody:
-    """The melody of one MIDI file, or of the first tune of an ABC file; BadInputError naming the file."""
+def read_melody(path: str | os.PathLike, track: int | None = None, *, expand_repeats: bool = False) -> Melody:
+    """The melody of one MIDI file, or of the first tune of an ABC file (`expand_repeats`: its repeats
+    and endings played out); BadInputError naming the file."""
     from audiogen.data.abc import read_abc_file
     from audiogen.data.melody import ABC_EXTENSIONS, MIDI_EXTENSIONS
 
@@ -113,7 +114,7 @@ def read_melody(path: str | os.PathLike, track: int | None = None) -> Melody:
         tunes = read_abc_file(path, skips=SkipLog(strict=True))
         if not tunes:
             raise BadInputError(path, "no ABC tune (X: ... K: and a music line) in this file")
-        return melody_from_abc(tunes[0].text, str(path))
+        return melody_from_abc(tunes[0].text, str(path), expand_repeats=expand_repeats)
     raise BadInputError(path, "not a MIDI (.mid, .midi) or ABC (.abc) file")
 
 
@@ -136,9 +137,15 @@ def file_window(path: str | os.PathLike, bars: int, *, track: int | None = None,
                 ) -> tuple[np.ndarray, Melody, int]:
     """The window of `bars` segments a file's melody gives, for encoding: (events (bars*16,) int8, melody, bar).
 
-    The first usable window, or the one starting at `start_bar` (0-based bar of the melody).
+    The first usable window, or the one starting at `start_bar` (0-based bar of the melody). An ABC
+    tune shorter than `bars` as written is read again with its repeats played out (|: A :| -> A A), as
+    the 16-bar model's training tunes were (`data melodies --expand-repeats`).
     """
+    from audiogen.data.melody import ABC_EXTENSIONS
+
     melody = read_melody(path, track)
+    if Path(path).suffix.lower() in ABC_EXTENSIONS and len(segments(melody)[0]) < bars:
+        melody = read_melody(path, track, expand_repeats=True)
     found, first = melody_windows(melody, bars, path)
     if start_bar is None:
         return found[0], melody, int(first[0])

@@ -45,6 +45,7 @@ class MusicVAEModelConfig:
     conductor_out: int = 256        # size of each conductor output (the bar decoder's conditioning)
     dropout: float = 0.0
     encoder_per_bar: bool = False   # segment LSTM + LSTM over segment summaries, else one LSTM over all steps
+    conductor_tanh: bool = True     # squash conductor outputs into (-1, 1); False: linear, like a latent code
     bar_encoder_hidden: int = 256   # per direction, the LSTM over segment summaries (encoder_per_bar)
 
     @property
@@ -122,7 +123,11 @@ class BarDecoder(nn.Module):
 
 
 class Conductor(nn.Module):
-    """z (B, latent) -> one output per segment (B, bars, conductor_out), from an LSTM fed zeros."""
+    """z (B, latent) -> one output per segment (B, bars, conductor_out), from an LSTM fed zeros.
+
+    Outputs go through tanh unless `conductor_tanh` is False: a bar decoder warm-started from a
+    2-bar model reads codes like that model's latent, a few of whose values pass +-1.
+    """
 
     def __init__(self, config: MusicVAEModelConfig):
         super().__init__()
@@ -131,11 +136,13 @@ class Conductor(nn.Module):
         self.lstm = nn.LSTM(1, self.hidden, self.layers, batch_first=True,
                             dropout=config.dropout if self.layers > 1 else 0.0)
         self.out = nn.Linear(self.hidden, config.conductor_out)
+        self.squash = config.conductor_tanh
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         zeros = z.new_zeros(z.shape[0], self.bars, 1)
         out, _ = self.lstm(zeros, _initial_state(self.init, z, self.layers, self.hidden))
-        return torch.tanh(self.out(out))
+        out = self.out(out)
+        return torch.tanh(out) if self.squash else out
 
 
 class MusicVAE(nn.Module):

@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from audiogen.data.melody import FIRST_NOTE_ON, HIGHEST_PITCH, PAD, note_on
 from audiogen.data.skips import SkipLog
-from audiogen.errors import AudiogenError
+from audiogen.errors import AudiogenError, BadInputError
 from audiogen.musicvae.evaluate import kl_cost, kl_divergence, reconstruction_metrics
 from audiogen.musicvae.model import MusicVAE, MusicVAEModelConfig
 
@@ -41,6 +41,9 @@ class MusicVAETrainConfig:
     dropout: float = 0.0
     encoder_per_bar: bool = False  # encoder LSTM over each bar, then an LSTM over the bars (model.Encoder)
     bar_encoder_hidden: int = 256
+    conductor_tanh: bool = True
+    distill_weight: float = 0.0   # bar-code distillation from the --warm-start 2-bar model (musicvae.distill)
+    distill_min_sigma: float = 0.1
     batch_size: int = 64
     lr: float = 1e-3
     lr_decay: float = 0.9999      # per step (Magenta: 1e-3 decaying by 0.9999 a step to 1e-5)
@@ -67,7 +70,8 @@ _16BAR = dict(bars=16, hierarchical=True, latent=512, free_bits=256.0, hop_bars=
 # (embedding 32, encoder LSTM 128 run over each bar, bar decoder 2x128 conditioned on 256 values),
 # an LSTM of 256 over the 16 bar summaries, conductor 2x256 -> 256 per bar, latent 512.
 _16BAR_PER_BAR = dict(bars=16, hierarchical=True, latent=512, encoder_per_bar=True, bar_encoder_hidden=256,
-                      conductor_hidden=256, conductor_out=256, free_bits=512.0, beta_rate=0.9999,
+                      conductor_hidden=256, conductor_out=256, conductor_tanh=False, distill_weight=0.05,
+                      free_bits=512.0, beta_rate=0.9999,
                       sampling_rate=1500.0, hop_bars=1, batch_size=32, transpose_low=-5, transpose_high=6)
 CONFIGS: dict[str, MusicVAETrainConfig] = {
     # the bundled 2-bar model: cat-mel_2bar at CPU size (bi-LSTM 128, decoder 2x128, latent 256)
@@ -80,7 +84,7 @@ CONFIGS: dict[str, MusicVAETrainConfig] = {
     # from the 2-bar model)
     "16bar": MusicVAETrainConfig(**_16BAR_PER_BAR),
     # the same with one flat decoder over all 256 steps, for the paper's flat vs hierarchical comparison
-    "16bar-flat": MusicVAETrainConfig(**{**_16BAR_PER_BAR, "hierarchical": False}),
+    "16bar-flat": MusicVAETrainConfig(**{**_16BAR_PER_BAR, "hierarchical": False, "distill_weight": 0.0}),
     # the first CPU 16-bar configs (one encoder LSTM over 256 steps, conductor 2x128, free bits 256)
     "16bar-v1": MusicVAETrainConfig(**_16BAR),
     "16bar-v1-flat": MusicVAETrainConfig(**{**_16BAR, "hierarchical": False}),
@@ -127,7 +131,8 @@ def _bounds():
             "lr_min": Bounds(low=0), "grad_clip": Bounds(low=0, low_open=True), "beta_max": Bounds(low=0),
             "beta_rate": unit, "free_bits": Bounds(low=0), "sampling_rate": Bounds(low=0), "sampling_max": unit,
             "transpose_low": Bounds(low=-24, high=24), "transpose_high": Bounds(low=-24, high=24),
-            "val_fraction": Bounds(low=0, high=1, high_open=True)}
+            "val_fraction": Bounds(low=0, high=1, high_open=True), "distill_weight": Bounds(low=0),
+            "distill_min_sigma": Bounds(low=0, low_open=True)}
 
 
 def check_config(config: MusicVAETrainConfig) -> MusicVAETrainConfig:
@@ -198,8 +203,10 @@ def transpose_batch(events: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
 
 
 def vae_losses(model: MusicVAE, x: torch.Tensor, *, beta: float, free_bits: float,
-               sample_probability: float = 0.0) -> dict[str, torch.Tensor]:
-    """One batch x (B, T) int64 -> {"loss", "recon", "kl", "kl_cost", "accuracy"} (means over the batch).
+               sample_probability: float = 0.0, teacher: MusicVAE | None = None, distill_weight: float = 0.0,
+               distill_min_sigma: float = 0.1) -> dict[str, torch.Tensor]:
+    """One batch x (B, T) int64 -> {"loss", "recon", "kl", "kl_cost", "accuracy"} (means over the batch),
+    and "distill" when a 2-bar `teacher` is given (`audiogen.musicvae.distill`, weighted by `distill_weight`).
 
     Scheduled sampling is done in parallel: a first teacher-forced pass (no gradient) draws an
     event at every step; each step then reads that drawn event instead of the true previous one
@@ -208,6 +215,11 @@ def vae_losses(model: MusicVAE, x: torch.Tensor, *, beta: float, free_bits: floa
     mu, sigma = model.encode(x)
     z = mu + sigma * torch.randn_like(sigma)
     conditions = model.conditions(z)
+    distill = None
+    if teacher is not None:
+        from audiogen.musicvae.distill import distill_loss, teacher_codes
+
+        distill = distill_loss(conditions, *teacher_codes(teacher, x), min_sigma=distill_min_sigma).mean()
     read = x
     if sample_probability > 0:
         with torch.no_grad():
@@ -221,7 +233,11 @@ def vae_losses(model: MusicVAE, x: torch.Tensor, *, beta: float, free_bits: floa
     cost = kl_cost(kl, free_bits).mean()
     real = x != PAD
     accuracy = ((logits.argmax(dim=-1) == x) & real).sum() / real.sum().clamp(min=1)
-    return {"loss": recon + beta * cost, "recon": recon, "kl": kl.mean(), "kl_cost": cost, "accuracy": accuracy}
+    losses = {"loss": recon + beta * cost, "recon": recon, "kl": kl.mean(), "kl_cost": cost, "accuracy": accuracy}
+    if distill is not None:
+        losses["loss"] = losses["loss"] + distill_weight * distill
+        losses["distill"] = distill
+    return losses
 
 
 def latent_means(model: MusicVAE, events: np.ndarray, batch_size: int = 512) -> np.ndarray:
@@ -296,6 +312,18 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
         from audiogen.musicvae.warm_start import warm_start as start_from
 
         started_from = start_from(model, warm_start)
+    teacher = None
+    if config.distill_weight > 0:
+        from audiogen.musicvae.load import load_musicvae_model
+
+        if warm_start is None:
+            raise AudiogenError("distill_weight > 0 learns from the --warm-start 2-bar model: give --warm-start "
+                                "(also with --resume), or --set distill_weight=0")
+        teacher = load_musicvae_model(warm_start).model.to(torch_device).eval().requires_grad_(False)
+        if not config.hierarchical or teacher.config.bars != 2 or teacher.config.latent != config.conductor_out:
+            raise BadInputError(warm_start, f"distillation needs a hierarchical config and a 2-bar teacher whose "
+                                            f"latent ({teacher.config.latent}) is the conductor_out "
+                                            f"({config.conductor_out})")
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config))
     run = TrainingRun(out, kind=KIND, config=asdict(config), modules={"model": model},
@@ -346,7 +374,9 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
             x = transpose_batch(x, shift)
         beta = beta_at(config, step)
         probability = sampling_probability(config, step)
-        losses = vae_losses(model, x, beta=beta, free_bits=config.free_bits, sample_probability=probability)
+        losses = vae_losses(model, x, beta=beta, free_bits=config.free_bits, sample_probability=probability,
+                            teacher=teacher, distill_weight=config.distill_weight,
+                            distill_min_sigma=config.distill_min_sigma)
         optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
