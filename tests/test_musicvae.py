@@ -162,6 +162,22 @@ def test_warm_start_refuses_a_model_that_shares_nothing(tmp_path):
     assert "shares no weight matrix" in str(caught.value) and str(bundled) in str(caught.value)
 
 
+def test_conductor_reading_z_and_bar_with_a_linear_map_of_z():
+    torch.manual_seed(0)
+    config = model_config(replace(TINY, bars=4, hierarchical=True, conductor_reads_z=True, conductor_skip=True,
+                                  conductor_tanh=False))
+    model = MusicVAE(config).eval()
+    assert model.conductor.lstm.input_size == config.latent + 4
+    z = torch.randn(3, config.latent)
+    with torch.no_grad():
+        conditions = model.conditions(z)
+        assert conditions.shape == (3, 4, config.conductor_out)
+        model.conductor.out.weight.zero_()  # the LSTM path silenced: what is left is bias + the map of z
+        left = model.conditions(z) - model.conductor.out.bias
+        assert torch.allclose(left, model.conductor.skip(z).reshape(3, 4, -1), atol=1e-6)
+        assert left.abs().amax() > 1.0  # linear outputs: not squashed into (-1, 1)
+
+
 def test_decoder_reads_only_previous_events():
     """Teacher forcing is causal: changing event t changes no logits at or before t."""
     torch.manual_seed(0)

@@ -46,6 +46,8 @@ class MusicVAEModelConfig:
     dropout: float = 0.0
     encoder_per_bar: bool = False   # segment LSTM + LSTM over segment summaries, else one LSTM over all steps
     conductor_tanh: bool = True     # squash conductor outputs into (-1, 1); False: linear, like a latent code
+    conductor_reads_z: bool = False # conductor step k reads (z, one-hot k) instead of zeros
+    conductor_skip: bool = False    # plus a linear map of z per bar added to each conductor output
     bar_encoder_hidden: int = 256   # per direction, the LSTM over segment summaries (encoder_per_bar)
 
     @property
@@ -126,22 +128,35 @@ class Conductor(nn.Module):
     """z (B, latent) -> one output per segment (B, bars, conductor_out), from an LSTM fed zeros.
 
     Outputs go through tanh unless `conductor_tanh` is False: a bar decoder warm-started from a
-    2-bar model reads codes like that model's latent, a few of whose values pass +-1.
+    2-bar model reads codes like that model's latent, a few of whose values pass +-1. With
+    `conductor_reads_z`, step k reads z and the one-hot bar number k (Magenta's conductor reads
+    zeros and sees z only through its initial state), so bar k's output is a function of (z, k)
+    the LSTM need not unpack from its state by counting steps.
     """
 
     def __init__(self, config: MusicVAEModelConfig):
         super().__init__()
         self.bars, self.layers, self.hidden = config.bars, config.conductor_layers, config.conductor_hidden
         self.init = nn.Linear(config.latent, 2 * self.layers * self.hidden)
-        self.lstm = nn.LSTM(1, self.hidden, self.layers, batch_first=True,
+        self.reads_z = config.conductor_reads_z
+        inputs = config.latent + config.bars if self.reads_z else 1
+        self.lstm = nn.LSTM(inputs, self.hidden, self.layers, batch_first=True,
                             dropout=config.dropout if self.layers > 1 else 0.0)
         self.out = nn.Linear(self.hidden, config.conductor_out)
+        self.skip = nn.Linear(config.latent, config.bars * config.conductor_out) if config.conductor_skip else None
         self.squash = config.conductor_tanh
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        zeros = z.new_zeros(z.shape[0], self.bars, 1)
-        out, _ = self.lstm(zeros, _initial_state(self.init, z, self.layers, self.hidden))
+        b = z.shape[0]
+        if self.reads_z:
+            bar = torch.eye(self.bars, dtype=z.dtype, device=z.device).expand(b, -1, -1)
+            x = torch.cat([z[:, None, :].expand(-1, self.bars, -1), bar], dim=-1)
+        else:
+            x = z.new_zeros(b, self.bars, 1)
+        out, _ = self.lstm(x, _initial_state(self.init, z, self.layers, self.hidden))
         out = self.out(out)
+        if self.skip is not None:
+            out = out + self.skip(z).reshape(b, self.bars, -1)
         return torch.tanh(out) if self.squash else out
 
 
