@@ -209,11 +209,9 @@ def transpose_batch(events: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
 
 def vae_losses(model: MusicVAE, x: torch.Tensor, *, beta: float, free_bits: float,
                sample_probability: float = 0.0, teacher: MusicVAE | None = None, distill_weight: float = 0.0,
-               distill_min_sigma: float = 0.1, decode: bool = True) -> dict[str, torch.Tensor]:
+               distill_min_sigma: float = 0.1) -> dict[str, torch.Tensor]:
     """One batch x (B, T) int64 -> {"loss", "recon", "kl", "kl_cost", "accuracy"} (means over the batch),
     and "distill" when a 2-bar `teacher` is given (`audiogen.musicvae.distill`, weighted by `distill_weight`).
-    `decode` False (distillation only): no decoder pass, so no "recon" and "accuracy"; loss = the
-    weighted distillation + beta x KL cost.
 
     Scheduled sampling is done in parallel: a first teacher-forced pass (no gradient) draws an
     event at every step; each step then reads that drawn event instead of the true previous one
@@ -229,10 +227,6 @@ def vae_losses(model: MusicVAE, x: torch.Tensor, *, beta: float, free_bits: floa
         distill = distill_loss(conditions, *teacher_codes(teacher, x), min_sigma=distill_min_sigma).mean()
     kl = kl_divergence(mu, sigma)
     cost = kl_cost(kl, free_bits).mean()
-    if not decode:
-        if distill is None:
-            raise ValueError("decode=False needs a teacher to distil from")
-        return {"loss": distill_weight * distill + beta * cost, "kl": kl.mean(), "kl_cost": cost, "distill": distill}
     read = x
     if sample_probability > 0:
         with torch.no_grad():
