@@ -121,7 +121,7 @@ K:G
 ABC
 "$audiogen" interpolate musicvae "$out/tune-a.abc" "$out/tune-b.abc" --model "$mv16" --steps 5 \
   --out-dir "$out/musicvae-16bar-walk" $wav
-"$audiogen" sample musicvae --model "$mv16" -n 2 --rng-seed 1 --out-dir "$out/musicvae-16bar-samples" $wav --quiet
+"$audiogen" sample musicvae --model "$mv16" -n 2 --meter 4/4 --rng-seed 1 --out-dir "$out/musicvae-16bar-samples" $wav --quiet
 
 echo
 echo "== SampleVAE: index the drum kits installed here, find sounds like a kick, classify, morph, generate"

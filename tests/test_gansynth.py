@@ -271,8 +271,13 @@ def test_two_gloo_processes_make_the_same_update_as_one(tone_set, tmp_path):
     assert result["world_size"] == 2 and result["ranks_in_sync"] and result["steps"] == 4
     assert not (tmp_path / "two" / "checkpoint.pt.tmp").exists()
     one, two = _weights(tmp_path / "one"), _weights(tmp_path / "two")
-    worst = max((one[k] - two[k]).abs().max().item() for k in one)
-    assert worst < 1e-4, worst  # float sums in another order, nothing more
+    diffs = torch.cat([(one[k] - two[k]).abs().flatten() for k in one])
+    # Float sums in another order, nothing more. Adam turns the rounding noise of a near-zero
+    # gradient into a step of up to lr, so a few weights may move by up to steps x lr (torch 2.14:
+    # 449 of 3.7M weights past 1e-4, the largest 0.0027); a DDP fault (gradients not averaged,
+    # the wrong shards) moves most of them.
+    moved = (diffs > 1e-4).float().mean().item()
+    assert moved < 1e-3 and diffs.max().item() <= 4 * 8e-4 * 1.01, (moved, diffs.max().item())
 
 
 def test_train_command_reports_the_filter_and_refuses_bad_input(tone_set, tmp_path):

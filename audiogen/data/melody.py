@@ -410,7 +410,8 @@ def save_windows(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path
     sources (S,) str / titles (S,) str / tracks (S,) int16 (MIDI instrument, -1 for ABC);
     start_bar (N,) int32 (first bar of the window in its melody); meter (N,) str ("6/8");
     transpose (N,) int8 semitones; window (N,) int64 (row before transposition); scalars bars,
-    hop_bars, segment_steps (16), steps_per_quarter (4), num_classes (91), pad_class (90).
+    hop_bars, segment_steps (16), steps_per_quarter (4), num_classes (91), pad_class (90);
+    `data melodies` adds the scalar expand_repeats (bool: ABC repeats played out).
     """
     from audiogen.runtime.atomic import atomic_output
 

@@ -320,11 +320,9 @@ def _tied_rows(notes) -> list[list[float]]:
 
 def _expanded(part):
     """A music21 part with its repeats played out, or the part itself when they cannot be."""
-    from music21.repeat import ExpanderException
-
     try:
         return part.expandRepeats()
-    except ExpanderException:  # badly formed repeat marks: the tune as written
+    except Exception:  # music21's expander raises several kinds on badly formed repeat marks
         return part
 
 

@@ -125,7 +125,10 @@ class BarDecoder(nn.Module):
 
 
 class Conductor(nn.Module):
-    """z (B, latent) -> one output per segment (B, bars, conductor_out), from an LSTM fed zeros.
+    """z (B, latent) -> one output per segment (B, bars, conductor_out), from an LSTM started from z.
+
+    Its steps read zeros (Magenta) or, with `conductor_reads_z`, z and the bar number;
+    `conductor_skip` adds a linear map of z per bar to the outputs.
 
     Outputs go through tanh unless `conductor_tanh` is False: a bar decoder warm-started from a
     2-bar model reads codes like that model's latent, a few of whose values pass +-1. With
