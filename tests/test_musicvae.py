@@ -543,7 +543,7 @@ def test_bad_usage_exits_2(trained, tmp_path):
          "no attribute"),
         (["sample", "musicvae", "--meter", "7/5", "--out-dir", tmp_path], "--meter"),
         (["eval", "musicvae", "--data", tmp_path / "missing.npz"], "missing.npz"),
-        (["train", "musicvae", "--data", trained["run"] / "heldout.npz", "--config", "16bar", "--steps", "1",
+        (["train", "musicvae", "--data", trained["run"] / "heldout.npz", "--config", "16bar-flat", "--steps", "1",
           "--out", tmp_path / "r"], "16-bar windows"),
         (["sample", "musicvae", "--out-dir", tmp_path, "--model", trained["tunes"]], str(trained["tunes"])),
     ]
