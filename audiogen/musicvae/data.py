@@ -73,8 +73,11 @@ def split_by_source(source: np.ndarray, val_fraction: float, seed: int) -> tuple
 def source_names(arrays: dict[str, np.ndarray]) -> np.ndarray:
     """(N,) str: the melody of each window by name: "<file name>:<line>" for ABC tunes, the file name
     for MIDI files (folders dropped, so the same tunes read from another folder match)."""
-    names = np.array([Path(s.rsplit(":", 1)[0]).name + (":" + s.rsplit(":", 1)[1] if ":" in s else "")
-                      for s in arrays["sources"].tolist()], dtype=str).reshape(-1)
+    def name(source: str) -> str:
+        path, colon, line = source.rpartition(":")
+        return Path(path).name + colon + line if colon else Path(source).name
+
+    names = np.array([name(s) for s in arrays["sources"].tolist()], dtype=str).reshape(-1)
     return names[arrays["source"]]
 
 

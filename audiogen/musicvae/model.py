@@ -127,14 +127,11 @@ class BarDecoder(nn.Module):
 class Conductor(nn.Module):
     """z (B, latent) -> one output per segment (B, bars, conductor_out), from an LSTM started from z.
 
-    Its steps read zeros (Magenta) or, with `conductor_reads_z`, z and the bar number;
-    `conductor_skip` adds a linear map of z per bar to the outputs.
-
+    Its steps read zeros (Magenta: z only through the initial state) or, with `conductor_reads_z`,
+    z and the one-hot bar number k, so bar k's output is a function of (z, k) the LSTM need not
+    unpack from its state by counting steps; `conductor_skip` adds a linear map of z per bar.
     Outputs go through tanh unless `conductor_tanh` is False: a bar decoder warm-started from a
-    2-bar model reads codes like that model's latent, a few of whose values pass +-1. With
-    `conductor_reads_z`, step k reads z and the one-hot bar number k (Magenta's conductor reads
-    zeros and sees z only through its initial state), so bar k's output is a function of (z, k)
-    the LSTM need not unpack from its state by counting steps.
+    2-bar model reads codes like that model's latent, a few of whose values pass +-1.
     """
 
     def __init__(self, config: MusicVAEModelConfig):

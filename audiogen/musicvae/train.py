@@ -287,17 +287,20 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
                              requested=requested,
                              model_fields=[f.name for f in fields(MusicVAEModelConfig)])
 
-    teacher = None
-    if config.distill_weight > 0:  # checked before the data is read
+    source_model = None  # the --warm-start model, read once (and checked) before the data
+    if warm_start is not None:
         from audiogen.musicvae.load import load_musicvae_model
 
+        source_model = load_musicvae_model(warm_start, device=torch_device)
+    teacher = None
+    if config.distill_weight > 0:
         if not config.hierarchical:
             raise AudiogenError("distill_weight > 0 teaches a hierarchical model's conductor: this config is flat "
                                 "(--set distill_weight=0)")
         if warm_start is None:
             raise AudiogenError("distill_weight > 0 learns from the --warm-start 2-bar model: give --warm-start "
                                 "(also with --resume), or --set distill_weight=0")
-        teacher = load_musicvae_model(warm_start).model.to(torch_device).eval().requires_grad_(False)
+        teacher = source_model.model.requires_grad_(False)
         if teacher.config.bars != 2 or teacher.config.latent != config.conductor_out:
             raise BadInputError(warm_start, f"distillation needs a 2-bar teacher whose latent is the conductor_out "
                                             f"({config.conductor_out}); this is {teacher.config.bars} bars, latent "
@@ -332,10 +335,10 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
 
     model = MusicVAE(model_config(config)).to(torch_device)
     started_from = None
-    if warm_start is not None and not resume:
+    if source_model is not None and not resume:
         from audiogen.musicvae.warm_start import warm_start as start_from
 
-        started_from = start_from(model, warm_start)
+        started_from = start_from(model, source_model)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config))
     run = TrainingRun(out, kind=KIND, config=asdict(config), modules={"model": model},

@@ -9,8 +9,6 @@ fresh.
 
 from __future__ import annotations
 
-import os
-
 import torch
 from torch import nn
 
@@ -31,12 +29,14 @@ def copy_shared_tensors(model: nn.Module, source: dict[str, torch.Tensor]) -> tu
     return copied, kept
 
 
-def warm_start(model: nn.Module, path: str | os.PathLike) -> dict:
-    """Start `model` from the MusicVAE model file `path`; returns {"model", "sha256", "copied", "fresh",
-    "copied_parameters"}. BadInputError when the file is not a MusicVAE model or shares no weight matrix."""
-    from audiogen.musicvae.load import load_musicvae_model
+def warm_start(model: nn.Module, source) -> dict:
+    """Start `model` from `source`, a MusicVAE model file or an already loaded `MusicVAEModel`; returns
+    {"model", "sha256", "copied", "fresh", "copied_parameters"}. BadInputError when the file is not a
+    MusicVAE model or shares no weight matrix."""
+    from audiogen.musicvae.load import MusicVAEModel, load_musicvae_model
 
-    loaded = load_musicvae_model(path)
+    loaded = source if isinstance(source, MusicVAEModel) else load_musicvae_model(source)
+    path = loaded.path
     copied, fresh = copy_shared_tensors(model, loaded.model.state_dict())
     shapes = model.state_dict()
     if not any(shapes[name].dim() >= 2 for name in copied):  # an output bias alone always matches
