@@ -155,5 +155,12 @@ echo "== GANSynth: notes from the bundled model (one latent across pitches), a t
 "$audiogen" render gansynth "$out/musicvae-samples/sample-000.mid" --out "$out/gansynth-melody.wav" --rng-seed 1 --check-pitch
 
 echo
+echo "== Timbre translation: a piano melody played by the violin (bundled pix2pix model)"
+"$audiogen" data pairs --melodies "$out/tune-a.abc" --from piano --to violin --max-seconds 12 \
+  --out "$out/translate-pairs" --force --quiet
+"$audiogen" translate "$out"/translate-pairs/a/*.wav --out "$out/translate-violin.wav" --picture "$out/translate.png"
+echo "the true violin render of the same notes: $(ls "$out"/translate-pairs/b/*.wav)"
+
+echo
 echo "demo outputs in $out/:"
 ls -1 "$out"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from audiogen.cli import data_abc, data_drums, data_melodies, data_nsynth
+from audiogen.cli import data_abc, data_drums, data_melodies, data_nsynth, data_pairs
 
 data_app = typer.Typer(
     name="data",
@@ -18,3 +18,4 @@ data_app.command("prepare")(data_nsynth.prepare)
 data_app.command("drums")(data_drums.drums)
 data_app.command("abc")(data_abc.abc)
 data_app.command("melodies")(data_melodies.melodies)
+data_app.command("pairs")(data_pairs.pairs)

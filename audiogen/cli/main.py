@@ -21,6 +21,7 @@ from audiogen.cli.verbs import encode_app, eval_app, interpolate_app, render_app
 from audiogen.cli import resynth as resynth_cmd
 from audiogen.cli import samplevae_library as library_cmd
 from audiogen.cli import spec as spec_cmd
+from audiogen.cli import translate as translate_cmd
 from audiogen.errors import AudiogenError
 from audiogen.runtime.signals import Terminated, install_sigterm_handler
 from audiogen.runtime.threads import apply_threads, choose_threads, take_threads_option
@@ -60,6 +61,7 @@ app.command("classify")(library_cmd.classify_command)
 app.command("index")(library_cmd.index_command)
 app.command("similar")(library_cmd.similar_command)
 app.command("map")(library_cmd.map_command)
+app.command("translate")(translate_cmd.translate_command)
 app.add_typer(data_app, name="data")
 app.add_typer(train_app, name="train")
 app.add_typer(sample_app, name="sample")

@@ -7,7 +7,7 @@ import typer
 from audiogen.cli import (abc_eval, abc_render, abc_sample, abc_train, gansynth_eval, gansynth_interpolate,
                           gansynth_render, gansynth_sample, gansynth_train, musicvae_eval, musicvae_interpolate,
                           musicvae_sample, musicvae_train, samplevae_eval, samplevae_sample,
-                          samplevae_train)
+                          samplevae_train, translate, translate_train)
 
 
 def _group(name: str, help_text: str) -> typer.Typer:
@@ -43,5 +43,7 @@ eval_app.command("gansynth")(gansynth_eval.eval_gansynth_command)
 interpolate_app.command("gansynth")(gansynth_interpolate.interpolate_gansynth_command)
 render_app.command("gansynth")(gansynth_render.render_gansynth_command)
 encode_app.command("gansynth")(gansynth_render.encode_gansynth_command)
+train_app.command("translate")(translate_train.train_translate_command)
+eval_app.command("translate")(translate.eval_translate_command)
 
 GROUPS = (train_app, sample_app, interpolate_app, render_app, encode_app, eval_app)

@@ -1,0 +1,218 @@
+"""`audiogen translate` (a recording played by another instrument) and `audiogen eval translate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from audiogen.cli.options import (DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietOpt, StrictOpt, Subtype, SubtypeOpt,
+                                  writable_dir, writable_file)
+from audiogen.cli.output import emit_json, note, provenance, result_line
+
+TranslateModelOpt = Annotated[Optional[Path], typer.Option(
+    "--model", help="A translate model file (default: the bundled piano -> violin model).", show_default=False)]
+
+
+def _read(path: Path, rate: int):
+    """(wave at the model's rate, the file's rate, the file's sample count); silent files refused."""
+    import soundfile as sf
+
+    from audiogen.dsp import MAX_INPUT_SECONDS, load_audio
+    from audiogen.dsp.audio_io import resample
+    from audiogen.errors import BadInputError
+
+    original = load_audio(path, None, max_seconds=MAX_INPUT_SECONDS)
+    file_rate = sf.info(str(path)).samplerate
+    if float(original.abs().max()) < 1e-4:
+        raise BadInputError(path, "silent (peak below -80 dBFS): nothing to translate")
+    return resample(original, file_rate, rate), file_rate, original.shape[-1]
+
+
+def _back(wave, model_rate: int, rate: int, samples: int):
+    """The translation at `rate`, padded or cut to exactly `samples` (the input's count)."""
+    import torch
+
+    from audiogen.dsp.audio_io import resample
+
+    out = resample(wave.cpu(), model_rate, rate)
+    if out.shape[-1] < samples:
+        out = torch.nn.functional.pad(out, (0, samples - out.shape[-1]))
+    return out[..., :samples]
+
+
+def translate_command(
+    source: Annotated[Path, typer.Argument(help="Audio file (any rate and channels; downmixed) or a folder of "
+                                           "them (searched recursively).", show_default=False, metavar="FILE|DIR")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output file (one input file).",
+                                                show_default=False, callback=writable_file)] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out-dir", help="Output folder (a folder input: the same "
+                                                    "relative names, as .wav/.flac).", show_default=False,
+                                                    callback=writable_dir)] = None,
+    model: TranslateModelOpt = None,
+    reverse: Annotated[bool, typer.Option("--reverse", help="Unpaired models: translate b -> a instead.")] = False,
+    picture: Annotated[Optional[Path], typer.Option("--picture", help="One input file: also draw its spectrogram "
+                                                    "above the translation's (.png, .pdf, .svg).",
+                                                    show_default=False)] = None,
+    sample_rate: Annotated[Optional[int], typer.Option("--sample-rate", min=1000, max=384000, help="Output rate "
+                                                       "(default: the input's, so the sample count matches).",
+                                                       show_default=False)] = None,
+    audio_format: FormatOpt = None,
+    subtype: SubtypeOpt = Subtype.PCM_16,
+    gain: GainOpt = 0.0,
+    strict: StrictOpt = False,
+    device: DeviceOpt = "auto",
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Play a recording with another instrument: the bundled model turns piano into violin.
+
+    The output lasts exactly as long as the input. A folder translates every audio file in it
+    into --out-dir; unusable files are skipped and counted (--strict: the first one stops).
+
+    Example: audiogen translate piano.wav --out violin.wav
+    """
+    import time
+
+    from audiogen.data.audio_folders import list_audio_files
+    from audiogen.data.skips import SkipLog
+    from audiogen.dsp import save_audio
+    from audiogen.dsp.loudness import output_peak_dbfs
+    from audiogen.errors import AudiogenError, BadInputError
+    from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.progress import make_progress
+    from audiogen.translate.generate import translate_wave
+    from audiogen.translate.load import load_translate_model
+
+    if not source.exists():
+        raise BadInputError(source, "no such file or folder")
+    folder = source.is_dir()
+    if folder and out_dir is None:
+        raise AudiogenError(f"{source} is a folder: give --out-dir DIR for its translations")
+    if not folder and out is None:
+        raise AudiogenError("give --out FILE for the translation (or a folder and --out-dir)")
+    if folder and out is not None:
+        raise AudiogenError("--out names one file; a folder input takes --out-dir")
+    if picture is not None:
+        from audiogen.plotting import check_picture_path
+
+        if folder:
+            raise AudiogenError("--picture draws one translation; give one input file")
+        check_picture_path(picture)
+        writable_file(picture)
+    torch_device = resolve_device(device)
+    bundle = load_translate_model(model, torch_device)
+    if reverse and not bundle.unpaired:
+        raise BadInputError(bundle.path, "translates one way only (a paired model); --reverse needs an unpaired one")
+    files = list_audio_files(source) if folder else [source]
+    if folder and not files:
+        raise BadInputError(source, "holds no audio files")
+    ext = (audio_format.value if audio_format else None)
+    skips = SkipLog(strict=strict or not folder)
+    results = []
+    began = time.perf_counter()
+    with make_progress(quiet=quiet or json_out or len(files) < 2, unit="file") as progress:
+        task = progress.add_task("translate", total=len(files))
+        for path in files:
+            try:
+                wave, rate, samples = _read(path, bundle.rep.sample_rate)
+            except BadInputError as e:
+                skips.skip(e.path, e.problem)
+                progress.advance(task)
+                continue
+            translated = translate_wave(bundle, wave, reverse=reverse)
+            rate_out = sample_rate or rate
+            result = _back(translated, bundle.rep.sample_rate, rate_out, round(samples * rate_out / rate))
+            target = out if not folder else (out_dir / path.relative_to(source)).with_suffix("." + (ext or "wav"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            save_audio(target, result, rate_out, format=ext, subtype=subtype.value, peak_dbfs=output_peak_dbfs(gain))
+            if picture is not None:
+                from audiogen.translate.data import encode, peak_normalise
+                from audiogen.translate.pictures import draw_spectrograms
+
+                draw_spectrograms(picture, [(f"input: {path.name}", encode(peak_normalise(wave), bundle.rep)),
+                                            (f"translation ({bundle.describe()})", encode(translated.cpu(), bundle.rep))],
+                                  bundle.rep, f"audiogen translate {path.name}")
+            results.append({"input": str(path), "output": str(target), "seconds": round(samples / rate, 3),
+                            "sample_rate": rate_out, "samples": int(result.shape[-1]), "input_samples": samples,
+                            "input_sample_rate": rate})
+            progress.advance(task)
+    seconds = time.perf_counter() - began
+    if json_out:
+        emit_json({"translated": results, "skipped": skips.to_dict(), "model": bundle.path,
+                   "model_sha256": bundle.sha256, "direction": bundle.describe() + (" reversed" if reverse else ""),
+                   **provenance("translate", {"source": source, "out": out, "out_dir": out_dir, "model": model,
+                                              "reverse": reverse, "picture": picture, "sample_rate": sample_rate, "format": audio_format,
+                                              "subtype": subtype, "gain": gain, "strict": strict,
+                                              "device": str(torch_device)})})
+    audio = sum(r["seconds"] for r in results)
+    where = out if not folder else out_dir
+    result_line(f"translated {len(results)} file{'s' if len(results) != 1 else ''} ({audio:.1f} s of audio, "
+                f"{bundle.describe()}{' reversed' if reverse else ''}) to {where}; {len(skips)} skipped; "
+                f"{seconds:.1f} s", json_mode=json_out)
+
+
+def eval_translate_command(
+    data: Annotated[Path, typer.Option("--data", help="A `data pairs` folder: a/ the inputs, b/ the true "
+                                       "targets (render it with a SoundFont the model never heard).",
+                                       show_default=False, metavar="PAIRS_DIR")],
+    model: TranslateModelOpt = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Judge only the first N pairs.",
+                                                 show_default=False)] = None,
+    no_pyin: Annotated[bool, typer.Option("--no-pyin", help="Skip the melody measure (pYIN takes ~1 s per "
+                                          "second of audio).")] = False,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Also write the per-pair table as JSON here.",
+                                                   show_default=False, callback=writable_file)] = None,
+    strict: StrictOpt = False,
+    device: DeviceOpt = "auto",
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Judge a translator on held-out pairs: log-mel distance to the true target beside the input's
+    own (the identity baseline), melody kept (pYIN, beside the true target's own share), length;
+    for unpaired models also the cycle a -> b -> a error.
+
+    Example: audiogen eval translate --data heldout-pairs/ --json
+    """
+    import json
+
+    from audiogen.data.skips import SkipLog
+    from audiogen.runtime.atomic import atomic_write_text
+    from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.progress import make_progress
+    from audiogen.translate.data import load_pairs
+    from audiogen.translate.evaluate import evaluate_pairs
+    from audiogen.translate.generate import cycle_wave, translate_wave
+    from audiogen.translate.load import load_translate_model
+
+    torch_device = resolve_device(device)
+    bundle = load_translate_model(model, torch_device)
+    skips = SkipLog(strict=strict)
+    clips = load_pairs(data, bundle.rep, skips=skips)
+    if limit is not None:
+        clips = clips.subset(range(min(limit, len(clips))))
+    with make_progress(quiet=quiet or json_out, unit="pair") as progress:
+        task = progress.add_task("eval translate", total=len(clips))
+        result = evaluate_pairs(lambda w: translate_wave(bundle, w), clips, bundle.rep.sample_rate,
+                                cycle=(lambda w: cycle_wave(bundle, w)) if bundle.unpaired else None,
+                                pyin=not no_pyin, on_item=lambda: progress.advance(task))
+    rows = result.pop("rows")
+    if report is not None:
+        atomic_write_text(report, json.dumps({**result, "rows": rows}, indent=1) + "\n")
+    if json_out:
+        emit_json({**result, "rows": rows, "skipped": skips.to_dict(), "model": bundle.path,
+                   "model_sha256": bundle.sha256, "direction": bundle.describe(),
+                   **provenance("eval translate", {"data": data, "model": model, "limit": limit, "no_pyin": no_pyin,
+                                                   "report": report, "strict": strict, "device": str(torch_device)})})
+        return
+    line = (f"{result['pairs']} pairs ({result['seconds']:.0f} s): log-mel distance {result['log_mel_distance']:.2f} dB "
+            f"vs input's {result['identity_log_mel_distance']:.2f} dB ({100 * result['log_mel_reduction']:.1f}% lower)")
+    if not no_pyin:
+        line += (f"; melody kept {result['output_melody_kept']:.3f} (true target {result['target_melody_kept']:.3f}, "
+                 f"voiced {result['output_voiced_of_input']:.3f} / {result['target_voiced_of_input']:.3f})")
+    line += f"; length ratio {result['length_ratio_min']:.4f}-{result['length_ratio_max']:.4f}"
+    if "cycle_log_mel_distance" in result:
+        line += f"; cycle a->b->a log-mel distance {result['cycle_log_mel_distance']:.2f} dB"
+    result_line(line, json_mode=False)
+    note(f"{bundle.describe()} ({bundle.path.name}); {len(skips)} pairs skipped", quiet=quiet)

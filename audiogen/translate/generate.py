@@ -1,0 +1,64 @@
+"""Translating recordings: audio of any length -> spectrogram -> U-Net -> the exact inverse.
+
+Long clips go through the network in chunks of the training crop length (the conditions it
+learned under), overlapping by a quarter and cross-faded linearly in the spectrogram; the output
+has exactly the input's number of samples.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from audiogen.translate.data import decode, encode, peak_normalise
+from audiogen.translate.load import TranslateModel
+
+
+def chunk_starts(frames: int, chunk: int, overlap: int) -> list[int]:
+    """First frame of each chunk covering `frames`; the last one ends at the last frame."""
+    if frames <= chunk:
+        return [0]
+    step = max(1, chunk - overlap)
+    starts = list(range(0, frames - chunk, step))
+    return starts + [frames - chunk]
+
+
+@torch.no_grad()
+def translate_specgram(model: TranslateModel, spec: torch.Tensor, *, reverse: bool = False,
+                       batch: int = 8) -> torch.Tensor:
+    """(2, frames, bins) normalised -> (2, frames, bins): chunk by chunk, cross-faded."""
+    frames = spec.shape[-2]
+    chunk = model.crop_frames
+    if frames <= chunk:
+        return model.model(spec[None], reverse=reverse)[0]
+    overlap = chunk // 4
+    starts = chunk_starts(frames, chunk, overlap)
+    ramp = torch.ones(chunk, device=spec.device)
+    fade = torch.linspace(0.0, 1.0, overlap + 2, device=spec.device)[1:-1]
+    total = torch.zeros_like(spec)
+    weight = torch.zeros(frames, device=spec.device)
+    for first in range(0, len(starts), batch):
+        group = starts[first:first + batch]
+        pieces = model.model(torch.stack([spec[:, s:s + chunk] for s in group]), reverse=reverse)
+        for s, piece in zip(group, pieces):
+            w = ramp.clone()
+            if s > 0:
+                w[:overlap] = fade
+            if s + chunk < frames:
+                w[-overlap:] = torch.minimum(w[-overlap:], fade.flip(0))
+            total[:, s:s + chunk] += piece * w[:, None]
+            weight[s:s + chunk] += w
+    return total / weight.clamp_min(1e-6)[:, None]
+
+
+def translate_wave(model: TranslateModel, wave: torch.Tensor, *, reverse: bool = False) -> torch.Tensor:
+    """(T,) audio at the model's rate -> (T,) translated (peak at the input rule's level)."""
+    wave = peak_normalise(wave.to(model.device).float())
+    spec = encode(wave, model.rep)
+    return decode(translate_specgram(model, spec, reverse=reverse), model.rep, wave.shape[-1])
+
+
+def cycle_wave(model: TranslateModel, wave: torch.Tensor) -> torch.Tensor:
+    """An unpaired model's round trip a -> b -> a: (T,) -> (T,)."""
+    wave = peak_normalise(wave.to(model.device).float())
+    there = translate_specgram(model, encode(wave, model.rep))
+    return decode(translate_specgram(model, there, reverse=True), model.rep, wave.shape[-1])
