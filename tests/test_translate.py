@@ -291,3 +291,46 @@ def test_data_pairs_refuses_a_non_empty_folder_without_force(tmp_path):
     with pytest.raises(BadInputError, match="not empty"):
         build_pairs([melody], tmp_path / "out", program_a=0, program_b=40, bpm=100)
     assert listing(tmp_path / "out") == ["mine.txt"]
+
+
+BUNDLED = Path(__file__).parent.parent / "assets" / "models" / "translate-piano-violin.safetensors"
+
+
+@pytest.mark.skipif(not BUNDLED.is_file(), reason="the bundled translate model is not trained yet")
+def test_bundled_model_is_the_default_and_keeps_length(tmp_path):
+    """`audiogen translate` without --model uses the bundled piano -> violin model; an odd-length
+    44.1 kHz clip longer than one chunk comes back with its exact sample count."""
+    import soundfile as sf
+
+    from audiogen.translate.load import load_translate_model
+
+    bundle = load_translate_model(None)
+    assert bundle.path.name == BUNDLED.name and not bundle.unpaired
+    assert bundle.describe() == "Acoustic Grand Piano -> Violin"
+    import torchaudio.functional as AF
+
+    clip = AF.resample(torch.from_numpy(_melody_wave([67, 71, 74, 79, 74, 71, 67, 62] * 2, kind="pluck")), SR, 44100)
+    clip = clip[:176401].numpy()  # 4 s and a sample: three chunks of 2 s overlapping
+    sf.write(tmp_path / "piano.wav", clip, 44100)
+    r = run_cli(["translate", tmp_path / "piano.wav", "--out", tmp_path / "violin.wav", "--json"], dict(os.environ),
+                tmp_path)
+    assert r.code == 0, r
+    assert r.json()["model"].endswith(BUNDLED.name)
+    out, rate = sf.read(tmp_path / "violin.wav")
+    assert rate == 44100 and out.shape == (176401,) and np.abs(out).max() > 0.5
+
+
+def test_chunked_translation_of_an_identity_network_returns_its_input():
+    """Chunks overlap and cross-fade without seams: an identity generator gives back any length."""
+    from audiogen.translate.data import Representation
+    from audiogen.translate.generate import chunk_starts, translate_specgram
+    from audiogen.translate.load import TranslateModel
+    from audiogen.translate.model import TranslateModelConfig, Translator
+
+    net = Translator(TranslateModelConfig(bins=64, channels=(4, 8), disc_channels=(4,)), cycle=False).eval()
+    model = TranslateModel(net, Path("x"), "", {"crop_frames": 16}, {}, Representation(n_fft=128, hop=32))
+    for frames in (5, 16, 17, 40, 101):
+        spec = torch.rand(2, frames, 64) * 1.6 - 0.8
+        assert torch.allclose(translate_specgram(model, spec), spec, atol=1e-6), frames
+        starts = chunk_starts(frames, 16, 4)
+        assert starts[0] == 0 and starts[-1] + 16 >= frames

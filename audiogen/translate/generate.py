@@ -2,7 +2,11 @@
 
 Long clips go through the network in chunks of the training crop length (the conditions it
 learned under), overlapping by a quarter and cross-faded linearly in the spectrogram; the output
-has exactly the input's number of samples.
+has exactly the input's number of samples. A limiter keeps every bin of the translation at or
+below the input's loudest bin: the generator's rare isolated spikes (single bins 10-20 dB over
+anything in the input, clicks to the ear) are cut. Chosen on held-out tunes rendered with the
+training SoundFonts: log-mel distance 6.55 -> 5.85 dB (FluidR3) and 9.53 -> 8.67 dB (TimGM6mb)
+at 1,000 steps of the bundled run.
 """
 
 from __future__ import annotations
@@ -26,6 +30,17 @@ def chunk_starts(frames: int, chunk: int, overlap: int) -> list[int]:
 def translate_specgram(model: TranslateModel, spec: torch.Tensor, *, reverse: bool = False,
                        batch: int = 8) -> torch.Tensor:
     """(2, frames, bins) normalised -> (2, frames, bins): chunk by chunk, cross-faded."""
+    return limit_to_input(_translate_chunks(model, spec, reverse=reverse, batch=batch), spec)
+
+
+def limit_to_input(out: torch.Tensor, spec: torch.Tensor) -> torch.Tensor:
+    """The translation's log-magnitude capped at the input's peak: (2, frames, bins) each."""
+    out = out.clone()
+    out[0] = torch.minimum(out[0], spec[0].max())
+    return out
+
+
+def _translate_chunks(model: TranslateModel, spec: torch.Tensor, *, reverse: bool, batch: int) -> torch.Tensor:
     frames = spec.shape[-2]
     chunk = model.crop_frames
     if frames <= chunk:

@@ -58,6 +58,7 @@ class TranslateTrainConfig:
     identity_weight: float = 0.5
     pool_size: int = 50
     eq_augment_db: float = 9.0      # inputs get a random EQ: a tilt of up to +-this across the band, ripples half as big
+    gate_prob: float = 0.5          # share of inputs whose quiet bins (30-60 dB under the peak) are silenced
     decay_from: float = 0.5         # the learning rate falls linearly to 0 over the last half of the steps
     val_fraction: float = 0.05
     val_crops: int = 16
@@ -73,7 +74,7 @@ CONFIGS: dict[str, TranslateTrainConfig] = {
                                 batch_size=16, crop_frames=256, val_crops=64),
     "tiny": TranslateTrainConfig(channels=(8, 16, 16, 32), disc_channels=(8, 16), dropout_layers=1, n_fft=256,
                                  hop=64, crop_frames=32, batch_size=2, lr=1e-3, val_crops=2, val_every=10, log_every=5,
-                                 snapshot_every=100, val_fraction=0.0, eq_augment_db=0.0),
+                                 snapshot_every=100, val_fraction=0.0, eq_augment_db=0.0, gate_prob=0.0),
 }
 
 # what makes a config that model: a resume that names another --config is refused
@@ -149,6 +150,23 @@ def eq_augment(spec: torch.Tensor, max_db: float, generator: torch.Generator | N
     gain = db * DB
     out = spec.clone()
     out[:, 0] = torch.where(spec[:, 0] > -0.79, spec[:, 0] + gain[:, None, :], spec[:, 0]).clamp(-1.0, 1.0)
+    return out
+
+
+def gate_augment(spec: torch.Tensor, prob: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Silence the bins quieter than 30-60 dB (random) under the peak in a `prob` share of the
+    items: a recording with no noise floor (a cleaner SoundFont, a gated take) must not leave the
+    output without one. (B, 2, frames, bins) normalised -> the same."""
+    if prob <= 0:
+        return spec
+    b = spec.shape[0]
+    r = torch.rand(b, 2, generator=generator).to(spec.device)
+    peak = spec[:, 0].amax(dim=(-2, -1))
+    threshold = (peak - (30 + 30 * r[:, 1]) * DB).view(b, 1, 1)
+    silence = -0.8  # log(eps) in normalised units
+    gated = torch.where(spec[:, 0] < threshold, torch.full_like(spec[:, 0], silence), spec[:, 0])
+    out = spec.clone()
+    out[:, 0] = torch.where((r[:, 0] < prob).view(b, 1, 1), gated, spec[:, 0])
     return out
 
 
@@ -255,7 +273,7 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
                              model_fields=SHAPE_FIELDS, requested=requested)
     rep = representation(config)
     skips = SkipLog(strict=strict)
-    programs: dict = {}
+    programs: dict = ({"name_a": Path(side_a[0]).name, "name_b": Path(side_b[0]).name} if cycle else {})
     with make_progress(quiet=quiet, unit="file") as progress:
         task = progress.add_task("read clips", total=None)
         tick = lambda: progress.advance(task)  # noqa: E731
@@ -358,7 +376,7 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
             wb = samplers[1].batch(config.batch_size)[0]
         a, b = encode(wa, rep).to(torch_device), encode(wb, rep).to(torch_device)
         if not cycle:
-            a = eq_augment(a, config.eq_augment_db)
+            a = gate_augment(eq_augment(a, config.eq_augment_db), config.gate_prob)
         losses = (cycle_step(g, d, opt_g, opt_d, a, b, config, pools) if cycle
                   else paired_step(g, d, opt_g, opt_d, a, b, config))
         for scheduler in schedulers.values():
