@@ -201,6 +201,7 @@ def test_translate_bad_inputs_exit_2_with_one_line_and_no_output(tiny_paired, tm
         (["train", "translate", "--out", tmp_path / "run", "--unpaired", "--a", tmp_path], "--b"),
         (["data", "pairs", "--melodies", tmp_path / "ok.wav", "--out", tmp_path / "p"], "ok.wav"),
         (["data", "pairs", "--melodies", tmp_path, "--from", "kazoo-ish", "--out", tmp_path / "p"], "--from"),
+        (["train", "translate", "--data", tmp_path, "--out", run, "--resume", "--init-from", model], "--init-from"),
     ]
     for args, text in cases:
         assert_one_line_error(run_cli(args, env, tmp_path), text)
@@ -320,6 +321,31 @@ def test_bundled_model_is_the_default_and_keeps_length(tmp_path):
     assert rate == 44100 and out.shape == (176401,) and np.abs(out).max() > 0.5
 
 
+def test_chunked_translation_cross_fades_between_chunks():
+    """A network that answers each chunk with its first frame's index: the joined output must run
+    from 0 up to the last chunk's start without a jump, and be each chunk's own value where only
+    that chunk covers a frame."""
+    from audiogen.translate.data import Representation
+    from audiogen.translate.generate import _translate_chunks, chunk_starts
+    from audiogen.translate.load import TranslateModel
+
+    class FirstFrame(torch.nn.Module):
+        def forward(self, x, reverse=False):
+            return x[:, :, :1, :1].expand_as(x).clone()
+
+    model = TranslateModel(FirstFrame(), Path("x"), "", {"crop_frames": 16}, {}, Representation(n_fft=128, hop=32))
+    frames = 61
+    spec = torch.arange(frames, dtype=torch.float32).view(1, frames, 1).expand(2, frames, 8).contiguous()
+    out = _translate_chunks(model, spec, reverse=False, batch=2)[0, :, 0]
+    starts = chunk_starts(frames, 16, 4)
+    assert starts == [0, 12, 24, 36, 45]
+    assert torch.all(out[1:] >= out[:-1] - 1e-5)          # no seam steps backwards
+    assert float(out[0]) == 0.0 and float(out[-1]) == 45.0
+    assert torch.allclose(out[4:12], torch.zeros(8))       # frames only the first chunk covers
+    steps = out[1:] - out[:-1]
+    assert float(steps.max()) < 12 / 4 + 1e-4             # a ramp over the overlap, never a jump
+
+
 def test_chunked_translation_of_an_identity_network_returns_its_input():
     """Chunks overlap and cross-fade without seams: an identity generator gives back any length."""
     from audiogen.translate.data import Representation
@@ -333,4 +359,54 @@ def test_chunked_translation_of_an_identity_network_returns_its_input():
         spec = torch.rand(2, frames, 64) * 1.6 - 0.8
         assert torch.allclose(translate_specgram(model, spec), spec, atol=1e-6), frames
         starts = chunk_starts(frames, 16, 4)
-        assert starts[0] == 0 and starts[-1] + 16 >= frames
+        assert starts[0] == 0 and (starts[-1] + 16 == frames or frames < 16)
+
+
+def test_eval_translate_refuses_a_pairs_folder_without_usable_pairs(tiny_paired, tmp_path):
+    _, run, _ = tiny_paired
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "manifest.json").write_text(json.dumps({"pairs": []}))
+    r = run_cli(["eval", "translate", "--data", tmp_path / "empty", "--model", run / "model.safetensors"],
+                dict(os.environ), tmp_path)
+    assert_one_line_error(r, "no usable pairs")
+
+
+def test_translate_folder_refuses_two_inputs_with_one_output_name(tiny_paired, tmp_path):
+    import soundfile as sf
+
+    _, run, _ = tiny_paired
+    (tmp_path / "in").mkdir()
+    write_pcm16_wav(tmp_path / "in" / "take.wav", _melody_wave([69, 71], kind="pluck"))
+    sf.write(tmp_path / "in" / "take.flac", _melody_wave([64, 71], kind="pluck"), SR)
+    r = run_cli(["translate", tmp_path / "in", "--out-dir", tmp_path / "out", "--model", run / "model.safetensors"],
+                dict(os.environ), tmp_path)
+    assert_one_line_error(r, "both be written")
+    assert not (tmp_path / "out").exists()
+
+
+def test_data_pairs_refuses_instruments_without_a_shared_range(tmp_path):
+    from audiogen.data.pairs import PairMelody, build_pairs
+    from audiogen.errors import AudiogenError
+
+    melody = PairMelody("m", "x", np.array([[0.0, 0.5, 67.0]]))
+    with pytest.raises(AudiogenError, match="share no range"):
+        build_pairs([melody], tmp_path / "out", program_a=58, program_b=72, bpm=100)  # tuba, piccolo
+    assert not (tmp_path / "out").exists()
+
+
+def test_paired_resume_continues_exactly(tmp_path):
+    """3 steps, then --resume for 3 more, gives the weights of 6 steps in one go."""
+    from audiogen.runtime.modelfile import load_model
+    from audiogen.translate.train import CONFIGS, train_translate
+
+    pairs = _write_pairs(tmp_path / "pairs", MELODIES)
+    for name, stops in (("once", (None,)), ("twice", (3, None))):
+        for i, at in enumerate(stops):  # the first leg stops early as a --time-limit would
+            torch.manual_seed(0)
+            train_translate(tmp_path / name, config=CONFIGS["tiny"], steps=6, pairs=[pairs], checkpoint_every=0,
+                            resume=i > 0, device="cpu", quiet=True,
+                            stop=None if at is None else (lambda step, at=at: step >= at))
+    once = load_model(tmp_path / "once" / "model.safetensors").tensors
+    twice = load_model(tmp_path / "twice" / "model.safetensors").tensors
+    assert once.keys() == twice.keys()
+    assert all(torch.equal(once[k], twice[k]) for k in once)

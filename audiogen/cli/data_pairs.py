@@ -61,16 +61,17 @@ def pairs(
     skips = SkipLog(strict=strict)
     with make_progress(quiet=quiet or json_out, unit="melody") as progress:
         task = progress.add_task("read melodies", total=None)
-        chosen = read_pair_melodies(melodies, bpm=bpm, max_seconds=max_seconds, skips=skips, skip=skip,
-                                    limit=limit, on_item=lambda: progress.advance(task))
+        chosen, consumed = read_pair_melodies(melodies, bpm=bpm, max_seconds=max_seconds, skips=skips, skip=skip,
+                                              limit=limit, on_item=lambda: progress.advance(task))
         task = progress.add_task("render pairs", total=len(chosen))
         report = build_pairs(chosen, out, program_a=program_a, program_b=program_b, soundfont=soundfont, bpm=bpm,
-                             velocity=velocity, force=force, skips=skips, on_item=lambda: progress.advance(task))
+                             velocity=velocity, force=force, skips=skips, inputs=(skip, consumed),
+                             on_item=lambda: progress.advance(task))
     seconds = time.perf_counter() - began
     summary = {"out": str(out), "pairs": report.pairs, "program_a": program_a, "program_b": program_b,
                "soundfont": str(soundfont), "notes": report.notes, "audio_seconds": round(report.seconds, 1),
                "octave_shifted_melodies": report.octave_shifted_melodies, "notes_moved": report.notes_moved,
-               "notes_moved_alone": report.notes_moved_alone,
+               "notes_moved_alone": report.notes_moved_alone, "next_skip": consumed,
                "skipped": skips.to_dict(), "seconds": round(seconds, 1)}
     if json_out:
         emit_json({**summary, **provenance("data pairs", {
@@ -80,6 +81,8 @@ def pairs(
     note(f"{report.notes_moved} of {report.notes} notes moved into the range both play "
          f"({report.octave_shifted_melodies} melodies shifted by octaves, {report.notes_moved_alone} notes alone); "
          f"{len(skips)} inputs skipped", quiet=quiet or json_out)
+    note(f"inputs {skip + 1}-{consumed} were read; --skip {consumed} makes a set with none of these melodies",
+         quiet=quiet or json_out)
     result_line(f"wrote {report.pairs} pairs ({report.seconds / 60:.1f} min each side) to {out}: "
                 f"a/ program {program_a}, b/ program {program_b}, {Path(soundfont).name}; {seconds:.1f} s",
                 json_mode=json_out)

@@ -106,10 +106,19 @@ def translate_command(
     if reverse and not bundle.unpaired:
         raise BadInputError(bundle.path, "translates one way only (a paired model); --reverse needs an unpaired one")
     files = list_audio_files(source) if folder else [source]
+    if folder and out_dir.resolve().is_relative_to(source.resolve()):
+        files = [p for p in files if not p.resolve().is_relative_to(out_dir.resolve())]  # earlier outputs
     if folder and not files:
         raise BadInputError(source, "holds no audio files")
     ext = (audio_format.value if audio_format else None)
-    skips = SkipLog(strict=strict or not folder)
+    targets = {}
+    for path in files:
+        target = out if not folder else (out_dir / path.relative_to(source)).with_suffix("." + (ext or "wav"))
+        if target in targets.values():
+            other = next(p for p, t in targets.items() if t == target)
+            raise BadInputError(path, f"and {other} would both be written to {target}; move one, or pick --format")
+        targets[path] = target
+    skips = SkipLog(strict=strict)
     results = []
     began = time.perf_counter()
     with make_progress(quiet=quiet or json_out or len(files) < 2, unit="file") as progress:
@@ -118,13 +127,15 @@ def translate_command(
             try:
                 wave, rate, samples = _read(path, bundle.rep.sample_rate)
             except BadInputError as e:
+                if not folder:
+                    raise
                 skips.skip(e.path, e.problem)
                 progress.advance(task)
                 continue
             translated = translate_wave(bundle, wave, reverse=reverse)
             rate_out = sample_rate or rate
             result = _back(translated, bundle.rep.sample_rate, rate_out, round(samples * rate_out / rate))
-            target = out if not folder else (out_dir / path.relative_to(source)).with_suffix("." + (ext or "wav"))
+            target = targets[path]
             target.parent.mkdir(parents=True, exist_ok=True)
             save_audio(target, result, rate_out, format=ext, subtype=subtype.value, peak_dbfs=output_peak_dbfs(gain))
             if picture is not None:
@@ -181,22 +192,25 @@ def eval_translate_command(
     from audiogen.runtime.atomic import atomic_write_text
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.progress import make_progress
+    from audiogen.data.pairs import read_pairs_manifest
+    from audiogen.errors import BadInputError
     from audiogen.translate.data import load_pairs
-    from audiogen.translate.evaluate import evaluate_pairs
+    from audiogen.translate.evaluate import evaluate_pairs, pitch_limits
     from audiogen.translate.generate import cycle_wave, translate_wave
     from audiogen.translate.load import load_translate_model
 
     torch_device = resolve_device(device)
     bundle = load_translate_model(model, torch_device)
     skips = SkipLog(strict=strict)
-    clips = load_pairs(data, bundle.rep, skips=skips)
-    if limit is not None:
-        clips = clips.subset(range(min(limit, len(clips))))
+    clips = load_pairs(data, bundle.rep, skips=skips, limit=limit)
+    if not len(clips):
+        raise BadInputError(data, "has no usable pairs" + (f" ({len(skips)} skipped)" if len(skips) else ""))
+    fmin, fmax = pitch_limits(read_pairs_manifest(data).get("range"))
     with make_progress(quiet=quiet or json_out, unit="pair") as progress:
         task = progress.add_task("eval translate", total=len(clips))
         result = evaluate_pairs(lambda w: translate_wave(bundle, w), clips, bundle.rep.sample_rate,
                                 cycle=(lambda w: cycle_wave(bundle, w)) if bundle.unpaired else None,
-                                pyin=not no_pyin, on_item=lambda: progress.advance(task))
+                                pyin=not no_pyin, fmin=fmin, fmax=fmax, on_item=lambda: progress.advance(task))
     rows = result.pop("rows")
     if report is not None:
         atomic_write_text(report, json.dumps({**result, "rows": rows}, indent=1) + "\n")
@@ -206,13 +220,17 @@ def eval_translate_command(
                    **provenance("eval translate", {"data": data, "model": model, "limit": limit, "no_pyin": no_pyin,
                                                    "report": report, "strict": strict, "device": str(torch_device)})})
         return
-    line = (f"{result['pairs']} pairs ({result['seconds']:.0f} s): log-mel distance {result['log_mel_distance']:.2f} dB "
-            f"vs input's {result['identity_log_mel_distance']:.2f} dB ({100 * result['log_mel_reduction']:.1f}% lower)")
+    def f(key: str, digits: int = 3, scale: float = 1.0) -> str:
+        value = result.get(key)
+        return "n/a" if value is None else f"{scale * value:.{digits}f}"
+
+    line = (f"{result['pairs']} pairs ({result['seconds']:.0f} s): log-mel distance {f('log_mel_distance', 2)} dB "
+            f"vs input's {f('identity_log_mel_distance', 2)} dB ({f('log_mel_reduction', 1, 100)}% lower)")
     if not no_pyin:
-        line += (f"; melody kept {result['output_melody_kept']:.3f} (true target {result['target_melody_kept']:.3f}, "
-                 f"voiced {result['output_voiced_of_input']:.3f} / {result['target_voiced_of_input']:.3f})")
-    line += f"; length ratio {result['length_ratio_min']:.4f}-{result['length_ratio_max']:.4f}"
+        line += (f"; melody kept {f('output_melody_kept')} (true target {f('target_melody_kept')}, "
+                 f"voiced {f('output_voiced_of_input')} / {f('target_voiced_of_input')})")
+    line += f"; length ratio {f('length_ratio_min', 4)}-{f('length_ratio_max', 4)}"
     if "cycle_log_mel_distance" in result:
-        line += f"; cycle a->b->a log-mel distance {result['cycle_log_mel_distance']:.2f} dB"
+        line += f"; cycle a->b->a log-mel distance {f('cycle_log_mel_distance', 2)} dB"
     result_line(line, json_mode=False)
     note(f"{bundle.describe()} ({bundle.path.name}); {len(skips)} pairs skipped", quiet=quiet)

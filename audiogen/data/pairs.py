@@ -124,10 +124,11 @@ def melody_seconds(note_list, bpm: float, max_seconds: float | None) -> np.ndarr
 
 def read_pair_melodies(paths: Sequence[str | os.PathLike], *, bpm: float, max_seconds: float | None, skips,
                        skip: int = 0, limit: int | None = None,
-                       on_item: Callable[[], None] | None = None) -> list[PairMelody]:
+                       on_item: Callable[[], None] | None = None) -> tuple[list[PairMelody], int]:
     """Melodies of MIDI files and ABC tunes (files or folders), in order; unusable ones go to
     `skips`. The first `skip` inputs (MIDI files, then ABC tunes) are left out unread, and
-    reading stops once `limit` melodies are found."""
+    reading stops once `limit` melodies are found. Returns the melodies and the number of inputs
+    passed over or read (`--skip` that many for a set disjoint from this one)."""
     from audiogen.abc.render import tune_stem
     from audiogen.data.abc import read_abc
     from audiogen.data.drums import safe_name
@@ -139,9 +140,11 @@ def read_pair_melodies(paths: Sequence[str | os.PathLike], *, bpm: float, max_se
     melodies: list[PairMelody] = []
     used: set[str] = set()
     items = [("midi", p) for p in midi_files] + [("abc", t) for t in tunes]
+    consumed = min(skip, len(items))
     for index, (kind, item) in enumerate(items[skip:], start=skip + 1):
         if limit is not None and len(melodies) >= limit:
             break
+        consumed = index
         try:
             if kind == "midi":
                 notes, source, stem = read_midi_notes(item), str(item), safe_name(Path(item).stem, "melody")
@@ -163,7 +166,7 @@ def read_pair_melodies(paths: Sequence[str | os.PathLike], *, bpm: float, max_se
                 melodies.append(PairMelody(name=name, source=source, notes=rows))
         if on_item is not None:
             on_item()
-    return melodies
+    return melodies, consumed
 
 
 def write_melody_midi(path: Path, notes: np.ndarray, program: int, velocity: int, bpm: float) -> None:
@@ -216,7 +219,7 @@ def _publish(staging: Path, out: Path) -> None:
 
 def build_pairs(melodies: Iterable[PairMelody], out: str | os.PathLike, *, program_a: int, program_b: int,
                 soundfont: str | os.PathLike | None = None, bpm: float, velocity: int = 90,
-                sample_rate: int = 16000, force: bool = False, skips=None,
+                sample_rate: int = 16000, force: bool = False, skips=None, inputs: tuple[int, int] | None = None,
                 on_item: Callable[[], None] | None = None) -> PairReport:
     """Render every melody with program_a into out/a and program_b into out/b (module docstring)."""
     import soundfile as sf
@@ -230,13 +233,18 @@ def build_pairs(melodies: Iterable[PairMelody], out: str | os.PathLike, *, progr
         raise AudiogenError("no melodies to render" + (f" ({len(skips)} inputs skipped)" if skips else ""))
     low = max(program_range(program_a)[0], program_range(program_b)[0])
     high = min(program_range(program_a)[1], program_range(program_b)[1])
+    if low > high:
+        raise AudiogenError(f"--from {GM_PROGRAMS[program_a].name} (MIDI {program_range(program_a)[0]}-"
+                            f"{program_range(program_a)[1]}) and --to {GM_PROGRAMS[program_b].name} (MIDI "
+                            f"{program_range(program_b)[0]}-{program_range(program_b)[1]}) share no range to play in")
     report = PairReport()
+    renderer = MidiRenderer(soundfont, sample_rate=sample_rate)  # a bad SoundFont fails before any folder is made
     out.mkdir(parents=True, exist_ok=True)
     staging = out / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
     try:
         for side in SIDES:
             (staging / side).mkdir(parents=True)
-        with MidiRenderer(soundfont, sample_rate=sample_rate) as renderer:
+        with renderer:
             for melody in melodies:
                 pitches, shift, alone = fit_range(melody.notes[:, 2], low, high)
                 notes = melody.notes.copy()
@@ -266,10 +274,13 @@ def build_pairs(melodies: Iterable[PairMelody], out: str | os.PathLike, *, progr
                         "name_a": GM_PROGRAMS[program_a].name, "name_b": GM_PROGRAMS[program_b].name,
                         "soundfont": renderer.soundfont.name, "sample_rate": sample_rate, "bpm": bpm,
                         "velocity": velocity, "range": [low, high], "pairs": report.rows}
+            if inputs is not None:  # (first input read, inputs read up to): the next set can --skip the second
+                manifest["inputs"] = {"skip": inputs[0], "next_skip": inputs[1]}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         _publish(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        renderer.close()
         raise
     return report
 

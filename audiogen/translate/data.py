@@ -18,12 +18,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from audiogen.data.soundfonts import MIDI_PEAK
 from audiogen.dsp.config import SpecgramConfig
+from audiogen.dsp.loudness import SILENT_PEAK
 from audiogen.dsp.normalize import Normalizer, denormalize_specgram, normalize_specgram
 from audiogen.dsp.specgram import specgram_to_wave, wave_to_specgram
 from audiogen.errors import AudiogenError, BadInputError
 
-INPUT_PEAK = 0.9  # audio is brought to this peak before analysis (MidiRenderer's MIDI_PEAK)
+INPUT_PEAK = MIDI_PEAK  # audio is brought to this peak before analysis, the level `data pairs` renders at
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Representation:
 def peak_normalise(wave: torch.Tensor, peak: float = INPUT_PEAK) -> torch.Tensor:
     """(..., T) scaled so each clip's peak is `peak`; silent clips stay as they are."""
     top = wave.abs().amax(dim=-1, keepdim=True)
-    return torch.where(top > 1e-4, wave * (peak / top.clamp_min(1e-12)), wave)
+    return torch.where(top > SILENT_PEAK, wave * (peak / top.clamp_min(1e-12)), wave)
 
 
 def encode(wave: torch.Tensor, rep: Representation) -> torch.Tensor:
@@ -96,14 +98,16 @@ class ClipSet:
                        None if self.b is None else [self.b[i] for i in rows])
 
 
-def load_pairs(folder: str | os.PathLike, rep: Representation, *, skips, on_item=None) -> ClipSet:
-    """The a/ and b/ clips of a `data pairs` folder (manifest.json), both sides cut to the shorter."""
+def load_pairs(folder: str | os.PathLike, rep: Representation, *, skips, on_item=None,
+               limit: int | None = None) -> ClipSet:
+    """The a/ and b/ clips of a `data pairs` folder (manifest.json), both sides cut to the shorter;
+    with `limit`, only the first that many pairs are read."""
     from audiogen.data.pairs import read_pairs_manifest
 
     folder = Path(folder)
     manifest = read_pairs_manifest(folder)
     names, a, b = [], [], []
-    for row in manifest["pairs"]:
+    for row in manifest["pairs"][:limit]:
         try:
             left, right = read_clip(folder / row["a"], rep), read_clip(folder / row["b"], rep)
         except BadInputError as e:

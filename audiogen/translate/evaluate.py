@@ -11,8 +11,10 @@ On a `data pairs` folder (a/ the input instrument, b/ the true target rendering)
   The share of the input's voiced frames that the other also voices is reported beside it, so
   a translation cannot score by being voiced only where it is easy.
 - length: output samples over input samples.
-- unpaired models: the cycle error a -> b -> a as the same log-mel distance, and in the
-  training loss's units (normalised spectrogram L1).
+- unpaired models: the cycle error a -> b -> a as the same log-mel distance.
+
+pYIN searches the range the pairs were rendered in (the manifest's `range`, a tone either side),
+else the violin's.
 """
 
 from __future__ import annotations
@@ -30,6 +32,18 @@ PYIN_FMIN, PYIN_FMAX = 150.0, 2700.0   # G3 (196 Hz) - E7 (2637 Hz), the violin'
 PYIN_FRAME, PYIN_HOP = 1024, 256
 
 
+def pitch_limits(midi_range) -> tuple[float, float]:
+    """(fmin, fmax) Hz for pYIN from a manifest's [low, high] MIDI range (2 semitones margin);
+    the violin's range when there is none. fmin stays at or above 40 Hz: pYIN's 1024-sample frame
+    at 16 kHz holds no lower periods."""
+    try:
+        low, high = (int(v) for v in midi_range)
+    except (TypeError, ValueError):
+        return PYIN_FMIN, PYIN_FMAX
+    hz = lambda m: 440.0 * 2 ** ((m - 69) / 12)  # noqa: E731
+    return max(40.0, hz(low - 2)), min(7900.0, hz(high + 2))
+
+
 def log_mel_db(wave: torch.Tensor, sample_rate: int) -> torch.Tensor:
     """(T,) -> (MEL_BANDS, frames) dB, peak-normalised first, floored 80 dB below the clip's peak."""
     from audiogen.dsp.mel import mel_spectrogram
@@ -45,13 +59,14 @@ def log_mel_distance(x: torch.Tensor, y: torch.Tensor, sample_rate: int) -> floa
     return float((a[..., :n] - b[..., :n]).abs().mean())
 
 
-def pyin_track(wave: torch.Tensor | np.ndarray, sample_rate: int) -> np.ndarray:
+def pyin_track(wave: torch.Tensor | np.ndarray, sample_rate: int, fmin: float = PYIN_FMIN,
+               fmax: float = PYIN_FMAX) -> np.ndarray:
     """(T,) -> (frames,) f0 in Hz, NaN where pYIN calls the frame unvoiced."""
     import librosa
 
     y = wave.float().cpu().numpy() if isinstance(wave, torch.Tensor) else np.asarray(wave, np.float32)
-    f0, voiced, _ = librosa.pyin(y, fmin=PYIN_FMIN, fmax=PYIN_FMAX, sr=sample_rate, frame_length=PYIN_FRAME,
-                                 hop_length=PYIN_HOP)
+    f0, voiced, _ = librosa.pyin(y, fmin=fmin, fmax=min(fmax, sample_rate / 2 - 100), sr=sample_rate,
+                                 frame_length=PYIN_FRAME, hop_length=PYIN_HOP)
     return np.where(voiced, f0, np.nan)
 
 
@@ -71,6 +86,7 @@ def _share(count: int, total: int) -> float | None:
 
 def evaluate_pairs(translate: Callable[[torch.Tensor], torch.Tensor], clips: ClipSet, sample_rate: int, *,
                    cycle: Callable[[torch.Tensor], torch.Tensor] | None = None, pyin: bool = True,
+                   fmin: float = PYIN_FMIN, fmax: float = PYIN_FMAX,
                    on_item: Callable[[], None] | None = None) -> dict:
     """Every pair of `clips` (a, b): translate(a) judged against b (module docstring)."""
     rows = []
@@ -85,9 +101,9 @@ def evaluate_pairs(translate: Callable[[torch.Tensor], torch.Tensor], clips: Cli
         if cycle is not None:
             row["cycle_log_mel_distance"] = round(log_mel_distance(cycle(wa).float().cpu(), wa, sample_rate), 4)
         if pyin:
-            f_in = pyin_track(wa, sample_rate)
+            f_in = pyin_track(wa, sample_rate, fmin, fmax)
             for key, wave in (("output", out), ("target", wb)):
-                agreement = melody_agreement(f_in, pyin_track(wave, sample_rate))
+                agreement = melody_agreement(f_in, pyin_track(wave, sample_rate, fmin, fmax))
                 for k, v in agreement.items():
                     totals[key][k] += v
                 row[f"{key}_melody_kept"] = _share(agreement["within_semitone"], agreement["both_voiced"])

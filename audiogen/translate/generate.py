@@ -1,7 +1,8 @@
 """Translating recordings: audio of any length -> spectrogram -> U-Net -> the exact inverse.
 
-Long clips go through the network in chunks of the training crop length (the conditions it
-learned under), overlapping by a quarter and cross-faded linearly in the spectrogram; the output
+Long clips go through the network in chunks of the training crop length, overlapping by a
+quarter and cross-faded linearly in the spectrogram (training crops were analysed on their own,
+with silent edges; chunks are slices of the whole clip's spectrogram); the output
 has exactly the input's number of samples. A limiter keeps every bin of the translation at or
 below the input's loudest bin: the generator's rare isolated spikes (single bins 10-20 dB over
 anything in the input, clicks to the ear) are cut. Chosen on held-out tunes rendered with the

@@ -5,7 +5,8 @@ axis is frames, so every network is fully convolutional along time.
 
 - `UNet` (pix2pix's generator): an encoder of stride-2 4x4 convolutions and a decoder of
   transposed ones, with skips between encoder layer i and decoder layer n-i; dropout in the
-  innermost decoder layers is the only noise (pix2pix keeps it on at test time; so do we).
+  innermost decoder layers is the only noise while training (pix2pix keeps it on at test time
+  too; audiogen translates in eval mode, so a file always translates the same way).
   Any number of frames goes in: the time axis is padded to a multiple of 2^depth and cut back.
 - `PatchDiscriminator` (PatchGAN): a grid of real/fake logits, each seeing about a 70x70 patch;
   conditioned on the input by channel concatenation (pix2pix) or unconditioned (CycleGAN).

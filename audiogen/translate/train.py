@@ -266,6 +266,8 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
     from audiogen.translate.data import load_folder, load_pairs
 
     cycle = not pairs
+    if resume and init_from is not None:
+        raise AudiogenError("--init-from cannot be combined with --resume: the checkpoint already holds the weights")
     if cycle and not (side_a and side_b):
         raise AudiogenError("give --data PAIRS_DIR (paired) or --unpaired with --a DIR and --b DIR")
     torch_device = resolve_device(device)
@@ -286,6 +288,13 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
             manifests = [read_pairs_manifest(p) for p in pairs]
             programs = {k: manifests[0].get(k) for k in ("program_a", "program_b", "name_a", "name_b")}
             programs["soundfonts"] = sorted({str(m.get("soundfont")) for m in manifests})
+            for side in ("a", "b"):
+                programs[f"programs_{side}"] = sorted({m.get(f"program_{side}") for m in manifests}, key=str)
+            if len(programs["programs_b"]) > 1:
+                from audiogen.data.skips import warn
+
+                warn(f"the --data folders render side b with different programs ({programs['programs_b']}); "
+                     f"the model learns one mixture of them")
     trains, vals = [], []
     for i, clips in enumerate(sets):
         train_rows, val_rows = split_rows(len(clips), config.val_fraction, config.seed + i)
@@ -296,7 +305,10 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
 
     seed_everything(config.seed)
     crop = rep.samples_for_frames(config.crop_frames)
+    # each step's crops come from a generator seeded by (seed, side, step): a resumed run draws what
+    # the uninterrupted one would have (the CycleGAN pool of past fakes starts empty again)
     samplers = [CropSampler(c, crop, np.random.default_rng(config.seed + 10 + i)) for i, c in enumerate(trains)]
+    preview = CropSampler(trains[0], crop, np.random.default_rng(config.seed + 200))
     val_batches = []
     for i, v in enumerate(vals):
         if v is not None:
@@ -341,7 +353,8 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
     def draw(step: int) -> None:
         source = val_batches[0] if val_batches[0] is not None else None
         if source is None:
-            wa, wb = samplers[0].batch(1)
+            preview.rng = np.random.default_rng(config.seed + 200)
+            wa, wb = preview.batch(1)
             source = (encode(wa, rep).to(torch_device), None if wb is None else encode(wb, rep).to(torch_device))
         a = source[0][:1]
         was = g.training
@@ -371,6 +384,8 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
     g.train()
     d.train()
     for step in run.steps(time_limit=time_limit, stop=stop, export=export_model):
+        for i, sampler in enumerate(samplers):
+            sampler.rng = np.random.default_rng([config.seed, i, step])
         wa, wb = samplers[0].batch(config.batch_size)
         if cycle:
             wb = samplers[1].batch(config.batch_size)[0]
