@@ -27,6 +27,7 @@ bench: install
 	$(PY) benchmarks/musicvae.py
 	$(PY) benchmarks/samplevae.py
 	$(PY) benchmarks/gansynth.py --steps 5
+	$(PY) benchmarks/translate.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache

@@ -310,7 +310,7 @@ def test_bundled_model_is_the_default_and_keeps_length(tmp_path):
     assert bundle.describe() == "Acoustic Grand Piano -> Violin"
     import torchaudio.functional as AF
 
-    clip = AF.resample(torch.from_numpy(_melody_wave([67, 71, 74, 79, 74, 71, 67, 62] * 2, kind="pluck")), SR, 44100)
+    clip = AF.resample(torch.from_numpy(_melody_wave([67, 71, 74, 79, 74, 71, 67, 62] * 2 + [67], kind="pluck")), SR, 44100)
     clip = clip[:176401].numpy()  # 4 s and a sample: three chunks of 2 s overlapping
     sf.write(tmp_path / "piano.wav", clip, 44100)
     r = run_cli(["translate", tmp_path / "piano.wav", "--out", tmp_path / "violin.wav", "--json"], dict(os.environ),

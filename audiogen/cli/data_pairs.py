@@ -83,6 +83,6 @@ def pairs(
          f"{len(skips)} inputs skipped", quiet=quiet or json_out)
     note(f"inputs {skip + 1}-{consumed} were read; --skip {consumed} makes a set with none of these melodies",
          quiet=quiet or json_out)
-    result_line(f"wrote {report.pairs} pairs ({report.seconds / 60:.1f} min each side) to {out}: "
+    result_line(f"wrote {report.pairs} pair{'s' if report.pairs != 1 else ''} ({report.seconds / 60:.1f} min each side) to {out}: "
                 f"a/ program {program_a}, b/ program {program_b}, {Path(soundfont).name}; {seconds:.1f} s",
                 json_mode=json_out)

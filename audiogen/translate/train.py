@@ -412,7 +412,7 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
         if done % config.snapshot_every == 0 or done == steps:
             draw(done)
         if checkpoint_every and done % checkpoint_every == 0 and done < steps:
-            export_model()  # model.safetensors follows the run, for evaluation while it trains
+            export_model(trained_steps=done)  # model.safetensors follows the run, to evaluate while it trains
     stopped_early = run.stopped_early
     if stopped_early or val is None:
         validate(run.step)
