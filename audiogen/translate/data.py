@@ -10,6 +10,7 @@ clip back (49 dB SNR on a 21 s violin render, float32 phase sums; the DC bin is 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from audiogen.dsp.specgram import specgram_to_wave, wave_to_specgram
 from audiogen.errors import AudiogenError, BadInputError
 
 INPUT_PEAK = MIDI_PEAK  # audio is brought to this peak before analysis, the level `data pairs` renders at
+# a silent bin, log(eps), in normalised log-magnitude units (-0.8)
+SILENCE = math.log(SpecgramConfig.log_eps) * Normalizer.mag_scale + Normalizer.mag_offset
 
 
 @dataclass(frozen=True)

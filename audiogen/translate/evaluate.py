@@ -19,7 +19,6 @@ else the violin's.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -129,17 +128,3 @@ def evaluate_pairs(translate: Callable[[torch.Tensor], torch.Tensor], clips: Cli
                                             if kept is not None and ceiling is not None else None)
     result["rows"] = rows
     return result
-
-
-def fails(result: dict) -> list[str]:
-    """Which of the issue's bars a result misses: reduction >= 30%, melody within 5 points, length within 1%."""
-    problems = []
-    if result.get("log_mel_reduction") is None or result["log_mel_reduction"] < 0.30:
-        problems.append("log-mel distance not 30% below the input's")
-    gap = result.get("melody_kept_gap_points")
-    if gap is not None and gap > 5.0:
-        problems.append("melody kept more than 5 points below the true target's")
-    low, high = result.get("length_ratio_min"), result.get("length_ratio_max")
-    if low is None or not (math.isclose(low, 1.0, abs_tol=0.01) and math.isclose(high, 1.0, abs_tol=0.01)):
-        problems.append("length off by more than 1%")
-    return problems

@@ -17,7 +17,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +25,12 @@ import torch
 from torch.nn import functional as F
 
 from audiogen.errors import AudiogenError
-from audiogen.translate.data import ClipSet, CropSampler, Representation, encode
+from audiogen.dsp.normalize import GANSYNTH_NORMALIZER
+from audiogen.translate.data import SILENCE, ClipSet, CropSampler, Representation, encode
 from audiogen.translate.model import Discriminators, TranslateModelConfig, Translator
 
 KIND = "translate"
-DB = math.log(10) / 20 * 0.0661371661726  # one dB of log-magnitude in normalised units
+DB = math.log(10) / 20 * GANSYNTH_NORMALIZER.mag_scale  # one dB of log-magnitude in normalised units
 IF_FLOOR = 60 * DB
 MAGNITUDE_FLOOR = 80 * DB
 
@@ -99,7 +100,7 @@ def model_config(config: TranslateTrainConfig | dict) -> TranslateModelConfig:
     return TranslateModelConfig(bins=c["n_fft"] // 2, channels=tuple(c["channels"]),
                                 disc_channels=tuple(c["disc_channels"]), dropout=c["dropout"],
                                 dropout_layers=c["dropout_layers"], residual=c["residual"],
-                                coord_channel=c.get("coord_channel", False), band_affine=c.get("band_affine", False))
+                                coord_channel=c["coord_channel"], band_affine=c["band_affine"])
 
 
 def spec_l1(output: torch.Tensor, target: torch.Tensor, if_weight: float) -> torch.Tensor:
@@ -149,7 +150,7 @@ def eq_augment(spec: torch.Tensor, max_db: float, generator: torch.Generator | N
           * torch.sin(math.pi * (1 + 3 * r[:, 2:3]) * f + 2 * math.pi * r[:, 3:4]))
     gain = db * DB
     out = spec.clone()
-    out[:, 0] = torch.where(spec[:, 0] > -0.79, spec[:, 0] + gain[:, None, :], spec[:, 0]).clamp(-1.0, 1.0)
+    out[:, 0] = torch.where(spec[:, 0] > SILENCE + 0.01, spec[:, 0] + gain[:, None, :], spec[:, 0]).clamp(-1.0, 1.0)
     return out
 
 
@@ -163,8 +164,7 @@ def gate_augment(spec: torch.Tensor, prob: float, generator: torch.Generator | N
     r = torch.rand(b, 2, generator=generator).to(spec.device)
     peak = spec[:, 0].amax(dim=(-2, -1))
     threshold = (peak - (30 + 30 * r[:, 1]) * DB).view(b, 1, 1)
-    silence = -0.8  # log(eps) in normalised units
-    gated = torch.where(spec[:, 0] < threshold, torch.full_like(spec[:, 0], silence), spec[:, 0])
+    gated = torch.where(spec[:, 0] < threshold, torch.full_like(spec[:, 0], SILENCE), spec[:, 0])
     out = spec.clone()
     out[:, 0] = torch.where((r[:, 0] < prob).view(b, 1, 1), gated, spec[:, 0])
     return out
