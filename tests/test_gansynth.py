@@ -454,7 +454,7 @@ def test_render_places_notes_at_their_midi_times(small_model, tmp_path):
     assert run.returncode == 0, run.stderr
     info = json.loads(run.stdout)
     assert info["drum_notes_ignored"] == 1 and info["transposed"] == 1 and info["generated_notes"] == 3
-    assert info["pitch_check"]["notes_checked"] == 3  # three notes apart: each read back by pYIN
+    assert info["pitch_check"]["notes"] == 3  # three notes apart: each read back by pYIN over its onset
     wave, rate = sf.read(tmp_path / "three.wav", dtype="float32")
     assert rate == 16000 and len(wave) == round((2.9 + 0.3) * rate)  # the last note's end plus its release
     assert np.abs(wave).max() <= 0.99 + 1e-4

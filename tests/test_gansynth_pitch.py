@@ -177,20 +177,52 @@ def test_a_short_cpu_config_run_logs_the_independent_pitch_check(tmp_path):
     assert "pitch pYIN" in summary["pitch_check"]
 
 
-def test_melody_match_reads_a_rendered_melody_back():
-    from audiogen.gansynth.pitch_check import melody_match
+def test_melody_report_reads_each_note_from_its_onset_and_the_level_spread():
+    from audiogen.gansynth.pitch_check import melody_report
     from audiogen.gansynth.render import MidiNote
 
     tune = [MidiNote(0.25 * i, 0.25 * i + 0.22, p, 100) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72])]
     wave = np.zeros(int(2.5 * RATE), np.float32)
-    for n, tone in zip(tune, _tones([n.pitch for n in tune], seconds=0.22)):
-        wave[int(n.start * RATE):int(n.start * RATE) + len(tone)] += tone.numpy()
-    right = melody_match(wave, tune)
-    assert right["notes_checked"] == 8 and right["match"] >= 0.9
+    for k, (n, tone) in enumerate(zip(tune, _tones([n.pitch for n in tune], seconds=0.22))):
+        level = 1.0 if k % 2 else 0.1  # every other note 20 dB quieter
+        wave[int(n.start * RATE):int(n.start * RATE) + len(tone)] += level * tone.numpy()
+    right = melody_report(wave, tune)
+    assert right["notes"] == 8 and right["onset_within_semitone"] >= 0.9
+    assert 18 <= right["level_spread_db"] <= 22
     wrong = [MidiNote(n.start, n.end, n.pitch + 3, 100) for n in tune]  # the tune asked for, not the one played
-    assert melody_match(wave, wrong)["match"] <= 0.2
-    chord = tune[:2] + [MidiNote(0.0, 0.22, 67, 100)]  # overlapping notes are left out, not misread
-    assert melody_match(wave, chord)["notes_checked"] == 1
+    assert melody_report(wave, wrong)["onset_within_semitone"] <= 0.2
+
+
+def _late_settling_notes(pitches, off_seconds: float = 0.4, off_by: int = 3) -> torch.Tensor:
+    """4-s notes whose first `off_seconds` sound `off_by` semitones sharp, then settle at their pitch."""
+    early = _tones([p + off_by for p in pitches])
+    late = _tones(pitches)
+    cut = int(off_seconds * RATE)
+    return torch.cat([early[:, :cut], late[:, cut:]], dim=1)
+
+
+def test_the_onset_window_fails_notes_whose_first_0_4_s_are_off_pitch():
+    from audiogen.gansynth.pitch_check import note_windows_report
+
+    pitches = [48, 60, 72]
+    good = note_windows_report(_tones(pitches), pitches)
+    assert good["onset"]["within_semitone"] == 1.0 and good["sustain"]["within_semitone"] == 1.0
+    late = note_windows_report(_late_settling_notes(pitches), pitches)
+    assert late["onset"]["within_semitone"] == 0.0  # the average over the note would pass it
+    assert late["sustain"]["within_semitone"] == 1.0 and late["tail"]["within_semitone"] == 1.0
+    # the one-median grid check is fooled by the same notes
+    assert pitch_report(_late_settling_notes(pitches), torch.tensor(pitches))["pyin_within_semitone"] == 1.0
+
+
+def test_a_note_that_ends_in_a_burst_is_a_click_and_the_end_fade_removes_it():
+    from audiogen.gansynth.generate import end_fade
+    from audiogen.gansynth.pitch_check import ends_with_click
+
+    notes = _tones([60, 60]) * torch.linspace(1.0, 0.01, 4 * RATE)  # dying away to -40 dB
+    burst = notes.clone()
+    burst[:, -int(0.03 * RATE):] = 0.1 * torch.randn(int(0.03 * RATE), generator=torch.Generator().manual_seed(0))
+    assert not ends_with_click(notes[0].numpy()) and ends_with_click(burst[0].numpy())
+    assert not ends_with_click((burst[0] * end_fade(4 * RATE, RATE)).numpy())
 
 
 def test_a_frozen_pitch_judge_pulls_the_generator_toward_the_asked_pitch(tmp_path):

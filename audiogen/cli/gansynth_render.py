@@ -42,9 +42,9 @@ def render_gansynth_command(
                                                              "latent for the piece.", show_default=False)] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse notes outside the model's pitch range instead "
                                          "of moving them by octaves.")] = False,
-    check_pitch: Annotated[bool, typer.Option("--check-pitch", help="Read the rendered melody back with pYIN "
-                                              "and report the share of notes played at their pitch (notes that "
-                                              "overlap no other).")] = False,
+    check_pitch: Annotated[bool, typer.Option("--check-pitch", help="Read the rendered melody back with pYIN: "
+                                              "the share of notes within a semitone over their first 0.4 s, and "
+                                              "the spread of the note levels.")] = False,
     model: GANSynthModelOpt = None,
     audio_format: FormatOpt = None,
     subtype: SubtypeOpt = Subtype.PCM_16,
@@ -54,9 +54,10 @@ def render_gansynth_command(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Play a MIDI file with one GANSynth instrument: every note generated at its pitch, velocity
-    as gain, 10 ms attack and 0.3 s release, mixed without clipping (16 kHz). `--check-pitch`
-    reads the result back with pYIN, an f0 tracker independent of the model.
+    """Play a MIDI file with one GANSynth instrument, as a sampler would: every note generated at
+    its pitch and made as loud as the others, velocity through the samplers' default curve,
+    10 ms attack and 0.3 s release, mixed without clipping (16 kHz). `--check-pitch` reads the
+    result back with pYIN, an f0 tracker independent of the model.
 
     Example: audiogen render gansynth prelude.mid --out prelude.wav --rng-seed 7 --interpolate-every 2s
     """
@@ -104,9 +105,9 @@ def render_gansynth_command(
     write_clip(out, torch.from_numpy(wave), bundle.sample_rate, None, audio_format, subtype, gain)
     info = {**info, "drum_notes_ignored": drums, "transposed": moved, "render_seconds": round(seconds, 2)}
     if check_pitch:
-        from audiogen.gansynth.pitch_check import melody_match
+        from audiogen.gansynth.pitch_check import melody_report
 
-        info["pitch_check"] = melody_match(wave, notes, bundle.sample_rate)
+        info["pitch_check"] = melody_report(wave, notes, bundle.sample_rate)
     if json_out:
         emit_json({"out": str(out), **info, "model": bundle.path, "model_sha256": bundle.sha256,
                    **provenance("render gansynth", {"midi": midi, "out": out, "interpolate_every": interpolate_every,
@@ -116,9 +117,10 @@ def render_gansynth_command(
                 f"{info['seconds']:.1f} s of audio in {seconds:.1f} s", json_mode=json_out)
     if check_pitch:
         check = info["pitch_check"]
-        match = "n/a" if check["match"] is None else f"{check['match']:.0%}"
-        note(f"pYIN reads {match} of {check['notes_checked']} notes at their pitch ({check['unvoiced']} unvoiced, "
-             f"{check['notes_skipped']} overlapping or shorter than 0.12 s not checked)", quiet=quiet_notes)
+        if check["notes"]:
+            note(f"pYIN reads {check['onset_within_semitone']:.0%} of {check['notes']} notes within a semitone over "
+                 f"their first 0.4 s (voiced {check['onset_voiced']:.0%}); note levels spread "
+                 f"{check['level_spread_db']:.1f} dB (90th - 10th percentile)", quiet=quiet_notes)
     note(f"model {bundle.path} (sha256 {bundle.sha256[:12]}), rng seed {used_seed}", quiet=quiet_notes)
 
 

@@ -17,7 +17,7 @@ import typer
 import audiogen
 from audiogen.cli import info as info_cmd
 from audiogen.cli.data import data_app
-from audiogen.cli.verbs import encode_app, eval_app, interpolate_app, render_app, sample_app, train_app
+from audiogen.cli.verbs import encode_app, eval_app, export_app, interpolate_app, render_app, sample_app, train_app
 from audiogen.cli import resynth as resynth_cmd
 from audiogen.cli import samplevae_library as library_cmd
 from audiogen.cli import spec as spec_cmd
@@ -68,6 +68,7 @@ app.add_typer(sample_app, name="sample")
 app.add_typer(interpolate_app, name="interpolate")
 app.add_typer(render_app, name="render")
 app.add_typer(encode_app, name="encode")
+app.add_typer(export_app, name="export")
 app.add_typer(eval_app, name="eval")
 
 

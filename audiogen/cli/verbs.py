@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from audiogen.cli import (abc_eval, abc_render, abc_sample, abc_train, gansynth_eval, gansynth_interpolate,
-                          gansynth_render, gansynth_sample, gansynth_train, musicvae_eval, musicvae_interpolate,
+from audiogen.cli import (abc_eval, abc_render, abc_sample, abc_train, gansynth_eval, gansynth_export,
+                          gansynth_interpolate, gansynth_render, gansynth_sample, gansynth_train, musicvae_eval, musicvae_interpolate,
                           musicvae_sample, musicvae_train, samplevae_eval, samplevae_sample,
                           samplevae_train, translate, translate_train)
 
@@ -22,6 +22,8 @@ interpolate_app = _group("interpolate", "Walk between two inputs through a model
                          "Example: audiogen interpolate musicvae a.mid b.mid --steps 7 --out-dir walk/")
 encode_app = _group("encode", "Find a model's latent for a real input.\n\n"
                     "Example: audiogen encode gansynth cello.wav --pitch 48 --out cello.npy")
+export_app = _group("export", "Write a model's sound as an instrument for a sampler (SoundFont 2 or SFZ).\n\n"
+                    "Example: audiogen export gansynth --out flute.sf2 --rng-seed 7")
 eval_app = _group("eval", "Measure a model.\n\nExample: audiogen eval abc --data held-out.abc -n 200")
 
 train_app.command("abc")(abc_train.train_abc_command)
@@ -43,7 +45,8 @@ eval_app.command("gansynth")(gansynth_eval.eval_gansynth_command)
 interpolate_app.command("gansynth")(gansynth_interpolate.interpolate_gansynth_command)
 render_app.command("gansynth")(gansynth_render.render_gansynth_command)
 encode_app.command("gansynth")(gansynth_render.encode_gansynth_command)
+export_app.command("gansynth")(gansynth_export.export_gansynth_command)
 train_app.command("translate")(translate_train.train_translate_command)
 eval_app.command("translate")(translate.eval_translate_command)
 
-GROUPS = (train_app, sample_app, interpolate_app, render_app, encode_app, eval_app)
+GROUPS = (train_app, sample_app, interpolate_app, render_app, encode_app, export_app, eval_app)

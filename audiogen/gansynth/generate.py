@@ -8,6 +8,12 @@ from torch.nn import functional as F
 from audiogen.gansynth.data import images_to_waves, upsample_to_full
 
 PEAK = 0.99
+# Every note ends with a raised-cosine fade over its last 0.1 s: the generator's last frames carry
+# a burst (a click in half the notes measured: docs/design.md, "Notes through their whole life").
+END_FADE_S = 0.1
+# The window a note's level is read over when notes are made equally loud (the part of a note a
+# melody plays; a 4-s note's tail would favour notes that ring longer).
+LEVEL_WINDOW_S = (0.0, 0.5)
 
 
 def prior_latents(n: int, latent: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -42,7 +48,8 @@ def generate_notes(bundle, z: torch.Tensor, pitches: torch.Tensor, *, batch: int
                    on_notes=None) -> torch.Tensor:
     """z: (B, latent), pitches: (B,) MIDI -> (B, 64000) float32 waves at 16 kHz on the CPU, in chunks.
 
-    A note whose peak would exceed 0.99 is scaled down to that peak rather than clipped later.
+    Each note ends with END_FADE_S of raised-cosine fade. A note whose peak would exceed 0.99 is
+    scaled down to that peak rather than clipped later.
     `on_notes(n)` is called after each chunk of n notes (a progress bar).
     """
     out = []
@@ -50,11 +57,33 @@ def generate_notes(bundle, z: torch.Tensor, pitches: torch.Tensor, *, batch: int
         images = generate_images(bundle, z[start:start + batch], pitches[start:start + batch])
         with torch.no_grad():
             waves = images_to_waves(images, bundle.spec, mel=bundle.config.mel, norm=bundle.norm)
+            waves = waves * end_fade(waves.shape[-1], bundle.sample_rate, device=waves.device)
             peak = waves.abs().amax(dim=1, keepdim=True)
             out.append((waves * (PEAK / peak.clamp_min(PEAK))).cpu())
         if on_notes is not None:
             on_notes(len(waves))
     return torch.cat(out) if out else torch.zeros(0, bundle.spec.audio_length)
+
+
+def end_fade(length: int, sample_rate: int, *, device=None) -> torch.Tensor:
+    """(length,) gain: 1, then a raised-cosine fade to 0 over the last END_FADE_S seconds."""
+    n = min(length, int(END_FADE_S * sample_rate))
+    gain = torch.ones(length, device=device)
+    gain[length - n:] = 0.5 * (1 + torch.cos(torch.linspace(0, torch.pi, n, device=device)))
+    return gain
+
+
+def equal_loudness(waves: torch.Tensor, sample_rate: int) -> torch.Tensor:
+    """(B, samples) -> the same notes scaled to one RMS level over LEVEL_WINDOW_S (the loudest
+    note's peak at PEAK): each pitch is normalised against the model's own loudness at that pitch,
+    so equal velocities play equally loud. Silent notes stay silent."""
+    a, b = (int(t * sample_rate) for t in LEVEL_WINDOW_S)
+    rms = waves[:, a:b].double().square().mean(dim=1).sqrt()
+    audible = rms > 1e-7
+    scale = torch.where(audible, 1.0 / rms.clamp_min(1e-7), torch.zeros_like(rms))
+    out = waves.double() * scale[:, None]
+    peak = float(out.abs().max()) if out.numel() else 0.0
+    return (out * (PEAK / peak if peak > 0 else 1.0)).float()
 
 
 def latent_from_seed(seed: int, latent: int) -> torch.Tensor:

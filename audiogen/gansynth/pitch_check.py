@@ -93,6 +93,102 @@ def timbre_distance_db(waves: torch.Tensor, pitches: torch.Tensor) -> float:
     return float(np.median(per_pitch)) if per_pitch else math.nan
 
 
+# Windows through a note's life (seconds from its start): the attack a listener hears first, the
+# held part, and the tail a long note rings into. The click check compares a note's last 30 ms with
+# its release just before (docs/design.md, "Notes through their whole life").
+NOTE_WINDOWS = {"onset": (0.04, 0.4), "sustain": (0.4, 2.0), "tail": (2.0, 3.7)}
+CLICK_END_S = 0.03
+CLICK_RELEASE = (3.0, 3.9)
+PYIN_HOP = 256
+
+
+def pyin_track(wave: np.ndarray, sample_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """pYIN over a whole wave: (frame times in s, f0 in Hz with NaN where unvoiced, voiced flags),
+    frames every 16 ms, centred. ImportError without librosa."""
+    import librosa
+
+    f0, voiced, _ = librosa.pyin(np.asarray(wave, np.float32), fmin=PYIN_FMIN, fmax=PYIN_FMAX, sr=sample_rate,
+                                 frame_length=2048, hop_length=PYIN_HOP, center=True)
+    return np.arange(len(f0)) * PYIN_HOP / sample_rate, f0, voiced
+
+
+def window_reading(times: np.ndarray, f0: np.ndarray, voiced: np.ndarray, start: float, end: float,
+                   pitch: int) -> dict:
+    """What pYIN read between `start` and `end` seconds: {"semitones_off": median voiced f0's
+    signed error from `pitch` (None when no frame is voiced), "voiced": share of frames voiced,
+    "right": voiced on at least half the frames and within a semitone}."""
+    frames = (times >= start) & (times <= end)
+    share = float(voiced[frames].mean()) if frames.any() else 0.0
+    hits = frames & voiced
+    off = None if not hits.any() else float(semitone_error(np.array([np.median(f0[hits])]), np.array([pitch]))[0])
+    return {"semitones_off": None if off is None else round(off, 2), "voiced": round(share, 3),
+            "right": off is not None and share >= VOICED_SHARE and abs(off) <= 1.0}
+
+
+def level_db(wave: np.ndarray, start: float, end: float, sample_rate: int = SAMPLE_RATE) -> float:
+    """RMS level in dB re full scale of wave[start:end] (seconds); -200 for silence."""
+    part = np.asarray(wave[int(start * sample_rate):max(int(start * sample_rate) + 1, int(end * sample_rate))],
+                      np.float64)
+    return float(10 * np.log10(max(float(np.mean(part ** 2)) if len(part) else 0.0, 1e-20)))
+
+
+def ends_with_click(wave: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bool:
+    """A 4-s note clicks when its last 30 ms are louder than its release (3.0-3.9 s)."""
+    end = len(wave) / sample_rate
+    return level_db(wave, end - CLICK_END_S, end, sample_rate) > level_db(wave, *CLICK_RELEASE, sample_rate)
+
+
+def note_windows_report(waves: torch.Tensor | np.ndarray, pitches, sample_rate: int = SAMPLE_RATE) -> dict:
+    """Pitch and level through each 4-s note's life, per window of NOTE_WINDOWS.
+
+    waves: (B, samples); pitches: (B,) MIDI. Returns {"onset"|"sustain"|"tail": {"within_semitone",
+    "voiced", "level_db_below_loudest"}, "clicks": notes ending with a click, "per_note": [...]}.
+    ImportError without librosa."""
+    waves = np.asarray(waves.detach().cpu() if isinstance(waves, torch.Tensor) else waves, np.float32)
+    pitches = [int(p) for p in (pitches.tolist() if isinstance(pitches, torch.Tensor) else pitches)]
+    rows = []
+    for wave, pitch in zip(waves, pitches):
+        times, f0, voiced = pyin_track(wave, sample_rate)
+        row = {"pitch": pitch, "click": ends_with_click(wave, sample_rate)}
+        for name, (a, b) in NOTE_WINDOWS.items():
+            row[name] = {**window_reading(times, f0, voiced, a, b, pitch), "level_db": round(level_db(wave, a, b), 2)}
+        rows.append(row)
+    report: dict = {}
+    for name in NOTE_WINDOWS:
+        levels = np.array([r[name]["level_db"] for r in rows])
+        report[name] = {"within_semitone": round(float(np.mean([r[name]["right"] for r in rows])), 4),
+                        "voiced": round(float(np.mean([r[name]["voiced"] >= VOICED_SHARE for r in rows])), 4),
+                        "level_db_below_loudest": round(float(levels.max() - levels.min()), 2)}
+    report["clicks"] = int(sum(r["click"] for r in rows))
+    report["per_note"] = rows
+    return report
+
+
+def melody_report(wave: np.ndarray, notes, sample_rate: int = SAMPLE_RATE) -> dict:
+    """Is each note of a rendered line at its pitch from its first 40 ms, and are the notes equally loud?
+
+    notes: objects with start, end (s), pitch (MIDI) and velocity. pYIN over the whole wave; each
+    note is read over its onset window (40 ms after its start to 0.4 s, or to its end when shorter),
+    and its level is the RMS of its held part. Returns {"notes", "onset_within_semitone",
+    "onset_voiced", "level_spread_db" (90th minus 10th percentile of the note levels, velocities
+    alike or not), "per_note": [...]}. ImportError without librosa."""
+    times, f0, voiced = pyin_track(wave, sample_rate)
+    onset_a, onset_b = NOTE_WINDOWS["onset"]
+    rows = []
+    for n in sorted(notes, key=lambda n: n.start):
+        reading = window_reading(times, f0, voiced, n.start + onset_a, min(n.start + onset_b, n.end), n.pitch)
+        rows.append({"start": round(n.start, 3), "pitch": int(n.pitch), "velocity": int(n.velocity), **reading,
+                     "level_db": round(level_db(wave, n.start, n.end, sample_rate), 2)})
+    if not rows:
+        return {"notes": 0, "onset_within_semitone": None, "onset_voiced": None, "level_spread_db": None,
+                "per_note": []}
+    levels = np.array([r["level_db"] for r in rows])
+    return {"notes": len(rows), "onset_within_semitone": round(float(np.mean([r["right"] for r in rows])), 4),
+            "onset_voiced": round(float(np.mean([r["voiced"] >= VOICED_SHARE for r in rows])), 4),
+            "level_spread_db": round(float(np.percentile(levels, 90) - np.percentile(levels, 10)), 2),
+            "per_note": rows}
+
+
 def pitch_report(waves: torch.Tensor, pitches: torch.Tensor, *, classifier=None, use_pyin: bool = True) -> dict:
     """Judge notes against the pitches they were asked for.
 
@@ -142,38 +238,3 @@ def summary_line(report: dict) -> str:
 
     return (f"pitch pYIN {share('pyin_within_semitone')} (voiced {share('pyin_voiced')}) "
             f"classifier {share('classifier_accuracy')}")
-
-
-MELODY_MIN_SECONDS = 0.12   # shorter notes are too brief to read
-MELODY_EDGE_SECONDS = 0.03  # skip each note's onset and end (attack transients, the previous note's release)
-
-
-def melody_match(wave: np.ndarray, notes, sample_rate: int = SAMPLE_RATE) -> dict:
-    """Does a rendered melody play its notes? pYIN over the whole wave; for each note (objects
-    with start, end in seconds and a MIDI pitch) that overlaps no other and lasts at least 0.12 s,
-    the median f0 of the voiced frames in its middle (30 ms in from each edge, at most 1 s)
-    within a semitone of its pitch. Returns {"notes_checked", "notes_skipped", "match",
-    "unvoiced"}: `match` is the share of checked notes whose pitch pYIN read (unvoiced ones count
-    as misses). ImportError without librosa."""
-    import librosa
-
-    hop = 256
-    f0, voiced, _ = librosa.pyin(np.asarray(wave, np.float32), fmin=PYIN_FMIN, fmax=PYIN_FMAX, sr=sample_rate,
-                                 frame_length=2048, hop_length=hop, center=True)
-    times = np.arange(len(f0)) * hop / sample_rate
-    ordered = sorted(notes, key=lambda n: n.start)
-    checked = right = unvoiced = 0
-    for n in ordered:
-        overlaps = any(o is not n and o.start < n.end - 1e-3 and n.start < o.end - 1e-3 for o in ordered)
-        if overlaps or n.end - n.start < MELODY_MIN_SECONDS:
-            continue
-        lo, hi = n.start + MELODY_EDGE_SECONDS, min(n.end - MELODY_EDGE_SECONDS, n.start + 1.0)
-        frames = (times >= lo) & (times <= hi) & voiced
-        checked += 1
-        if not frames.any():
-            unvoiced += 1
-            continue
-        error = semitone_error(np.array([np.median(f0[frames])]), np.array([n.pitch]))[0]
-        right += int(abs(error) <= 1.0)
-    return {"notes_checked": checked, "notes_skipped": len(ordered) - checked,
-            "match": round(right / checked, 4) if checked else None, "unvoiced": unvoiced}

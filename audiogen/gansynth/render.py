@@ -1,8 +1,11 @@
 """Playing a MIDI file with one GANSynth instrument (GANSynth's Bach-prelude demo).
 
-Every note is a generated 4-s note at its pitch, shaped by a 10 ms attack and a 0.3 s release at
-its MIDI end (cut at 4 s), scaled by velocity / 127 and mixed; the mix is scaled down, never
-clipped. One latent plays the whole piece, or with `interpolate_every` the latent glides (slerp)
+Every note is a generated 4-s note at its pitch, made as loud as the model's other notes (each
+pitch normalised against the model's own loudness there), shaped by a 10 ms attack and a 0.3 s
+release at its MIDI end (cut at 4 s) that falls 100 dB linearly in dB, as a SoundFont's volume
+envelope does, scaled by velocity through the samplers' default curve ((velocity / 127)^2, -12 dB
+at velocity 64) and mixed; the mix is scaled down, never clipped. `audiogen export gansynth`
+writes the same notes and envelope as an SF2 or SFZ instrument. One latent plays the whole piece, or with `interpolate_every` the latent glides (slerp)
 between random anchors placed that many seconds apart. Notes sharing a pitch and a latent are
 generated once.
 """
@@ -75,11 +78,22 @@ def fit_to_range(notes: list[MidiNote], low: int, high: int) -> tuple[list[MidiN
     return out, moved
 
 
+RELEASE_DB = 100.0  # the release falls this far over RELEASE seconds
+
+
+def velocity_gain(velocity: int) -> float:
+    """MIDI velocity -> amplitude gain, (velocity / 127)^2 (40 log10(v / 127) dB): the default
+    velocity curve of SFZ (amp_veltrack 100) and of a SoundFont's default modulator."""
+    return (max(0, min(127, velocity)) / 127.0) ** 2
+
+
 def envelope(length: int, held: int, sample_rate: int) -> np.ndarray:
-    """(length,) gain: linear attack over 10 ms, 1 until `held` samples, linear release to 0."""
+    """(length,) gain: linear attack over 10 ms, 1 until `held` samples, then a release that falls
+    RELEASE_DB linearly in dB over RELEASE seconds (a sampler's release), reaching 0 at its end."""
     t = np.arange(length)
     attack = np.minimum(1.0, t / max(1, int(ATTACK * sample_rate)))
-    release = np.clip(1.0 - (t - held) / max(1, int(RELEASE * sample_rate)), 0.0, 1.0)
+    into_release = (t - held) / max(1, int(RELEASE * sample_rate))
+    release = np.where(into_release >= 1.0, 0.0, 10.0 ** (-RELEASE_DB * np.clip(into_release, 0.0, 1.0) / 20))
     return (attack * np.where(t < held, 1.0, release)).astype(np.float32)
 
 
@@ -108,7 +122,7 @@ def render_midi(bundle, notes: list[MidiNote], anchors: torch.Tensor, *, interpo
     anchors: (K, latent) latents; one is enough without `interpolate_every`. `on_start(total)`
     and `on_notes(n)` drive a progress bar over the distinct notes generated.
     """
-    from audiogen.gansynth.generate import generate_notes
+    from audiogen.gansynth.generate import equal_loudness, generate_notes
 
     sr = bundle.sample_rate
     positions = path_positions(notes, interpolate_every)
@@ -116,7 +130,8 @@ def render_midi(bundle, notes: list[MidiNote], anchors: torch.Tensor, *, interpo
     z = torch.stack([latent_at(anchors, pos) for _, pos in keys])
     if on_start is not None:
         on_start(len(keys))
-    waves = generate_notes(bundle, z, torch.tensor([p for p, _ in keys]), batch=batch, on_notes=on_notes).numpy()
+    waves = generate_notes(bundle, z, torch.tensor([p for p, _ in keys]), batch=batch, on_notes=on_notes)
+    waves = equal_loudness(waves, sr).numpy()
     index = {key: i for i, key in enumerate(keys)}
     note_len = int(NOTE_SECONDS * sr)
     last = max(n.start + min(n.end - n.start, NOTE_SECONDS - RELEASE) for n in notes)
@@ -130,7 +145,7 @@ def render_midi(bundle, notes: list[MidiNote], anchors: torch.Tensor, *, interpo
             cut += 1
             held = note_len - int(RELEASE * sr)
         length = min(note_len, held + int(RELEASE * sr))
-        mix[start:start + length] += waves[index[(n.pitch, pos)]][:length] * envelope(length, held, sr) * (n.velocity / 127)
+        mix[start:start + length] += waves[index[(n.pitch, pos)]][:length] * envelope(length, held, sr) * velocity_gain(n.velocity)
     mix = mix[:total]
     peak = float(np.abs(mix).max()) if len(mix) else 0.0
     scale = min(1.0, 0.99 / peak) if peak > 0 else 1.0
