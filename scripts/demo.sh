@@ -148,11 +148,20 @@ fi
 "$audiogen" sample samplevae -n 4 --rng-seed 1 --out-dir "$out/samplevae-samples"
 
 echo
-echo "== GANSynth: notes from the bundled model (one latent across pitches), a timbre walk, a melody played"
+echo "== GANSynth: notes from the bundled model (one latent across pitches), a timbre walk, a melody played, the timbre exported"
 "$audiogen" sample gansynth --pitch 48 --pitch 55 --pitch 60 -n 2 --same-latent --rng-seed 1 \
   --out-dir "$out/gansynth-notes"
 "$audiogen" interpolate gansynth --pitch 60 --steps 5 --from-rng-seed 1 --to-rng-seed 2 --out-dir "$out/gansynth-walk"
 "$audiogen" render gansynth "$out/musicvae-samples/sample-000.mid" --out "$out/gansynth-melody.wav" --rng-seed 1 --check-pitch
+echo "-- the same timbre as a SoundFont instrument, and the melody played by FluidSynth with it"
+"$audiogen" export gansynth --out "$out/gansynth-timbre.sf2" --rng-seed 1 --force
+"$audiogen" export gansynth --out "$out/gansynth-timbre.sfz" --rng-seed 1 --every 3 --force
+if "$venv/bin/python" -c "from audiogen.data.soundfonts import fluidsynth_available as f; raise SystemExit(0 if f()[0] else 1)"; then
+  "$audiogen" render midi "$out/musicvae-samples/sample-000.mid" --soundfont "$out/gansynth-timbre.sf2" --program 0 \
+    --out "$out/gansynth-melody-sf2.wav"
+else
+  echo "demo: FluidSynth is not installed; skipping the melody played from the .sf2" >&2
+fi
 
 echo
 echo "== Timbre translation: a piano melody played by the violin (bundled pix2pix model)"

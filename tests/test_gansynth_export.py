@@ -124,6 +124,27 @@ def test_export_writes_sfz_regions_without_gaps_and_an_sf2_of_the_bundled_model(
     again = _cli("export", "gansynth", "--out", sf2, "--pitches", "48-60", "--rng-seed", 3, "--force")
     assert again.returncode == 0 and sf2.read_bytes() == data  # the same seed, the same instrument
 
+    import pretty_midi
+    import soundfile as sf
+
+    from audiogen.data.soundfonts import fluidsynth_available
+
+    if not fluidsynth_available()[0]:
+        pytest.skip("FluidSynth is not installed")
+    song = pretty_midi.PrettyMIDI()
+    flute = pretty_midi.Instrument(73)  # the exported instrument is program 0: --program 0 plays it
+    flute.notes = [pretty_midi.Note(velocity=100, pitch=p, start=i, end=i + 0.5) for i, p in enumerate([50, 55, 60])]
+    song.instruments.append(flute)
+    song.write(str(tmp_path / "song.mid"))
+    played = _cli("render", "midi", tmp_path / "song.mid", "--soundfont", sf2, "--program", 0, "--out",
+                  tmp_path / "song.wav", "--json")
+    assert played.returncode == 0, played.stderr
+    assert json.loads(played.stdout)["notes"] == 3
+    wave, rate = sf.read(tmp_path / "song.wav", dtype="float32")
+    assert rate == RATE and len(wave) >= 2.5 * RATE
+    for start in (0, 1, 2):
+        assert np.abs(wave[start * RATE:start * RATE + RATE // 2]).max() > 0.05, start  # each note sounds
+
 
 @pytest.mark.parametrize("case, extra, message", [
     ("range outside the model", ["--pitches", "10-20"], "outside this model's range 24-84"),
@@ -185,3 +206,36 @@ def test_the_renderer_plays_equal_velocities_equally_loud_and_follows_the_veloci
     levels = [level_db(wave, n.start + 0.011, n.end) for n in notes]
     assert max(levels[:-1]) - min(levels[:-1]) < 1.0, levels
     assert levels[-1] - levels[0] == pytest.approx(40 * np.log10(64 / 100), abs=0.3)  # (v / 127)^2: -7.8 dB
+
+
+def test_eval_plays_held_out_melodies_beside_a_soundfont(tmp_path):
+    import pretty_midi
+
+    from audiogen.data.soundfonts import fluidsynth_available, small_soundfont
+
+    folder = tmp_path / "melodies"
+    folder.mkdir()
+    for name, pitches in (("up", [60, 62, 64, 65, 67]), ("down", [72, 71, 69, 67, 65])):
+        song = pretty_midi.PrettyMIDI()
+        flute = pretty_midi.Instrument(73)
+        flute.notes = [pretty_midi.Note(velocity=90, pitch=p, start=0.4 * i, end=0.4 * i + 0.4)
+                       for i, p in enumerate(pitches)]
+        song.instruments.append(flute)
+        song.write(str(folder / f"{name}.mid"))
+    extra = []
+    if fluidsynth_available()[0] and small_soundfont() is not None:
+        extra = ["--reference-soundfont", small_soundfont()]
+    run = _cli("eval", "gansynth", "--melodies", folder, *extra, "--json")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    melodies = result["melodies"]
+    assert melodies["renders"] == 4 and melodies["notes"] == 20  # 2 melodies x 2 timbres
+    assert 0.0 <= melodies["onset_within_semitone"] <= 1.0 and melodies["level_spread_db_max"] >= 0.0
+    assert {r["timbre"] for r in melodies["renders_detail"]} == {1, 2}
+    if extra:  # the SoundFont's flute plays every note at its pitch
+        assert result["melodies_reference"]["renders"] == 2
+        assert result["melodies_reference"]["onset_within_semitone"] >= 0.9
+    nothing = _cli("eval", "gansynth")
+    assert nothing.returncode == 2 and "give --data" in nothing.stderr
+    missing = _cli("eval", "gansynth", "--melodies", tmp_path / "nowhere")
+    assert missing.returncode == 2 and "nowhere: no such file or folder" in missing.stderr

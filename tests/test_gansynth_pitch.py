@@ -163,14 +163,28 @@ def test_a_short_cpu_config_run_logs_the_independent_pitch_check(tmp_path):
 
     from audiogen.gansynth.train import train_gansynth
 
+    import pretty_midi
+
     data = write_set(tmp_path / "set", [(f"keyboard_acoustic_{i % 2:03d}", 0, 36 + 3 * i) for i in range(16)])
+    tune = pretty_midi.PrettyMIDI()
+    line = pretty_midi.Instrument(73)
+    line.notes = [pretty_midi.Note(velocity=90, pitch=p, start=0.3 * i, end=0.3 * i + 0.3)
+                  for i, p in enumerate([60, 62, 64, 65, 67])]
+    tune.instruments.append(line)
+    (tmp_path / "melodies").mkdir()
+    tune.write(str(tmp_path / "melodies" / "scale.mid"))
     config = replace(TINY_CPU, snapshot_every=2, filters=("gansynth",))
     summary = train_gansynth(data, tmp_path / "run", config=config, steps=2, cache_root=tmp_path / "c", device="cpu",
-                             quiet=True)
+                             quiet=True, check_melodies=[tmp_path / "melodies"])
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     checks = [x for x in lines if "check_pyin_within_semitone" in x]
     assert len(checks) == 1 and 0.0 <= checks[0]["check_pyin_within_semitone"] <= 1.0
     assert checks[0]["check_classifier_accuracy"] is not None
+    for window in ("onset", "sustain", "tail"):  # the grid read through each note's life
+        assert 0.0 <= checks[0][f"check_{window}_within_semitone"] <= 1.0
+    assert 0 <= checks[0]["check_clicks"] <= checks[0].get("check_notes", 36)
+    assert 0.0 <= checks[0]["check_melody_onset_within_semitone"] <= 1.0  # the melody, 2 timbres x 5 notes
+    assert checks[0]["check_melody_level_spread_db_max"] is not None
     assert (tmp_path / "run" / "snapshots" / "step-0000002.png").is_file()
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["mag_scale"] != CONFIGS["full"].mag_scale  # fitted on these notes, kept for resume and export

@@ -54,6 +54,10 @@ def train_gansynth_command(
     pitch_judge: Annotated[Optional[Path], typer.Option("--pitch-judge", help="A frozen pitch-classifier model "
                                                         "file whose reading of G's notes G is trained to match the "
                                                         "asked pitch (with --judge-weight).", show_default=False)] = None,
+    check_melodies: Annotated[Optional[list[Path]], typer.Option(
+        "--check-melodies", help="Held-out MIDI melodies (files or folders; repeatable) the pitch check also "
+        "plays at every snapshot, with two of the grid's timbres: pYIN over each note's first 0.4 s and the "
+        "note-level spread go into metrics.jsonl.", show_default=False, metavar="DIR|FILE")] = None,
     judge_weight: Annotated[Optional[float], typer.Option("--judge-weight", min=0.0, help="Weight of the pitch "
                                                           "judge's cross-entropy in G's loss (default: the config's; "
                                                           "1 when --pitch-judge is given to a config without one).",
@@ -121,6 +125,7 @@ def train_gansynth_command(
                                  cache_root=cache_dir, strict=strict, quiet=quiet,
                                  time_limit=None if time_limit is None else time_limit * 60,
                                  on_cache=lambda s: report_cache(s, quiet=quiet), pitch_judge=pitch_judge,
+                                 check_melodies=check_melodies,
                                  requested=requested_fields(chosen, ctx, changed, SHAPE_FIELDS))
     finally:
         shutdown()
@@ -132,6 +137,7 @@ def train_gansynth_command(
                        "data": data, "out": out, "config": config, "filter": list(words), "batch_size": batch_size,
                        "conditioning": chosen.conditioning, "harmonic_map": chosen.harmonic_map,
                        "pitch_judge": pitch_judge, "judge_weight": chosen.judge_weight,
+                       "check_melodies": check_melodies,
                        "images_per_stage": images_per_stage, "steps": steps, "lr": lr,
                        "checkpoint_every": checkpoint_every, "snapshot_every": snapshot_every,
                        "precision": summary["precision"], "compile": compile_, "time_limit": time_limit,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from audiogen.cli import (abc_eval, abc_render, abc_sample, abc_train, gansynth_eval, gansynth_export,
-                          gansynth_interpolate, gansynth_render, gansynth_sample, gansynth_train, musicvae_eval, musicvae_interpolate,
+                          gansynth_interpolate, gansynth_render, midi_render, gansynth_sample, gansynth_train, musicvae_eval, musicvae_interpolate,
                           musicvae_sample, musicvae_train, samplevae_eval, samplevae_sample,
                           samplevae_train, translate, translate_train)
 
@@ -44,6 +44,7 @@ train_app.command("pitch-classifier")(gansynth_eval.train_pitch_classifier_comma
 eval_app.command("gansynth")(gansynth_eval.eval_gansynth_command)
 interpolate_app.command("gansynth")(gansynth_interpolate.interpolate_gansynth_command)
 render_app.command("gansynth")(gansynth_render.render_gansynth_command)
+render_app.command("midi")(midi_render.render_midi_command)
 encode_app.command("gansynth")(gansynth_render.encode_gansynth_command)
 export_app.command("gansynth")(gansynth_export.export_gansynth_command)
 train_app.command("translate")(translate_train.train_translate_command)

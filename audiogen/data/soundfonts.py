@@ -235,13 +235,18 @@ class MidiRenderer(NoteRenderer):
     """Whole MIDI files -> audio, with the SoundFont loaded once (FluidR3_GM takes seconds to load,
     which pretty_midi's own `fluidsynth()` would repeat for every instrument of every file)."""
 
-    def render_midi(self, midi_path: str | os.PathLike) -> np.ndarray:
-        """(samples,) float32 at `sample_rate`, peak MIDI_PEAK, 1 s of tail after each part's last note."""
+    def render_midi(self, midi_path: str | os.PathLike, *, program: int | None = None) -> np.ndarray:
+        """(samples,) float32 at `sample_rate`, peak MIDI_PEAK, 1 s of tail after each part's last note.
+        With `program` every pitched part plays that program of bank 0 (an exported instrument
+        is program 0) instead of its own."""
         pretty_midi = import_pretty_midi()
         with warnings.catch_warnings():  # abc2midi puts its tempo on track 1; pretty_midi warns per file
             warnings.filterwarnings("ignore", message="Tempo, Key or Time signature change events",
                                     category=RuntimeWarning)
             midi = pretty_midi.PrettyMIDI(os.fspath(midi_path))
+        if program is not None:
+            for part in midi.instruments:
+                part.program = program if not part.is_drum else part.program
         wave = midi.fluidsynth(fs=self.sample_rate, synthesizer=self._synth, sfid=self._sfid)
         for channel in range(16):  # no sound of this tune may ring into the next
             self._synth.all_sounds_off(channel)

@@ -203,6 +203,6 @@ def evaluate_gansynth(bundle, classifier, cache, *, n: int = 1000, k: int = 50, 
     grid_midi = grid_pitches(bundle.pitch_range)
     z, midi = note_latents(GRID_LATENTS, grid_midi, bundle.config.latent, same_latent=True,
                            generator=torch.Generator().manual_seed(seed))
-    grid = pitch_report(generate_notes(bundle, z, midi), midi, classifier=classifier)
+    grid = pitch_report(generate_notes(bundle, z, midi), midi, classifier=classifier, windows=True)
     return {"generated": generated, "real": real, "grid": grid, "reference_notes": int(len(rows_a)),
             "k": int(len(centres))}

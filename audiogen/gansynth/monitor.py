@@ -42,12 +42,34 @@ def grid_waves(generator, config, phase: Phase) -> tuple[torch.Tensor, torch.Ten
     return waves, midi, images.cpu()
 
 
-def check_and_snapshot(generator, config, phase: Phase, folder: Path, step: int, classifier=None) -> dict:
+MELODY_LATENTS = 2  # the grid's first latents play the check melodies
+
+
+def melody_check(generator, config, phase: Phase, melodies: list) -> dict:
+    """The held-out melodies played by the EMA generator at `phase` with the grid's first two
+    latents: {"melody_onset_within_semitone", "melody_level_spread_db_max"}."""
+    from audiogen.gansynth.load import GANSynthModel
+    from audiogen.gansynth.melody_check import play_with_model, summarise
+    from audiogen.gansynth.train import normalizer, spectral_config
+
+    bundle = GANSynthModel(generator, Path("training"), "", config, {}, spectral_config(config), normalizer(config),
+                           phase.level, phase.alpha)
+    z = grid_latents(GRID_LATENTS, config.latent, seed=config.seed + 12345)[:MELODY_LATENTS]
+    figures = summarise(play_with_model(bundle, melodies, latents=z))
+    return {"melody_onset_within_semitone": figures["onset_within_semitone"],
+            "melody_level_spread_db_max": figures["level_spread_db_max"]}
+
+
+def check_and_snapshot(generator, config, phase: Phase, folder: Path, step: int, classifier=None,
+                       melodies: list | None = None) -> dict:
     """Generate the grid, judge it, write `step-NNNNNNN.png` (rows: latents, columns: pitches, each
     titled with pYIN's reading) and three WAVs of latent 0 into `folder`; returns the pitch report
-    (with `snapshot_error` when the picture or WAVs could not be made)."""
+    (with `snapshot_error` when the picture or WAVs could not be made). With `melodies` ((name,
+    notes) pairs) the report also carries `melody_check`'s figures."""
     waves, midi, images = grid_waves(generator, config, phase)
-    report = pitch_report(waves, midi, classifier=classifier)
+    report = pitch_report(waves, midi, classifier=classifier, windows=True)
+    if melodies:
+        report.update(melody_check(generator, config, phase, melodies))
     try:
         _draw(report, images, waves, config, phase, folder, step)
     except ImportError as e:  # a lean GPU machine without matplotlib or soundfile still gets the figures

@@ -189,12 +189,15 @@ def melody_report(wave: np.ndarray, notes, sample_rate: int = SAMPLE_RATE) -> di
             "per_note": rows}
 
 
-def pitch_report(waves: torch.Tensor, pitches: torch.Tensor, *, classifier=None, use_pyin: bool = True) -> dict:
+def pitch_report(waves: torch.Tensor, pitches: torch.Tensor, *, classifier=None, use_pyin: bool = True,
+                 windows: bool = False) -> dict:
     """Judge notes against the pitches they were asked for.
 
     waves: (B, 64000) at 16 kHz; pitches: (B,) MIDI. Returns shares over the B notes:
     `pyin_within_semitone` (voiced and |f0 error| <= 1 semitone), `pyin_voiced`, `classifier_accuracy`
     (None without a classifier), `quietest_db_below_loudest`, `timbre_distance_db`, and per-note rows.
+    With `windows` (and librosa) also the same pYIN share per window of a note's life
+    (`onset_within_semitone`, `sustain_...`, `tail_...`), and `clicks`, the notes that end with one.
     """
     waves = waves.float().cpu()
     pitches = pitches.long().cpu()
@@ -222,6 +225,10 @@ def pitch_report(waves: torch.Tensor, pitches: torch.Tensor, *, classifier=None,
         right = voiced & (np.abs(np.nan_to_num(errors, nan=99.0)) <= 1.0)
         report["pyin_voiced"] = round(float(voiced.mean()), 4)
         report["pyin_within_semitone"] = round(float(right.mean()), 4)
+        if windows:
+            through = note_windows_report(waves, pitches)
+            report.update({f"{name}_within_semitone": through[name]["within_semitone"] for name in NOTE_WINDOWS})
+            report["clicks"] = through["clicks"]
     report["per_note"] = [
         {"pitch": int(pitches[i]), "rms_db": round(float(level[i]), 2), "classifier": predicted[i],
          "pyin_hz": None if f0 is None or math.isnan(f0[i]) else round(float(f0[i]), 2),

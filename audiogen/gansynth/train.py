@@ -344,13 +344,15 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
                    cache_root: str | os.PathLike | None = None, time_limit: float | None = None,
                    stop: Callable[[int], bool] | None = None, strict: bool = False, quiet: bool = False,
                    on_cache: Callable[[dict], None] | None = None,
-                   pitch_judge: str | os.PathLike | None = None, requested: dict | None = None) -> dict:
+                   pitch_judge: str | os.PathLike | None = None, requested: dict | None = None,
+                   check_melodies: list[str | os.PathLike] | None = None) -> dict:
     """Train (or resume) GANSynth on an NSynth folder; returns a summary dict (rank 0's).
 
     Started by torchrun (WORLD_SIZE > 1) it trains data-parallel: each rank reads its slice of
     every global batch, gradients are averaged, only rank 0 writes. `on_cache(summary)` is called
     once the note cache is ready (to report filter removals and resampled notes). With
     `config.judge_weight` > 0, `pitch_judge` names the frozen pitch-classifier file G is judged by.
+    `check_melodies` (MIDI files or folders) are played at every snapshot by the pitch check.
     """
     from audiogen.data.nsynth import NSynthFilter
     from audiogen.data.nsynth_cache import build_cache
@@ -367,6 +369,11 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     from audiogen.runtime.seeding import seed_everything
     from audiogen.runtime.training import TrainingRun, starting_config
 
+    melodies = None
+    if check_melodies:
+        from audiogen.gansynth.melody_check import read_melodies
+
+        melodies = read_melodies(list(check_melodies))  # a bad path fails before any work
     world = dist.init_world(device)
     torch_device = resolve_device(device)
     amp_dtype = autocast_dtype(torch_device, precision)
@@ -505,10 +512,12 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         if snapshots and done % config.snapshot_every == 0:
             try:
                 report = check_and_snapshot(nets.generator_ema, config, phase, Path(out) / "snapshots", done,
-                                            check_classifier)
-                checked = {f"check_{k}": report[k] for k in ("pyin_within_semitone", "pyin_voiced",
-                                                              "classifier_accuracy", "quietest_db_below_loudest",
-                                                              "timbre_distance_db")}
+                                            check_classifier, melodies=melodies)
+                checked = {f"check_{k}": report.get(k) for k in (
+                    "pyin_within_semitone", "pyin_voiced", "classifier_accuracy", "quietest_db_below_loudest",
+                    "timbre_distance_db", "onset_within_semitone", "sustain_within_semitone",
+                    "tail_within_semitone", "clicks", "melody_onset_within_semitone",
+                    "melody_level_spread_db_max")}
                 run.log(done, **checked, images=done * config.batch_size)
                 last_check = summary_line(report)
                 if "snapshot_error" in report and not warned_snapshot:
