@@ -1,4 +1,4 @@
-"""Options every command shares, with the same names and help everywhere (design.md §2)."""
+"""Options every command shares, with the same names and help everywhere (docs/design.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The verb groups (design.md §2): `audiogen train|sample|render|eval <family> ...`."""
+"""The verb groups (docs/design.md §2): `audiogen train|sample|render|eval <family> ...`."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ The rules, on top of ABC 2.1 (https://abcnotation.com/wiki/abc:standard:v2.1):
 - Tune text is kept as written otherwise (comments and directives inside a tune included), with
   trailing whitespace removed from each line and ``\\n`` line ends.
 
-`read_abc` applies the batch-job rules (design.md §2) per file: a file that cannot be read or
+`read_abc` applies the batch-job rules (docs/design.md §2) per file: a file that cannot be read or
 yields no tune (binary, not ABC, only bodiless tunes) is skipped through the SkipLog; a file with
 garbage lines keeps its good tunes and gets one warning naming the file (fatal with ``strict``).
 Files are decoded as UTF-8 (a BOM is dropped), else Windows-1252, else Latin-1; C1 control

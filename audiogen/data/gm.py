@@ -1,6 +1,6 @@
 """General MIDI programs mapped to NSynth's instrument families and sources.
 
-NSynth labels every note with one of 11 families and one of 3 sources (design.md §4). A note
+NSynth labels every note with one of 11 families and one of 3 sources (docs/design.md §4). A note
 rendered from a GM SoundFont gets its labels from its program through `GM_PROGRAMS`:
 
 | programs | GM group              | family                         | source                       |

@@ -1,6 +1,6 @@
 """Monophonic melodies as MusicVAE event sequences, cut into fixed-length windows of 16-step segments.
 
-**Events** (design.md §4), one class per 16th-note step (4 steps per quarter note):
+**Events** (docs/design.md §4), one class per 16th-note step (4 steps per quarter note):
   0 = no event (the note sounding goes on, or the rest goes on), 1 = note-off (a rest starts),
   2..89 = note-on of MIDI pitch 21..108 (class = pitch - 19), 90 = padding (`PAD`: no time).
 A melody that starts with silence starts with no-event steps.

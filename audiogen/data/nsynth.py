@@ -2,7 +2,7 @@
 
 `examples.json` is a dict keyed by note_str; each entry holds note, note_str, instrument,
 instrument_str, pitch, velocity, sample_rate, instrument_family(_str), instrument_source(_str),
-qualities (10 flags) and qualities_str (design.md §4). Keys beyond those are ignored. Audio is
+qualities (10 flags) and qualities_str (docs/design.md §4). Keys beyond those are ignored. Audio is
 16 kHz mono, 64000 samples (4 s).
 
 Sources are 0 acoustic, 1 electronic, 2 synthetic. Filters match on the names (`acoustic`), and an

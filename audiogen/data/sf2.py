@@ -3,7 +3,7 @@
 One preset (bank 0, program 0) holding one instrument; every zone of that instrument plays one
 mono 16-bit sample over a key range, transposed from its root key, with the attack and release
 given. The chunk layout, record sizes and generator numbers follow the SoundFont 2.01
-specification; docs/design.md ("Sampler formats") lists the parts used here.
+specification; docs/design.md §6 lists the parts used here.
 """
 
 from __future__ import annotations

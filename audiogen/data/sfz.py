@@ -3,7 +3,7 @@
 The samples go into a folder beside the `.sfz` (named after it), referenced by relative paths, so
 the pair can be moved or zipped together. Opcodes used: sample, lokey, hikey, pitch_keycenter,
 ampeg_attack, ampeg_release (seconds); velocity follows SFZ's default curve (amp_veltrack 100:
-gain (velocity / 127)^2, the same as the renderer's). See docs/design.md, "Sampler formats".
+gain (velocity / 127)^2, the same as the renderer's). See docs/design.md §6.
 """
 
 from __future__ import annotations

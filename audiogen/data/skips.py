@@ -1,4 +1,4 @@
-"""What a batch job over many files does with one it cannot use (design.md §2).
+"""What a batch job over many files does with one it cannot use (docs/design.md §2).
 
 It skips the file with a one-line warning naming the file and the problem, finishes the rest and
 reports the count; with ``strict`` the first bad file ends the run (exit 2) instead.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 class SpecgramConfig:
     """STFT layout for `wave_to_specgram` / `specgram_to_wave`.
 
-    The defaults are GANSynth's (design.md §3): 16 kHz, 64000 samples, n_fft 2048, hop 512,
+    The defaults are GANSynth's (docs/design.md §3): 16 kHz, 64000 samples, n_fft 2048, hop 512,
     3072 zeros padded at the front so 128 frames cover the clip, DC bin dropped, Nyquist kept
     -> (2, 128, 1024).
 

@@ -10,7 +10,7 @@ from audiogen.gansynth.data import images_to_waves, upsample_to_full
 PEAK = 0.99
 # Every note ends with a raised-cosine fade over its last 0.5 s: the generator's last frames carry
 # a burst that builds from about 3.65 s (a click in half the notes measured; a 0.1-s fade left 5 of
-# the 36 grid notes clicking: docs/design.md, "Notes through their whole life").
+# the 36 grid notes clicking: docs/design.md §5).
 END_FADE_S = 0.5
 # The window a note's level is read over when notes are made equally loud (the part of a note a
 # melody plays; a 4-s note's tail would favour notes that ring longer).

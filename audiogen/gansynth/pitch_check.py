@@ -95,7 +95,7 @@ def timbre_distance_db(waves: torch.Tensor, pitches: torch.Tensor) -> float:
 
 # Windows through a note's life (seconds from its start): the attack a listener hears first, the
 # held part, and the tail a long note rings into. The click check compares a note's last 30 ms with
-# its release just before (docs/design.md, "Notes through their whole life").
+# its release just before (docs/design.md §5).
 NOTE_WINDOWS = {"onset": (0.04, 0.4), "sustain": (0.4, 2.0), "tail": (2.0, 3.7)}
 CLICK_END_S = 0.03
 CLICK_RELEASE = (3.0, 3.9)

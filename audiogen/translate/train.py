@@ -1,6 +1,6 @@
 """Training timbre translation: pix2pix on paired renders, CycleGAN on two unrelated folders.
 
-Paired (pix2pix, design.md §4): G(a) against the true b with L1 (weight `l1_weight`) plus a
+Paired (pix2pix, docs/design.md §4): G(a) against the true b with L1 (weight `l1_weight`) plus a
 conditional PatchGAN on (a, G(a)) vs (a, b) with the non-saturating (BCE) loss.
 Unpaired (CycleGAN): G: a -> b and F: b -> a, PatchGANs on each side with least-squares losses,
 cycle L1 `cycle_weight` * (|F(G(a)) - a| + |G(F(b)) - b|), identity L1 `identity_weight` *
