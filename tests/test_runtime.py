@@ -254,7 +254,7 @@ def test_model_file_wrong_kind(tmp_path):
     path = save_model(tmp_path / "m.safetensors", _tensors(), kind="abc", config={})
     with pytest.raises(BadInputError) as e:
         load_model(path, kind="gansynth")
-    assert str(e.value) == f"{path}: is a abc model, expected gansynth"
+    assert str(e.value) == f"{path}: is an abc model, expected gansynth"
 
 
 def test_model_file_bad_inputs(tmp_path):

@@ -15,7 +15,7 @@ from audiogen.cli.output import emit_json, note, provenance, result_line
 def eval_abc_command(
     data: Annotated[list[Path], typer.Option("--data", help="Held-out ABC file or folder of .abc files; repeatable.",
                                              show_default=False, metavar="FILE|DIR")],
-    model: Annotated[Optional[Path], typer.Option("--model", help="ABC model file (default: the bundled one).",
+    model: Annotated[Optional[Path], typer.Option("--model", help="ABC model file or bundled name (default: abc).",
                                                   show_default=False)] = None,
     num: Annotated[int, typer.Option("--num", "-n", min=1, max=100000, help="Tunes to sample.")] = 1000,
     seed: Annotated[str, typer.Option("--seed", help="Priming text each sampled tune starts with (\\n: a line break).")] = "X:1",

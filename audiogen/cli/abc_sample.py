@@ -13,7 +13,7 @@ from audiogen.cli.output import emit_json, note, provenance, result_line
 
 def sample_abc_command(
     out: OutFile,
-    model: Annotated[Optional[Path], typer.Option("--model", help="ABC model file (default: the bundled abc.safetensors).", show_default=False)] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="ABC model file or bundled name (default: abc).", show_default=False)] = None,
     seed: Annotated[str, typer.Option("--seed", help="Priming text every tune starts with, e.g. a whole header; "
                                       "the two characters \\n stand for a line break.")] = "X:1",
     num: Annotated[int, typer.Option("--num", "-n", min=1, help="Tunes to sample.")] = 10,

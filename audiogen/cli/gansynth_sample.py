@@ -10,8 +10,8 @@ import typer
 from audiogen.cli.options import DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
-GANSynthModelOpt = Annotated[Optional[Path], typer.Option("--model", help="GANSynth model file (default: the bundled "
-                                                          "one).", show_default=False)]
+GANSynthModelOpt = Annotated[Optional[Path], typer.Option("--model", help="GANSynth model file or bundled name "
+                                                          "(default: gansynth).", show_default=False)]
 
 
 def parse_pitches(pitch: list[int] | None, pitches: str | None, pitch_range: tuple[int, int]) -> list[int]:

@@ -10,7 +10,7 @@ import typer
 from audiogen.cli.options import writable_dir
 
 MusicVAEModelOpt = Annotated[Optional[Path], typer.Option(
-    "--model", help="MusicVAE model file (default: the bundled musicvae-2bar.safetensors).", show_default=False)]
+    "--model", help="MusicVAE model file or bundled name (musicvae-2bar, the default, or musicvae-16bar).", show_default=False)]
 OutDirOpt = Annotated[Path, typer.Option("--out-dir", help="Folder for the MIDI (+ WAV) files.", show_default=False, callback=writable_dir)]
 TrackOpt = Annotated[Optional[int], typer.Option("--track", min=0, help="MIDI instrument index to read from input "
                                                  "files (default: the melody track is chosen per file).",

@@ -90,24 +90,6 @@ def classify_command(
         raise AudiogenError("no usable audio files to classify")
 
 
-def _model_for_index(index, model: Path | None, device):
-    """The model to embed with: --model, else the one the index was made with, else the bundled one."""
-    from audiogen.errors import AudiogenError
-    from audiogen.samplevae.load import load_samplevae_model
-
-    if model is not None or index is None or not index.model_path:
-        bundle = load_samplevae_model(model, device)
-        if index is not None:
-            index.check_model(bundle.sha256, str(bundle.path))
-        return bundle
-    if not Path(index.model_path).is_file():
-        raise AudiogenError(f"{index.path}: the model it was made with, {index.model_path}, is gone; give it "
-                            "with --model, or rebuild the index with `audiogen index DIR --rebuild`")
-    bundle = load_samplevae_model(index.model_path, device)
-    index.check_model(bundle.sha256, str(bundle.path))
-    return bundle
-
-
 def _update_index(path: Path, folder: Path, model, *, rebuild: bool, strict: bool, split_onsets: bool,
                   max_seconds: float, device, quiet: bool):
     """`index`'s work, run under the index's lock -> (a report per folder, the model bundle)."""
@@ -117,6 +99,7 @@ def _update_index(path: Path, folder: Path, model, *, rebuild: bool, strict: boo
     from audiogen.runtime.progress import make_progress
     from audiogen.samplevae.indexing import update_index
     from audiogen.samplevae.library_index import index_exists, open_index
+    from audiogen.samplevae.similar import model_for_index
 
     roots = [folder]
     target = path
@@ -128,7 +111,7 @@ def _update_index(path: Path, folder: Path, model, *, rebuild: bool, strict: boo
         shutil.rmtree(target, ignore_errors=True)
     existing = None if rebuild or not index_exists(path) else open_index(path)
     try:
-        bundle = _model_for_index(existing, model, device)
+        bundle = model_for_index(existing, model, device)
     finally:
         if existing is not None:
             existing.close()
@@ -231,75 +214,20 @@ def similar_command(
 
     Example: audiogen similar kick.wav -k 10 --class kick
     """
-    import tempfile
-    import time
-
-    import numpy as np
-
-    from audiogen.data.skips import SkipLog
-    from audiogen.errors import AudiogenError, BadInputError, require_file
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.progress import make_progress
-    from audiogen.samplevae.data import load_clip
-    from audiogen.samplevae.generate import embed_clips
-    from audiogen.samplevae.indexing import update_index
-    from audiogen.samplevae.library_index import default_index_path, open_index
+    from audiogen.samplevae.similar import find_similar
 
-    if library is not None and index_path is not None:
-        raise AudiogenError("give --index or --library, not both")
-    require_file(query, "an audio file")
     torch_device = resolve_device(device)
-    temp = None
-    if library is not None:
-        if not library.is_dir():
-            raise BadInputError(library, "no such folder" if not library.exists() else "not a folder")
-        temp = tempfile.TemporaryDirectory(prefix="audiogen-library-")
-        index = open_index(temp.name, create=True)
-        bundle = _model_for_index(None, model, torch_device)
-        with make_progress(quiet=quiet or json_out, unit="file") as progress:
-            on_start, on_file = _progress_hooks(progress, f"embed {library}")
-            report = update_index(index, bundle, library, skips=SkipLog(), max_seconds=max_seconds,
-                                  on_start=on_start, on_file=on_file)
-        if report.skipped:
-            note(f"{len(report.skipped)} unusable files in {library} left out", quiet=quiet or json_out)
-    else:
-        index = open_index(index_path if index_path is not None else default_index_path())
-        bundle = None
-        if len(index) == 0:
-            index.close()
-            raise AudiogenError(f"{index.path}: the index is empty; add sounds with `audiogen index DIR`")
-        if model is not None:  # checked even when the index spares the embedding: a wrong --model is an error
-            try:
-                bundle = _model_for_index(index, model, torch_device)
-            except BaseException:
-                index.close()
-                raise
-    try:
-        if class_name is not None and class_name not in index.classes:
-            raise AudiogenError(f"--class {class_name}: the index's classes are "
-                                f"{', '.join(index.classes) or 'none (its model has no class head)'}")
-        began = time.perf_counter()
-        # Indexed paths lie under each folder's resolved path; the query may be a symlink itself.
-        entry = index.entry_of(str(query.resolve())) or index.entry_of(os.path.abspath(query))
-        stat = query.stat()
-        if entry is not None and (entry[1], entry[2]) == (stat.st_size, stat.st_mtime_ns):
-            vectors, _, _ = index.arrays()
-            vector = np.asarray(vectors[entry[0][0]], np.float32)  # the file's first sound, as indexed
-            source = "index"
-        else:
-            bundle = bundle or _model_for_index(index, model, torch_device)
-            means, _ = embed_clips(bundle.model, load_clip(query, bundle.features, max_seconds=max_seconds)[None],
-                                   bundle.features)
-            vector = means[0].numpy()
-            source = "embedded"
-        exclude = entry[0] if entry is not None else []
-        results, gone = _present_neighbours(index, vector, k, exclude, class_name)
-        seconds = time.perf_counter() - began
-        size = len(index)
-    finally:
-        index.close()
-        if temp is not None:
-            temp.cleanup()
+    with make_progress(quiet=quiet or json_out or library is None, unit="file") as progress:
+        on_start, on_file = _progress_hooks(progress, f"embed {library}")
+        found = find_similar(query, index_path=index_path, library=library, k=k, class_name=class_name, model=model,
+                             device=torch_device, max_seconds=max_seconds, on_start=on_start, on_file=on_file)
+    if found["library_skipped"]:
+        note(f"{found['library_skipped']} unusable files in {library} left out", quiet=quiet or json_out)
+    results, gone, size, seconds, source = (found["results"], found["gone"], found["size"], found["seconds"],
+                                            found["source"])
+    exclude = found["excluded"]
     if gone:
         note(f"{gone} indexed {'file is' if gone == 1 else 'files are'} gone since indexing and left out; "
              f"re-index with `audiogen index DIR{'' if index_path is None else f' --index {index_path}'}`",
@@ -320,26 +248,6 @@ def similar_command(
         print(f"{rank:>3}  {r['distance']:8.3f}  {label} {where}")
     note(f"{len(results)} nearest of {size} sounds in {seconds * 1000:.0f} ms"
          + (" (query left out: it is in the library)" if exclude else ""), quiet=quiet)
-
-
-def _present_neighbours(index, vector, k: int, exclude, class_name):
-    """The k nearest sounds whose files still exist -> (results, how many nearer ones were gone)."""
-    from audiogen.samplevae.indexing import search_index
-
-    asked = k + 16
-    while True:
-        results = search_index(index, vector, asked, exclude_rows=exclude, class_name=class_name)
-        present, gone = [], 0
-        for r in results:
-            if len(present) == k:
-                break
-            if os.path.isfile(r["path"]):
-                present.append(r)
-            else:
-                gone += 1
-        if len(present) == k or len(results) < asked:
-            return present, gone
-        asked *= 4
 
 
 def map_command(

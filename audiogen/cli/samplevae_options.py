@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 SampleVAEModelOpt = Annotated[Optional[Path], typer.Option(
-    "--model", help="SampleVAE model file (default: the bundled drum model, or the model an index was made with).",
+    "--model", help="SampleVAE model file or bundled name (default: samplevae-drums, or the model an index was made with).",
     show_default=False)]
 IndexOpt = Annotated[Optional[Path], typer.Option(
     "--index", help="Index folder (default: audiogen/index in the user's data directory, $XDG_DATA_HOME or "

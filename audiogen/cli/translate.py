@@ -12,34 +12,21 @@ from audiogen.cli.options import (DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietO
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 TranslateModelOpt = Annotated[Optional[Path], typer.Option(
-    "--model", help="A translate model file (default: the bundled piano -> violin model).", show_default=False)]
+    "--model", help="A translate model file or bundled name (default: translate-piano-violin).", show_default=False)]
 
 
-def _read(path: Path, rate: int):
-    """(wave at the model's rate, the file's rate, the file's sample count); silent files refused."""
+def _read(path: Path):
+    """(the file's wave (T,), its rate); silent files refused."""
     import soundfile as sf
 
     from audiogen.dsp import MAX_INPUT_SECONDS, load_audio
-    from audiogen.dsp.audio_io import resample
     from audiogen.errors import BadInputError
 
     original = load_audio(path, None, max_seconds=MAX_INPUT_SECONDS)
     file_rate = sf.info(str(path)).samplerate
     if float(original.abs().max()) < 1e-4:
         raise BadInputError(path, "silent (peak below -80 dBFS): nothing to translate")
-    return resample(original, file_rate, rate), file_rate, original.shape[-1]
-
-
-def _back(wave, model_rate: int, rate: int, samples: int):
-    """The translation at `rate`, padded or cut to exactly `samples` (the input's count)."""
-    import torch
-
-    from audiogen.dsp.audio_io import resample
-
-    out = resample(wave.cpu(), model_rate, rate)
-    if out.shape[-1] < samples:
-        out = torch.nn.functional.pad(out, (0, samples - out.shape[-1]))
-    return out[..., :samples]
+    return original, file_rate
 
 
 def translate_command(
@@ -82,7 +69,7 @@ def translate_command(
     from audiogen.errors import AudiogenError, BadInputError
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.progress import make_progress
-    from audiogen.translate.generate import translate_wave
+    from audiogen.translate.generate import translate_at_rate
     from audiogen.translate.load import load_translate_model
 
     if not source.exists():
@@ -125,22 +112,26 @@ def translate_command(
         task = progress.add_task("translate", total=len(files))
         for path in files:
             try:
-                wave, rate, samples = _read(path, bundle.rep.sample_rate)
+                original, rate = _read(path)
+                samples = original.shape[-1]
             except BadInputError as e:
                 if not folder:
                     raise
                 skips.skip(e.path, e.problem)
                 progress.advance(task)
                 continue
-            translated = translate_wave(bundle, wave, reverse=reverse)
             rate_out = sample_rate or rate
-            result = _back(translated, bundle.rep.sample_rate, rate_out, round(samples * rate_out / rate))
+            result = translate_at_rate(bundle, original, rate, reverse=reverse, out_rate=rate_out)
             target = targets[path]
             target.parent.mkdir(parents=True, exist_ok=True)
             save_audio(target, result, rate_out, format=ext, subtype=subtype.value, peak_dbfs=output_peak_dbfs(gain))
             if picture is not None:
+                from audiogen.dsp.audio_io import resample
                 from audiogen.translate.data import encode, peak_normalise
                 from audiogen.translate.pictures import draw_spectrograms
+
+                model_rate = bundle.rep.sample_rate
+                wave, translated = resample(original, rate, model_rate), resample(result, rate_out, model_rate)
 
                 draw_spectrograms(picture, [(f"input: {path.name}", encode(peak_normalise(wave), bundle.rep)),
                                             (f"translation ({bundle.describe()})", encode(translated.cpu(), bundle.rep))],

@@ -291,8 +291,20 @@ def write_midi(events: np.ndarray, path: str | os.PathLike, *, bpm: float = 120.
     `meter_changes` are later ones as (step counted in sounding steps, (numerator, denominator)).
     Returns the path.
     """
-    from audiogen.data.soundfonts import import_pretty_midi
     from audiogen.runtime.atomic import atomic_output
+
+    pm = events_to_pretty_midi(events, bpm=bpm, program=program, time_signature=time_signature, velocity=velocity,
+                               meter_changes=meter_changes)
+    with atomic_output(path) as tmp:
+        pm.write(str(tmp))
+    return Path(path)
+
+
+def events_to_pretty_midi(events: np.ndarray, *, bpm: float = 120.0, program: int = 0,
+                          time_signature: tuple[int, int] | None = (4, 4), velocity: int = 100,
+                          meter_changes: Sequence[tuple[int, tuple[int, int]]] = ()):
+    """The `pretty_midi.PrettyMIDI` that `write_midi` writes for an event sequence."""
+    from audiogen.data.soundfonts import import_pretty_midi
 
     pretty_midi = import_pretty_midi()
     step_seconds = 60.0 / bpm / STEPS_PER_QUARTER
@@ -306,9 +318,7 @@ def write_midi(events: np.ndarray, path: str | os.PathLike, *, bpm: float = 120.
         instrument.notes.append(pretty_midi.Note(velocity=velocity, pitch=pitch, start=start * step_seconds,
                                                  end=end * step_seconds))
     pm.instruments.append(instrument)
-    with atomic_output(path) as tmp:
-        pm.write(str(tmp))
-    return Path(path)
+    return pm
 
 
 # ------------------------------------------------------------------------------------ data sets

@@ -71,3 +71,26 @@ def bundled_model_path(filename: str) -> Path:
     if directory is not None and Path(name).name == name and (directory / name).is_file():
         return directory / name
     raise AudiogenError(f"no bundled model {name}; pass --model PATH")
+
+
+def bundled_names() -> list[str]:
+    """The bundled models' names: their file stems (`abc`, `gansynth`, `musicvae-16bar`, ...)."""
+    return [Path(m["name"]).stem for m in bundled_models()]
+
+
+def resolve_model(name_or_path: str | os.PathLike) -> Path:
+    """A model file's path from a path, or from a bundled model's name (its file stem, as
+    `--model musicvae-16bar` gives it) when no such file exists. An existing file always wins.
+    BadInputError naming the input and listing the bundled names when it is neither."""
+    from audiogen.errors import BadInputError
+
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    text = os.fspath(name_or_path)
+    stem = text[: -len(MODEL_SUFFIX)] if text.endswith(MODEL_SUFFIX) else text
+    directory = models_dir()
+    if directory is not None and Path(stem).name == stem and (directory / (stem + MODEL_SUFFIX)).is_file():
+        return directory / (stem + MODEL_SUFFIX)
+    names = ", ".join(bundled_names()) or "none are installed"
+    raise BadInputError(text, f"no such file, and not a bundled model name (bundled: {names})")

@@ -139,6 +139,11 @@ def _json_field(path: Path, metadata: dict[str, str], key: str) -> object:
         raise BadInputError(path, f"corrupt metadata {key}: {e}") from None
 
 
+def _a(word: str) -> str:
+    """'an abc', 'a gansynth': the article a reader expects before a model kind."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
 def load_model(
     path: str | os.PathLike, *, kind: str | None = None, device: str | torch.device = "cpu"
 ) -> LoadedModel:
@@ -150,7 +155,9 @@ def load_model(
     """
     from safetensors import safe_open
 
-    path = require_file(path, "a model file (.safetensors)")
+    from audiogen.runtime.assets import resolve_model
+
+    path = require_file(resolve_model(path), "a model file (.safetensors)")
     try:
         with safe_open(os.fspath(path), framework="pt", device=str(torch.device(device))) as f:
             metadata = f.metadata() or {}
@@ -179,7 +186,7 @@ def load_model(
             f"({FORMAT_VERSION}); upgrade audiogen",
         )
     if kind is not None and file_kind != kind:
-        raise BadInputError(path, f"is a {file_kind} model, expected {kind}")
+        raise BadInputError(path, f"is {_a(file_kind)} model, expected {kind}")
     config = _json_field(path, metadata, PREFIX + "config") if PREFIX + "config" in metadata else {}
     if not isinstance(config, dict):
         raise BadInputError(path, "corrupt metadata audiogen.config: not a JSON object")

@@ -73,6 +73,22 @@ def translate_wave(model: TranslateModel, wave: torch.Tensor, *, reverse: bool =
     return decode(translate_specgram(model, spec, reverse=reverse), model.rep, wave.shape[-1])
 
 
+def translate_at_rate(model: TranslateModel, wave: torch.Tensor, sample_rate: int, *, reverse: bool = False,
+                      out_rate: int | None = None) -> torch.Tensor:
+    """(T,) audio at any `sample_rate` -> its translation at `out_rate` (default: the same rate),
+    round(T * out_rate / sample_rate) samples long: resampled to the model's rate, translated, and
+    resampled back, padded or cut to the input's duration."""
+    from audiogen.dsp.audio_io import resample
+
+    out_rate = out_rate or sample_rate
+    samples = round(wave.shape[-1] * out_rate / sample_rate)
+    translated = translate_wave(model, resample(wave, sample_rate, model.rep.sample_rate), reverse=reverse)
+    out = resample(translated.cpu(), model.rep.sample_rate, out_rate)
+    if out.shape[-1] < samples:
+        out = torch.nn.functional.pad(out, (0, samples - out.shape[-1]))
+    return out[..., :samples]
+
+
 def cycle_wave(model: TranslateModel, wave: torch.Tensor) -> torch.Tensor:
     """An unpaired model's round trip a -> b -> a: (T,) -> (T,)."""
     wave = peak_normalise(wave.to(model.device).float())
