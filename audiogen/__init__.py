@@ -8,9 +8,8 @@ SampleVAE, GANSynth, timbre translation with pix2pix/CycleGAN) over one spectral
 `import audiogen` is light: torch is imported only when a model is loaded.
 """
 
-__version__ = "0.1.0"
-
-from audiogen.errors import AudiogenError, BadInputError  # noqa: E402  (no torch behind these)
+from audiogen.errors import AudiogenError, BadInputError  # no torch behind these
+from audiogen.version import __version__
 
 __all__ = ["AudiogenError", "BadInputError", "load", "__version__"]
 

@@ -49,7 +49,7 @@ def main() -> None:
     sample_tunes(abc_model, args.seed, 8, temperature=args.temperature, max_chars=50)  # warm-up
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    from audiogen.abc.bars import scan_tune
+    from audiogen.notation.bars import scan_tune
 
     timings = {}
     for in_meter in (False, True):

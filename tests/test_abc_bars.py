@@ -1,5 +1,5 @@
-"""The duration-aware ABC reader (audiogen.abc.bars), its agreement with abc2midi's bar check, and
-sampling that keeps bars in meter (audiogen.abc.meter_mask)."""
+"""The duration-aware ABC reader (audiogen.notation.bars), its agreement with abc2midi's bar check, and
+sampling that keeps bars in meter (audiogen.notation.meter_mask)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from audiogen.abc.bars import scan_tune, strip_stray_marks
+from audiogen.notation.bars import scan_tune, strip_stray_marks
 
 HAS_ABC2MIDI = shutil.which("abc2midi") is not None
 
@@ -138,8 +138,8 @@ def test_the_mask_keeps_bars_in_meter_where_the_same_model_unmasked_does_not(hal
 
 
 def test_the_mask_never_leaves_a_tune_without_a_character():
-    from audiogen.abc.bars import BarTracker
-    from audiogen.abc.meter_mask import MeterMask
+    from audiogen.notation.bars import BarTracker
+    from audiogen.notation.meter_mask import MeterMask
 
     chars = "\n !\"#%'()+,-./0123456789:<=>ABCDEFGHIKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~`\\"
     mask = MeterMask(chars)
@@ -162,8 +162,8 @@ def test_the_mask_never_leaves_a_tune_without_a_character():
     ("A8|A4 B2 c3", "|\n "),     # c3 overfills: it must be shortened (c3/2)
 ])
 def test_the_mask_in_single_states(written, banned):
-    from audiogen.abc.bars import BarTracker
-    from audiogen.abc.meter_mask import MeterMask
+    from audiogen.notation.bars import BarTracker
+    from audiogen.notation.meter_mask import MeterMask
 
     chars = "\n !\"%'()+,-./0123456789:<=>ABCDEFGHIKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~"
     mask = MeterMask(chars)

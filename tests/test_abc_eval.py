@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 from audiogen.abc.evaluate import copies, evaluate_samples, header_summary, histogram_comparison
-from audiogen.abc.tunes import fingerprint
+from audiogen.notation.tunes import fingerprint
 from audiogen.abc.validate import (abc2midi_available, abc2midi_midi, abc2midi_notes, count_midi_notes,
                                    header_checks, is_playable, music21_notes, valid_key, valid_meter, valid_unit)
 

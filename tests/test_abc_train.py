@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from audiogen.abc.data import EpochStream, split_by_tune, training_text
-from audiogen.abc.tunes import fingerprint, header_field, tune_body
+from audiogen.notation.tunes import fingerprint, header_field, tune_body
 from audiogen.abc.vocab import CharVocab
 
 TUNES = [

@@ -168,3 +168,17 @@ def test_the_readme_api_example_runs_as_written(tmp_path):
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "tune.mid").is_file() and (tmp_path / "timbre.sf2").is_file()
     assert "X:1" in run.stdout
+
+
+def test_the_quickstart_notebook_executes(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    path = Path(__file__).resolve().parents[1] / "examples" / "quickstart.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()  # a cell that raises fails the test (CellExecutionError)
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert any("audio/wav" in o.get("data", {}) or "text/html" in o.get("data", {}) for o in outputs)
+    assert any("image/png" in o.get("data", {}) for o in outputs)

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from audiogen.abc.tunes import fingerprint, header_field, histogram
+from audiogen.notation.tunes import fingerprint, header_field, histogram
 from audiogen.abc.validate import (INSTALL_HINT, Abc2midiResult, abc2midi_available, abc2midi_check,
                                    header_checks, load_pretty_midi, music21_notes)
 from audiogen.errors import AudiogenError
@@ -157,13 +157,13 @@ def copies(texts: Sequence[str], train_fingerprints: Sequence[str] | None) -> di
 
 def scan_summary(texts: Sequence[str], results: Sequence[Abc2midiResult] | None = None) -> dict:
     """Whether tunes scan (every bar in meter, pickups allowed): by audiogen's bar reader
-    (audiogen.abc.bars) and, given abc2midi's `results` for the same tunes, by abc2midi's own bar
+    (audiogen.notation.bars) and, given abc2midi's `results` for the same tunes, by abc2midi's own bar
     check (a tune that does not convert does not scan). Shares are of all tunes; a tune in free
     meter (M:none) is not checked and counts as scanning.
 
     {"n", "scans", "count", "free_meter", "failures": {kind: tunes with one or more}, "abc2midi"}
     """
-    from audiogen.abc.bars import scan_tune
+    from audiogen.notation.bars import scan_tune
 
     scans = [scan_tune(t) for t in texts]
     failures: Counter = Counter()

@@ -69,7 +69,7 @@ def check_seed(abc_model: AbcModel, seed: str, *, in_meter: bool = False) -> Non
 
 def seed_meter_problems(seed: str) -> list:
     """The bars of a seed that break its meter (its last, unfinished bar is not judged)."""
-    from audiogen.abc.bars import BarTracker
+    from audiogen.notation.bars import BarTracker
 
     tracker = BarTracker().feed_text(seed)
     return tracker.result.problems
@@ -122,12 +122,12 @@ def _continue(abc_model: AbcModel, seeds: Sequence[str], logits: torch.Tensor, s
               generator: torch.Generator | None,
               on_finished: Callable[[int], None] | None, in_meter: bool = False) -> list[SampledTune]:
     """Draw the continuations of B primed seeds at once: logits (B, V), state (layers, B, hidden).
-    With `in_meter`, each draw is masked so every bar keeps its meter (audiogen.abc.meter_mask)."""
+    With `in_meter`, each draw is masked so every bar keeps its meter (audiogen.notation.meter_mask)."""
     model, batch = abc_model.model, len(seeds)
     device = logits.device
     chars = abc_model.vocab.chars
     if in_meter:
-        from audiogen.abc.meter_mask import MeterMask
+        from audiogen.notation.meter_mask import MeterMask
 
         meter_mask = MeterMask(chars, device)
         trackers = meter_mask.trackers(seeds)

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from audiogen.abc.model import CharLSTM
-from audiogen.abc.train import KIND, model_config
+from audiogen.abc.config import KIND, model_config
 from audiogen.abc.vocab import CharVocab
 
 BUNDLED_NAME = "abc.safetensors"

@@ -15,18 +15,12 @@ from pathlib import Path
 from audiogen.abc.evaluate import resolve_converter
 from audiogen.abc.validate import abc2midi_midi, count_midi_notes
 from audiogen.data.abc import music21_score
-from audiogen.data.abc import AbcTune
-from audiogen.data.drums import safe_name
+from audiogen.data.abc import AbcTune, tune_stem
 from audiogen.data.midi_edit import set_tempo_and_program
 from audiogen.data.skips import SkipLog
 from audiogen.data.soundfonts import MidiRenderer
 from audiogen.errors import BadInputError
 from audiogen.runtime.output_sets import OutputSet
-
-def tune_stem(index: int, title: str, width: int = 3) -> str:
-    """`007-The_Enchanted_Valley`: position, then the sanitised title ("untitled" if none)."""
-    return f"{index:0{width}d}-{safe_name(title, 'untitled')}"
-
 
 def tune_to_midi(text: str, out_path: str | os.PathLike, converter: str) -> tuple[bool, str]:
     """Write one tune as a MIDI file (atomically) with "abc2midi" or "music21"; (ok, message)."""

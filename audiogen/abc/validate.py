@@ -28,7 +28,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiogen.abc.tunes import header_field
+from audiogen.notation.tunes import header_field
 from audiogen.data.abc import music21_score
 
 ABC2MIDI = "abc2midi"

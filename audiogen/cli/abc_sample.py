@@ -56,7 +56,7 @@ def sample_abc_command(
     check_seed(abc_model, seed)  # a seed it cannot take fails here; sample_tunes warns about its meter
     validator = None
     if valid_only:
-        from audiogen.abc.bars import scan_tune
+        from audiogen.notation.bars import scan_tune
         from audiogen.abc.validate import is_playable
 
         validator = is_playable if free_meter else (lambda text: is_playable(text) and scan_tune(text).scans)
@@ -91,7 +91,7 @@ def sample_abc_command(
         warn(f"{len(invalid)} tune(s) still {what} after {max_tries} tries (X: {_numbers(invalid)}); "
              f"written with a '{INVALID_MARK}' line")
     tries = sum(t.tries for t in tunes)
-    from audiogen.abc.bars import scan_tune
+    from audiogen.notation.bars import scan_tune
 
     scanning = [scan_tune(t.text).scans for t in tunes]
     if json_out:

@@ -70,7 +70,7 @@ def abc(
     if scans_only:
         from dataclasses import replace
 
-        from audiogen.abc.bars import scan_tune, strip_stray_marks
+        from audiogen.notation.bars import scan_tune, strip_stray_marks
 
         cleaned = [replace(t, text=strip_stray_marks(t.text)) for t in tunes]
         kept = [t for t in cleaned if scan_tune(t.text).scans]

@@ -28,7 +28,8 @@ from audiogen.runtime.threads import apply_threads, choose_threads, take_threads
 
 app = typer.Typer(
     name="audiogen",
-    help="Neural audio and music generation from the command line.\n\n"
+    help="Neural audio and music generation from the command line: ABC char-LSTM, MusicVAE, SampleVAE, "
+         "GANSynth and timbre translation (pix2pix / CycleGAN).\n\n"
          "Every command also takes --threads N (CPU threads; default: the cores not busy with other "
          "work, or $AUDIOGEN_THREADS).\n\n"
          "Example: audiogen spec note.wav --out note.png",
@@ -51,7 +52,8 @@ def root(
                                                     help="Show the version and exit.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of internal errors.")] = False,
 ) -> None:
-    """audiogen: neural audio and music generation (ABC char-LSTM, MusicVAE, SampleVAE, GANSynth)."""
+    """audiogen: neural audio and music generation (ABC char-LSTM, MusicVAE, SampleVAE, GANSynth, timbre
+    translation)."""
 
 
 app.command("info")(info_cmd.info)

@@ -47,7 +47,6 @@ def interpolate_musicvae_command(
     """
     import time
 
-    import numpy as np
 
     from audiogen.musicvae.attributes import measure
     from audiogen.musicvae.data import file_window

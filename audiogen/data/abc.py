@@ -387,3 +387,10 @@ def music21_score(tune_text: str):
             raise ValueError("music21 found no tune in this text")
         parsed = parsed.scores[0]
     return parsed
+
+
+def tune_stem(index: int, title: str, width: int = 3) -> str:
+    """`007-The_Enchanted_Valley`: position, then the sanitised title ("untitled" if none)."""
+    from audiogen.data.drums import safe_name
+
+    return f"{index:0{width}d}-{safe_name(title, 'untitled')}"

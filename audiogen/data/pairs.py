@@ -129,8 +129,7 @@ def read_pair_melodies(paths: Sequence[str | os.PathLike], *, bpm: float, max_se
     `skips`. The first `skip` inputs (MIDI files, then ABC tunes) are left out unread, and
     reading stops once `limit` melodies are found. Returns the melodies and the number of inputs
     passed over or read (`--skip` that many for a set disjoint from this one)."""
-    from audiogen.abc.render import tune_stem
-    from audiogen.data.abc import read_abc
+    from audiogen.data.abc import read_abc, tune_stem
     from audiogen.data.drums import safe_name
     from audiogen.data.melody import find_melody_files
     from audiogen.data.midi_notes import MelodyInputError, read_abc_notes, read_midi_notes

@@ -11,7 +11,7 @@ import torch
 from audiogen.dsp.config import SpecgramConfig
 from audiogen.dsp.normalize import Normalizer
 from audiogen.gansynth.model import Generator
-from audiogen.gansynth.train import KIND, GANSynthTrainConfig, config_from_dict, model_config, normalizer, spectral_config
+from audiogen.gansynth.config import KIND, GANSynthTrainConfig, config_from_dict, model_config, normalizer, spectral_config
 
 BUNDLED_NAME = "gansynth.safetensors"
 

@@ -29,7 +29,7 @@ def grid_waves(generator, config, phase: Phase) -> tuple[torch.Tensor, torch.Ten
     """The run's fixed grid at `phase`, on the CPU: (P * L, 64000) waves, their (P * L,) MIDI
     pitches and the (P * L, 2, frames, bins) full-resolution images."""
     from audiogen.gansynth.data import images_to_waves, upsample_to_full
-    from audiogen.gansynth.train import normalizer, spectral_config
+    from audiogen.gansynth.config import normalizer, spectral_config
 
     device = next(generator.parameters()).device
     pitches = grid_pitches((config.pitch_min, config.pitch_max))
@@ -50,7 +50,7 @@ def melody_check(generator, config, phase: Phase, melodies: list) -> dict:
     latents: {"melody_onset_within_semitone", "melody_level_spread_db_max"}."""
     from audiogen.gansynth.load import GANSynthModel
     from audiogen.gansynth.melody_check import play_with_model, summarise
-    from audiogen.gansynth.train import normalizer, spectral_config
+    from audiogen.gansynth.config import normalizer, spectral_config
 
     bundle = GANSynthModel(generator, Path("training"), "", config, {}, spectral_config(config), normalizer(config),
                            phase.level, phase.alpha)

@@ -208,7 +208,7 @@ def pitch_report(waves: torch.Tensor, pitches: torch.Tensor, *, classifier=None,
                     "classifier_accuracy": None, "pyin_within_semitone": None, "pyin_voiced": None}
     predicted = [None] * len(waves)
     if classifier is not None:
-        from audiogen.gansynth.evaluate import classify_waves
+        from audiogen.gansynth.classifier_input import classify_waves
 
         probs, _ = classify_waves(classifier, waves)
         predicted = probs.argmax(dim=1).tolist()

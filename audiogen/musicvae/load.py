@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from audiogen.musicvae.model import MusicVAE
-from audiogen.musicvae.train import KIND, model_config
+from audiogen.musicvae.config import KIND, model_config
 
 BUNDLED_NAME = "musicvae-2bar.safetensors"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import audiogen
 from audiogen.errors import AudiogenError
 
 MODEL_SUFFIX = ".safetensors"
@@ -16,7 +15,7 @@ MODEL_SUFFIX = ".safetensors"
 
 def models_dir() -> Path | None:
     """Where the bundled models are: the installed package first, then the repository root."""
-    package = Path(audiogen.__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # audiogen/ (runtime/ sits inside it)
     for candidate in (package / "_assets" / "models", package.parent / "assets" / "models"):
         if candidate.is_dir():
             return candidate

@@ -111,7 +111,7 @@ def save_model(
     """
     from safetensors.torch import save_file
 
-    from audiogen import __version__
+    from audiogen.version import __version__
 
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
         config = dataclasses.asdict(config)

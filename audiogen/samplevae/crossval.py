@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from audiogen.errors import AudiogenError, BadInputError
-from audiogen.samplevae.train import SampleVAETrainConfig
+from audiogen.samplevae.config import SampleVAETrainConfig
 
 FOLD_NAME = "fold.json"
 

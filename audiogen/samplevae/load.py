@@ -10,7 +10,7 @@ import torch
 
 from audiogen.samplevae.data import FeatureConfig
 from audiogen.samplevae.model import SampleVAE
-from audiogen.samplevae.train import KIND, feature_config, model_config
+from audiogen.samplevae.config import KIND, feature_config, model_config
 
 BUNDLED_NAME = "samplevae-drums.safetensors"
 

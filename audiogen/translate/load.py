@@ -10,7 +10,7 @@ import torch
 
 from audiogen.translate.data import Representation
 from audiogen.translate.model import Translator
-from audiogen.translate.train import KIND, config_from_dict, model_config, representation
+from audiogen.translate.config import KIND, config_from_dict, model_config, representation
 
 BUNDLED_NAME = "translate-piano-violin.safetensors"
 

@@ -1,6 +1,6 @@
 """Sampling that keeps bars in meter: which characters may come next in each tune being drawn.
 
-Every tune of a sampling batch has its own `BarTracker` (audiogen.abc.bars), fed each character
+Every tune of a sampling batch has its own `BarTracker` (audiogen.notation.bars), fed each character
 as it is drawn. Before the next draw, `MeterMask.masks` turns each tracker's state into a
 (V,) mask of the characters that keep the bar right:
 - no bar line while the bar is short, except the tune's first bar (a pickup), a bar line that
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import torch
 
-from audiogen.abc.bars import (_BAR_TOKEN_GOES_ON, _TUPLET_Q, BAR_RESTS, DIGITS, FIELD_LETTERS, FIELD_LINE, GRACE,
+from audiogen.notation.bars import (_BAR_TOKEN_GOES_ON, _TUPLET_Q, BAR_RESTS, DIGITS, FIELD_LETTERS, FIELD_LINE, GRACE,
                                HEADER_LINE, MUSIC, NOTE_LETTERS, NOTE_STARTS, BarTracker)
 
 _ALL = None  # the key of "everything allowed"

@@ -2,7 +2,7 @@
 
 `BarTracker` reads a tune one character at a time and knows, after every character, how full the
 current bar is. The same object serves two jobs: `scan_tune` feeds it a whole text and reports
-every bar whose length disagrees with the meter; the sampler (`audiogen.abc.meter_mask`) feeds
+every bar whose length disagrees with the meter; the sampler (`audiogen.notation.meter_mask`) feeds
 it each drawn character and asks which characters may come next without breaking the bar.
 
 Lengths are kept in ticks, `TICKS` to a whole note: integers for the lengths tunes write (down
