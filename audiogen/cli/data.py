@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import typer
+from audiogen.cli import data_abc, data_drums, data_melodies, data_nsynth, data_pairs, data_prepare
+from audiogen.cli.verbs import add_command, command_group
 
-from audiogen.cli import data_abc, data_drums, data_melodies, data_nsynth, data_pairs
+data_app = command_group("data", "Build and prepare training data.\n\n"
+                         "Example: audiogen data nsynth --out nsynth-gm/ --pitches 48-72")
 
-data_app = typer.Typer(
-    name="data",
-    help="Build and prepare training data.\n\nExample: audiogen data nsynth --out nsynth-gm/ --pitches 48-72",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-data_app.command("nsynth")(data_nsynth.nsynth)
-data_app.command("prepare")(data_nsynth.prepare)
-data_app.command("drums")(data_drums.drums)
-data_app.command("abc")(data_abc.abc)
-data_app.command("melodies")(data_melodies.melodies)
-data_app.command("pairs")(data_pairs.pairs)
+add_command(data_app, "nsynth", data_nsynth.nsynth)
+add_command(data_app, "prepare", data_prepare.prepare)
+add_command(data_app, "drums", data_drums.drums)
+add_command(data_app, "abc", data_abc.abc)
+add_command(data_app, "melodies", data_melodies.melodies)
+add_command(data_app, "pairs", data_pairs.pairs)

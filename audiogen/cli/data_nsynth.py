@@ -1,4 +1,4 @@
-"""`audiogen data nsynth` (render an NSynth-format set) and `audiogen data prepare` (build the cache)."""
+"""`audiogen data nsynth`: render an NSynth-format set from SoundFonts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import (JsonOpt, NSynthCacheDirOpt, NSynthFilterOpt, QuietOpt, StrictOpt,
-                                  writable_dir)
+from audiogen.cli.options import (JsonOpt, QuietOpt, writable_dir)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -57,47 +56,6 @@ def nsynth(
     result_line(f"wrote {summary['notes']} notes to {out} ({summary['silent_dropped']} silent renders dropped, "
                 f"{summary['clipped']} clipped) in {summary['seconds']:.1f} s, "
                 f"{summary['notes_per_second']:.0f} notes/s with {summary['jobs']} process{'es' if summary['jobs'] > 1 else ''}", json_mode=False)
-
-
-def prepare(
-    data: Annotated[Path, typer.Argument(help="NSynth folder (examples.json + audio/).", show_default=False,
-                                         metavar="DIR")],
-    filters: NSynthFilterOpt = None,
-    cache_dir: NSynthCacheDirOpt = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build again even when a cache for this set and filter exists.")] = False,
-    strict: StrictOpt = False,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-) -> None:
-    """Decode an NSynth set once into a memory-mapped cache that training reads sequentially.
-
-    The cache is keyed by examples.json and the filter; training builds it itself when missing.
-
-    Example: audiogen data prepare nsynth-train/ --filter gansynth
-    """
-    from audiogen.data.nsynth import NSynthFilter
-    from audiogen.data.nsynth_cache import build_cache
-    from audiogen.data.skips import SkipLog
-    from audiogen.runtime.progress import make_progress
-
-    filt = NSynthFilter.parse(filters or [])
-    skips = SkipLog(strict=strict)
-    with make_progress(quiet=quiet or json_out, unit="notes") as progress:
-        tasks = []  # the bar appears only when there is something to decode
-        cache, summary = build_cache(data, filt, cache_root=cache_dir, rebuild=rebuild, skips=skips,
-                                     on_start=lambda n: tasks.append(progress.add_task("decoding", total=n)),
-                                     on_note=lambda: progress.advance(tasks[0]))
-    if json_out:
-        emit_json({**summary, "skipped_files": skips.to_dict(),
-                   "pitch_range": [int(cache.labels["pitch"].min()), int(cache.labels["pitch"].max())],
-                   **provenance("data prepare", {"data": data, "filter": filt.describe(), "cache_dir": cache_dir,
-                                                 "rebuild": rebuild, "strict": strict})})
-        return
-    report_cache(summary, quiet=quiet)
-    action = f"built in {summary['built_seconds']:.1f} s" if summary["built"] else "already built"
-    skipped = f", {len(skips)} skipped ({', '.join(f'{k} {v}' for k, v in skips.reasons.items())})" if len(skips) else ""
-    result_line(f"{summary['notes']} notes ({filt.describe()}) cached at {summary['cache']}: {action}{skipped}",
-                json_mode=False)
 
 
 def report_cache(summary: dict, *, quiet: bool = False) -> None:

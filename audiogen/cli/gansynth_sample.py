@@ -28,7 +28,8 @@ def parse_pitches(pitch: list[int] | None, pitches: str | None, pitch_range: tup
     low, high = pitch_range
     outside = [p for p in chosen if not low <= p <= high]
     if outside:
-        raise AudiogenError(f"pitch {outside[0]} is outside this model's range {low}-{high}")
+        option = "--pitch" if outside[0] in (pitch or []) else "--pitches"
+        raise AudiogenError(f"{option} {outside[0]}: outside this model's range {low}-{high}")
     return list(dict.fromkeys(chosen))
 
 

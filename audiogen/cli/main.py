@@ -17,22 +17,43 @@ import typer
 import audiogen
 from audiogen.cli import info as info_cmd
 from audiogen.cli.data import data_app
-from audiogen.cli.verbs import encode_app, eval_app, export_app, interpolate_app, render_app, sample_app, train_app
+from audiogen.cli.verbs import (add_command, encode_app, eval_app, export_app, interpolate_app, render_app,
+                                sample_app, train_app)
 from audiogen.cli import resynth as resynth_cmd
-from audiogen.cli import samplevae_library as library_cmd
+from audiogen.cli import classify as classify_cmd
+from audiogen.cli import index as index_cmd
+from audiogen.cli import map as map_cmd
+from audiogen.cli import similar as similar_cmd
 from audiogen.cli import spec as spec_cmd
 from audiogen.cli import translate as translate_cmd
 from audiogen.errors import AudiogenError
 from audiogen.runtime.signals import Terminated, install_sigterm_handler
 from audiogen.runtime.threads import apply_threads, choose_threads, take_threads_option
 
+def _no_flag_placeholder() -> None:
+    """Typer 0.29 prints `<bool>` in the type column of every on/off flag, which takes no value:
+    show nothing there."""
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "audiogen_patched", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich.audiogen_patched = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_no_flag_placeholder()
 app = typer.Typer(
     name="audiogen",
     help="Neural audio and music generation from the command line: ABC char-LSTM, MusicVAE, SampleVAE, "
          "GANSynth and timbre translation (pix2pix / CycleGAN).\n\n"
          "Every command also takes --threads N (CPU threads; default: the cores not busy with other "
-         "work, or $AUDIOGEN_THREADS).\n\n"
-         "Example: audiogen spec note.wav --out note.png",
+         "work, or $AUDIOGEN_THREADS).",
+    epilog="Example: audiogen spec note.wav --out note.png",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -56,14 +77,14 @@ def root(
     translation)."""
 
 
-app.command("info")(info_cmd.info)
-app.command("spec")(spec_cmd.spec)
-app.command("resynth")(resynth_cmd.resynth)
-app.command("classify")(library_cmd.classify_command)
-app.command("index")(library_cmd.index_command)
-app.command("similar")(library_cmd.similar_command)
-app.command("map")(library_cmd.map_command)
-app.command("translate")(translate_cmd.translate_command)
+add_command(app, "info", info_cmd.info)
+add_command(app, "spec", spec_cmd.spec)
+add_command(app, "resynth", resynth_cmd.resynth)
+add_command(app, "classify", classify_cmd.classify_command)
+add_command(app, "index", index_cmd.index_command)
+add_command(app, "similar", similar_cmd.similar_command)
+add_command(app, "map", map_cmd.map_command)
+add_command(app, "translate", translate_cmd.translate_command)
 app.add_typer(data_app, name="data")
 app.add_typer(train_app, name="train")
 app.add_typer(sample_app, name="sample")
@@ -97,13 +118,45 @@ def _cli_exceptions() -> tuple[type, type]:
     return usage_error, typer.Abort
 
 
-def usage_line(error: Exception) -> str:
-    """A Click usage error as one line: "--steps: 0 is not in the range x>=1 (see `audiogen
-    train abc --help`)" instead of the usage box."""
+# Typer's validation speaks its own words; ours say what was given and what is wanted.
+_OUR_WORDS = [
+    (r"Input should be greater than or equal to (\S+)", r"must be at least \1"),
+    (r"Input should be less than or equal to (\S+)", r"must be at most \1"),
+    (r"Input should be greater than (\S+)", r"must be above \1"),
+    (r"Input should be less than (\S+)", r"must be below \1"),
+    (r"Input should be a valid integer.*", "expected a whole number"),
+    (r"Input should be a valid number.*", "expected a number"),
+    (r"Input should be a valid boolean.*", "expected true or false"),
+    (r"Value error, ", ""),
+]
+
+
+def _given(args: list[str], names: str) -> str | None:
+    """The value typed for an option ("--temperature / -t") on the command line, if any."""
+    wanted = [n.strip() for n in names.split("/")]
+    for i, arg in enumerate(args):
+        name, eq, value = arg.partition("=")
+        if name in wanted:
+            return value if eq else (args[i + 1] if i + 1 < len(args) else None)
+    return None
+
+
+def usage_line(error: Exception, args: list[str] | None = None) -> str:
+    """A Click usage error as one line: "--steps: must be at least 1 (see `audiogen train abc
+    --help`)" instead of the usage box, in our words rather than the validation library's."""
     message = " ".join(error.format_message().split())
     match = re.fullmatch(r"Invalid value for (.+?): (.*)", message)
     if match:
-        message = f"{match.group(1).replace(chr(39), '')}: {match.group(2)}"
+        names, problem = match.group(1).replace(chr(39), ""), match.group(2)
+        given = _given(args or [], names)
+        if given is not None and given.strip().lower() in ("nan", "+nan", "-nan"):
+            problem = "not a number (nan)"
+        else:
+            for pattern, words in _OUR_WORDS:
+                problem = re.sub(pattern, words, problem)
+            if given is not None and problem.startswith(("must be", "expected")):
+                problem = f"{problem}, got {given}"
+        message = f"{names}: {problem}"
     elif message.startswith("Missing "):
         message = message[0].lower() + message[1:].replace("'", "")
     ctx = getattr(error, "ctx", None)
@@ -160,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     except usage_error as e:
         if type(e).__name__ == "NoArgsIsHelpError":  # a bare group: Typer has printed its help
             sys.exit(0)
-        _fail(usage_line(e), 2)
+        _fail(usage_line(e, args), 2)
     except (KeyboardInterrupt, abort):
         _interrupted(Terminated.received())
     except SystemExit as e:

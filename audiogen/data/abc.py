@@ -288,11 +288,11 @@ def read_abc_file(path: str | os.PathLike, *, skips: SkipLog, report: AbcReadRep
         skips.skip(path, problem, kind=kind)
         return []
     if counts["no_body"] and skips.strict:
-        raise BadInputError(path, f"{counts['no_body']} of its tunes have no body (K: and a music line) (--strict)")
+        raise BadInputError(path, f"{counts['no_body']} of its tunes have no body (K: and a music line)" + skips.strict_mark)
     if counts["garbage_lines"]:
         garbage = f"{counts['garbage_lines']} garbage line(s), the first at line {counts['garbage_first']}"
         if skips.strict:
-            raise BadInputError(path, garbage + " (--strict)")
+            raise BadInputError(path, garbage + skips.strict_mark)
         earlier = len(report.garbage_files) if report is not None else 0
         if skips.warn and earlier < MAX_WARNINGS:
             warn(f"{path}: dropped {garbage}; kept its {len(tunes)} good tunes")

@@ -21,8 +21,10 @@ class SkipLog:
     ``skipped`` holds every (path, problem); ``reasons`` counts them by problem kind.
     """
 
-    def __init__(self, *, strict: bool = False, warn: bool = True):
+    def __init__(self, *, strict: bool = False, warn: bool = True, asked: bool | None = None):
         self.strict = strict
+        # whether the user typed --strict (a job may be strict by itself, e.g. for one input file)
+        self.asked = strict if asked is None else asked
         self.warn = warn
         self.skipped: list[tuple[str, str]] = []
         self.reasons: Counter[str] = Counter()
@@ -30,13 +32,18 @@ class SkipLog:
     def skip(self, path: str | os.PathLike, problem: str, *, kind: str | None = None) -> None:
         """Skip `path`; `kind` (default: the problem text) groups similar problems in `reasons`."""
         if self.strict:
-            raise BadInputError(path, problem + " (--strict)")
+            raise BadInputError(path, problem + self.strict_mark)
         self.skipped.append((os.fspath(path), problem))
         self.reasons[kind or problem] += 1
         if self.warn and len(self.skipped) <= MAX_WARNINGS:
             warn(f"skipped {os.fspath(path)}: {problem}")
         elif self.warn and len(self.skipped) == MAX_WARNINGS + 1:
             warn("more files skipped; the summary counts them all")
+
+    @property
+    def strict_mark(self) -> str:
+        """The mark ' (--strict)' after a problem that stopped the job because the user asked for it."""
+        return " (--strict)" if self.asked else ""
 
     def __len__(self) -> int:
         return len(self.skipped)

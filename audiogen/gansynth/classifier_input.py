@@ -49,8 +49,10 @@ def pitch_input(waves: torch.Tensor, *, start_frame: int | torch.Tensor = 0) -> 
     return (features.clamp_min(-80.0) + 40.0) / 40.0
 
 
-def classify_waves(classifier, waves: torch.Tensor, *, batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, 64000) -> (probabilities (B, 128), embeddings (B, E)) on the CPU."""
+def classify_waves(classifier, waves: torch.Tensor, *, batch: int = 256,
+                   on_notes=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, 64000) -> (probabilities (B, 128), embeddings (B, E)) on the CPU; `on_notes(n)` after
+    each batch of n notes (a progress bar)."""
     device = next(classifier.parameters()).device
     probs, feats = [], []
     with torch.no_grad():
@@ -58,4 +60,6 @@ def classify_waves(classifier, waves: torch.Tensor, *, batch: int = 256) -> tupl
             logits, emb = classifier(pitch_input(waves[start:start + batch].to(device)))
             probs.append(F.softmax(logits.float(), dim=1).cpu())
             feats.append(emb.float().cpu())
+            if on_notes is not None:
+                on_notes(len(emb))
     return torch.cat(probs), torch.cat(feats)

@@ -53,13 +53,14 @@ def load_pitch_classifier(path: str | os.PathLike | None = None, device: torch.d
                              build=lambda f: PitchClassifier(classifier_model_config(f.config)))
 
 
-def accuracy_on(classifier: PitchClassifier, cache, rows: np.ndarray, *, batch: int = 256) -> float:
+def accuracy_on(classifier: PitchClassifier, cache, rows: np.ndarray, *, batch: int = 256, on_notes=None) -> float:
     """Share of notes `rows` of a cache whose pitch the classifier names (window at the onset)."""
-    from audiogen.gansynth.evaluate import classify_waves
+    from audiogen.gansynth.classifier_input import classify_waves
 
     if len(rows) == 0:
         return float("nan")
-    probs, _ = classify_waves(classifier, torch.from_numpy(cache.waves(np.sort(rows))), batch=batch)
+    probs, _ = classify_waves(classifier, torch.from_numpy(cache.waves(np.sort(rows))), batch=batch,
+                              on_notes=on_notes)
     pitches = torch.from_numpy(cache.labels["pitch"][np.sort(rows)].astype(np.int64))
     return float((probs.argmax(1) == pitches).float().mean())
 
@@ -131,8 +132,13 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
             run.log(step + 1, loss=loss_sum / count, lr=scheduler.get_last_lr()[0])
             loss_sum, count = 0.0, 0
     classifier.eval()
-    val_accuracy = accuracy_on(classifier, val_cache, val_rows)
-    train_accuracy = accuracy_on(classifier, cache, train_rows[:2000])
+    from audiogen.runtime.progress import make_progress
+
+    with make_progress(quiet=quiet, unit="note") as progress:  # about a minute on a CPU: say so
+        task = progress.add_task("held-out accuracy", total=len(val_rows) + len(train_rows[:2000]))
+        val_accuracy = accuracy_on(classifier, val_cache, val_rows, on_notes=lambda n: progress.advance(task, n))
+        train_accuracy = accuracy_on(classifier, cache, train_rows[:2000],
+                                     on_notes=lambda n: progress.advance(task, n))
     run.log(run.step, val_accuracy=val_accuracy, train_accuracy=train_accuracy)
     export_model(val_accuracy=val_accuracy)
     return {"out": str(out), "steps": run.step, "total_steps": steps, "stopped_early": run.stopped_early,

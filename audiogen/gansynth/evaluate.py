@@ -113,13 +113,14 @@ def score_notes(classifier, waves: torch.Tensor, pitches: torch.Tensor, referenc
 
 
 def evaluate_gansynth(bundle, classifier, cache, *, n: int = 1000, k: int = 50, seed: int = 0,
-                      pyin_notes: int = 100, on_stage=None) -> dict:
+                      pyin_notes: int = 100, on_stage=None, on_notes=None) -> dict:
     """Generated notes vs real held-out notes (a note cache), each metric beside the real reference.
 
     Real notes are split into disjoint halves A and B of up to `n` each. Generated: `n` notes whose
     pitches follow A+B's pitch histogram within the model's range, latents from N(0, I). pYIN
     (independent of any trained model) judges the first `pyin_notes` of the generated notes and
     of real half B, and the pitch grid: 4 latents each held across MIDI 36, 42, ..., 84.
+    `on_stage(text, notes)` starts a stage of that many notes; `on_notes(n)` says n more are done.
     """
     from audiogen.gansynth.generate import generate_notes, note_latents, prior_latents
     from audiogen.gansynth.pitch_check import GRID_LATENTS, grid_pitches, pitch_report
@@ -133,28 +134,33 @@ def evaluate_gansynth(bundle, classifier, cache, *, n: int = 1000, k: int = 50, 
     order = rng.permutation(usable)
     half = min(n, len(order) // 2)
     rows_a, rows_b = np.sort(order[:half]), np.sort(order[half:2 * half])
-    say = on_stage or (lambda text: None)
-    say("classifying real notes")
+    say = on_stage or (lambda text, total: None)
+    done = on_notes or (lambda count: None)
+    say("classifying real notes", len(rows_a) + len(rows_b))
     waves_a = torch.from_numpy(cache.waves(rows_a))
     waves_b = torch.from_numpy(cache.waves(rows_b))
-    _, feats_a = classify_waves(classifier, waves_a)
+    _, feats_a = classify_waves(classifier, waves_a, on_notes=done)
     ndb_a = ndb_features(waves_a)
     centres = kmeans(ndb_a, min(k, len(rows_a)), seed=seed)
     real = score_notes(classifier, waves_b, torch.from_numpy(pitch_labels[rows_b]), feats_a.numpy(), centres, ndb_a)
-    say(f"generating {n} notes")
+    done(len(rows_b))
+    say(f"generating {n} notes", n)
     g = torch.Generator().manual_seed(seed)
     pitches = torch.from_numpy(rng.choice(pitch_labels[np.concatenate([rows_a, rows_b])], size=n))
-    waves = generate_notes(bundle, prior_latents(n, bundle.config.latent, generator=g), pitches)
+    waves = generate_notes(bundle, prior_latents(n, bundle.config.latent, generator=g), pitches, on_notes=done)
     generated = score_notes(classifier, waves, pitches, feats_a.numpy(), centres, ndb_a)
     if pyin_notes > 0:
-        say(f"reading the pitch of {min(pyin_notes, n)} generated and real notes with pYIN")
+        say(f"reading the pitch of {min(pyin_notes, n)} generated and real notes with pYIN",
+            min(pyin_notes, n) + min(pyin_notes, len(rows_b)))
         for scored, w, p in ((generated, waves, pitches), (real, waves_b, torch.from_numpy(pitch_labels[rows_b]))):
             judged = pitch_report(w[:pyin_notes], p[:pyin_notes], use_pyin=True)
             scored.update({key: judged[key] for key in ("pyin_within_semitone", "pyin_voiced")})
-    say("judging the pitch grid")
+            done(min(pyin_notes, len(w)))
+    say("judging the pitch grid", GRID_LATENTS * len(grid_pitches(bundle.pitch_range)))
     grid_midi = grid_pitches(bundle.pitch_range)
     z, midi = note_latents(GRID_LATENTS, grid_midi, bundle.config.latent, same_latent=True,
                            generator=torch.Generator().manual_seed(seed))
     grid = pitch_report(generate_notes(bundle, z, midi), midi, classifier=classifier, windows=True)
+    done(len(midi))
     return {"generated": generated, "real": real, "grid": grid, "reference_notes": int(len(rows_a)),
             "k": int(len(centres))}

@@ -114,7 +114,7 @@ def read_melody(path: str | os.PathLike, track: int | None = None, *, expand_rep
     if suffix in MIDI_EXTENSIONS:
         return melody_from_midi(path, track)
     if suffix in ABC_EXTENSIONS:
-        tunes = read_abc_file(path, skips=SkipLog(strict=True))
+        tunes = read_abc_file(path, skips=SkipLog(strict=True, asked=False))
         if not tunes:
             raise BadInputError(path, "no ABC tune (X: ... K: and a music line) in this file")
         return melody_from_abc(tunes[0].text, str(path), expand_repeats=expand_repeats)

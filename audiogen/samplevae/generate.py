@@ -108,3 +108,12 @@ def class_table(probs: torch.Tensor | np.ndarray, classes: Sequence[str]) -> lis
         rows.append({"class": classes[best], "confidence": round(float(p[best]), 4),
                      "probabilities": {name: round(float(v), 4) for name, v in zip(classes, p)}})
     return rows
+
+
+def encode_files(bundle, files) -> tuple[torch.Tensor, torch.Tensor]:
+    """Latent (means, classifier probabilities) of one-shot audio files, (K, latent) and (K, classes);
+    BadInputError names a file that cannot be used."""
+    from audiogen.samplevae.data import load_clip
+
+    clips = torch.stack([load_clip(f, bundle.features) for f in files])
+    return embed_clips(bundle.model, clips, bundle.features)
