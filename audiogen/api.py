@@ -119,11 +119,8 @@ class MusicVAEHandle(ModelHandle):
         encoder's mean of its first window of `bars` bars."""
         import tempfile
 
-        from audiogen.musicvae.generate import encode
-
         with tempfile.TemporaryDirectory(prefix="audiogen-") as folder:
-            mu, _ = encode(self.bundle.model, self._window(melody, Path(folder)))
-        return mu[0].cpu().numpy().astype(np.float32)
+            return self.encode_events(self._window(melody, Path(folder)))
 
     def interpolate(self, a, b, *, steps: int = 5, temperature: float = 0.0, rng_seed: int | None = None) -> list:
         """`steps` melodies walking (slerp) from melody `a` to melody `b` (paths or PrettyMIDI),
@@ -149,7 +146,7 @@ class MusicVAEHandle(ModelHandle):
         from audiogen.musicvae.generate import encode
 
         mu, _ = encode(self.bundle.model, events)
-        return mu[0].float().cpu().numpy()
+        return mu[0].float().cpu().numpy().astype(np.float32)
 
 
 class GANSynthHandle(ModelHandle):
@@ -313,7 +310,7 @@ class PitchClassifierHandle(ModelHandle):
         """The MIDI pitch of each 16 kHz note ((B, samples) or one (samples,))."""
         import torch
 
-        from audiogen.gansynth.evaluate import classify_waves
+        from audiogen.gansynth.classifier_input import classify_waves
 
         x = torch.as_tensor(np.asarray(waves, np.float32))
         probs, _ = classify_waves(self.bundle, x[None] if x.ndim == 1 else x)
@@ -374,12 +371,14 @@ def load(name_or_path: PathLike, device: str = "auto") -> ModelHandle:
     any model file of ours; its class follows the file's kind. `device`: auto (CUDA, then MPS,
     then CPU), cpu, cuda, cuda:N or mps. BadInputError (an AudiogenError) for an unknown name (the
     message lists the bundled names) or a file that is not one of our models; nothing is unpickled."""
-    from audiogen.runtime.assets import resolve_model
+    from audiogen.runtime.assets import model_kind, resolve_model
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.modelfile import load_model
 
     path = resolve_model(name_or_path)
-    kind = load_model(path).kind  # header checks: a file that is not ours is refused here
+    kind = model_kind(path)  # the header alone
+    if kind not in LOADERS:
+        kind = load_model(path).kind  # not ours, or unreadable: the full check says why, naming the file
     if kind not in LOADERS:
         raise BadInputError(path, f"is a {kind} model, which audiogen.load does not open")
     return LOADERS[kind](path, resolve_device(device))

@@ -19,7 +19,7 @@ BUNDLED = ["abc", "musicvae-2bar", "musicvae-16bar", "samplevae-drums", "gansynt
 
 
 def _cli(*args, cwd=None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CI": "1", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "CI": "1", "OMP_NUM_THREADS": "1", "AUDIOGEN_THREADS": "1"}
     return subprocess.run([sys.executable, "-m", "audiogen", *map(str, args)], capture_output=True, text=True,
                           env=env, timeout=600, cwd=cwd)
 
@@ -182,3 +182,9 @@ def test_the_quickstart_notebook_executes(tmp_path):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert any("audio/wav" in o.get("data", {}) or "text/html" in o.get("data", {}) for o in outputs)
     assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+def test_a_bundled_name_wins_over_a_folder_of_that_name(tmp_path, monkeypatch):
+    (tmp_path / "gansynth").mkdir()  # what `export gansynth --out gansynth.sfz` leaves beside it
+    monkeypatch.chdir(tmp_path)
+    assert audiogen.load("gansynth", device="cpu").kind == "gansynth"

@@ -22,7 +22,7 @@ RATE = 16000
 
 
 def _cli(*args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CI": "1", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "CI": "1", "OMP_NUM_THREADS": "1", "AUDIOGEN_THREADS": "1"}
     return subprocess.run([sys.executable, "-m", "audiogen", *map(str, args)], capture_output=True, text=True,
                           env=env, timeout=600)
 
@@ -222,11 +222,17 @@ def test_eval_plays_held_out_melodies_beside_a_soundfont(tmp_path):
                        for i, p in enumerate(pitches)]
         song.instruments.append(flute)
         song.write(str(folder / f"{name}.mid"))
+    drums = pretty_midi.PrettyMIDI()  # a file without pitched notes is skipped with a warning
+    kit = pretty_midi.Instrument(0, is_drum=True)
+    kit.notes = [pretty_midi.Note(velocity=90, pitch=36, start=0.0, end=0.1)]
+    drums.instruments.append(kit)
+    drums.write(str(folder / "drums.mid"))
     extra = []
     if fluidsynth_available()[0] and small_soundfont() is not None:
         extra = ["--reference-soundfont", small_soundfont()]
     run = _cli("eval", "gansynth", "--melodies", folder, *extra, "--json")
     assert run.returncode == 0, run.stderr
+    assert "drums.mid" in run.stderr and "only drum notes" in run.stderr
     result = json.loads(run.stdout)
     melodies = result["melodies"]
     assert melodies["renders"] == 4 and melodies["notes"] == 20  # 2 melodies x 2 timbres

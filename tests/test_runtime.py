@@ -427,7 +427,9 @@ def test_progress_uses_stderr_console(capsys):
 def test_bundled_models(tmp_path, monkeypatch):
     pkg = tmp_path / "src" / "audiogen"
     pkg.mkdir(parents=True)
-    monkeypatch.setattr(audiogen, "__file__", str(pkg / "__init__.py"))
+    import audiogen.runtime.assets as assets
+
+    monkeypatch.setattr(assets, "__file__", str(pkg / "runtime" / "assets.py"))  # an installed package's layout
     assert models_dir() is None
     assert bundled_models() == []
     with pytest.raises(AudiogenError, match=r"^no bundled model abc.safetensors; pass --model PATH$"):

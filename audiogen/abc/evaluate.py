@@ -256,3 +256,47 @@ def heldout_bpc(abc_model, texts: Sequence[str], *, device="cpu") -> dict:
             "in_training": None if trained is None else sum(1 for t in kept if fingerprint(t) in known),
             "bpc": bits_per_char(abc_model.model, kept, abc_model.vocab, device=device),
             "headers": header_summary(texts)}
+
+
+def evaluate_abc(abc_model, heldout_texts: Sequence[str], *, train_texts: Sequence[str] | None = None,
+                 num: int = 1000, seed: str = "X:1", temperature: float = 1.0, max_chars: int = 2000,
+                 min_notes: int = 8, in_meter: bool = True, converter: str = "auto", generator=None,
+                 device="cpu", progress: Callable[[str, int], Callable[[int], None]] | None = None) -> dict:
+    """`eval abc`'s whole recipe: held-out bits per character and scans, the training tunes' scans
+    (from `train_texts`, else the share stored in the model file), and `num` tunes sampled from
+    `seed` judged by `evaluate_samples`. `progress(phase, total)` returns a callable told how many
+    more are done (a progress bar per phase). Returns {"heldout", "training", "samples", "texts"}."""
+    from audiogen.abc.data import training_text
+    from audiogen.abc.generate import sample_tunes
+
+    bar = progress or (lambda phase, total: (lambda count: None))
+
+    def scans_of(texts: Sequence[str], label: str) -> dict:
+        results = (abc2midi_results(texts, on_done=bar(f"abc2midi ({label})", len(texts)))
+                   if abc2midi_available() else None)
+        return scan_summary(texts, results)
+
+    began = time.perf_counter()
+    heldout = heldout_bpc(abc_model, [training_text(t) for t in heldout_texts], device=device)
+    heldout["seconds"] = round(time.perf_counter() - began, 2)
+    heldout["scans"] = scans_of(heldout_texts, "held-out")
+    if train_texts is not None:
+        training = {"source": "--train-data", **scans_of(train_texts, "training")}
+    elif abc_model.extra.get("train_scans") is not None:
+        training = {"source": "model file", "n": abc_model.extra.get("train_tunes"),
+                    "scans": abc_model.extra["train_scans"], "count": None, "free_meter": None, "failures": {},
+                    "abc2midi": None}
+    else:
+        training = None
+    began = time.perf_counter()
+    sampled = sample_tunes(abc_model, seed, num, temperature=temperature, max_chars=max_chars, generator=generator,
+                           in_meter=in_meter, on_finished=bar("sampling", num))
+    sampling_seconds = round(time.perf_counter() - began, 2)
+    texts = [t.text for t in sampled]
+    samples = evaluate_samples(texts, abc_model.extra, converter=converter, min_notes=min_notes,
+                               on_abc2midi=bar("abc2midi", num) if abc2midi_available() else None,
+                               on_music21=bar("music21", num))
+    samples["seconds"]["sampling"] = sampling_seconds
+    samples["ended"] = sum(t.ended for t in sampled) / num
+    samples["mean_chars"] = sum(len(t.text) for t in sampled) / num
+    return {"heldout": heldout, "training": training, "samples": samples, "texts": texts}

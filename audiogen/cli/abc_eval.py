@@ -46,10 +46,7 @@ def eval_abc_command(
 
     Example: audiogen eval abc --data held-out.abc -n 200 --keep-samples samples.abc
     """
-    import time
-
-    from audiogen.abc.evaluate import evaluate_samples, heldout_bpc, resolve_converter
-    from audiogen.abc.validate import abc2midi_available
+    from audiogen.abc.evaluate import evaluate_abc, resolve_converter
     from audiogen.data.skips import warn
     from audiogen.runtime.progress import make_progress
 
@@ -59,8 +56,7 @@ def eval_abc_command(
     tunes, skips = read_tunes(data, quiet=quiet)
     train_tunes, train_skips = read_tunes(train_data, quiet=quiet) if train_data else (None, None)
 
-    from audiogen.abc.data import training_text
-    from audiogen.abc.generate import check_seed, sample_tunes
+    from audiogen.abc.generate import check_seed
     from audiogen.abc.load import load_abc_model
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import make_generator, seed_everything
@@ -69,53 +65,26 @@ def eval_abc_command(
     abc_model = load_abc_model(model, torch_device)
     check_seed(abc_model, seed)
     rng = seed_everything(rng_seed)
-    from audiogen.abc.evaluate import abc2midi_results, scan_summary
-
-    def scans_of(texts: list[str], label: str) -> dict:
-        with make_progress(quiet=quiet or json_out, unit="tune") as progress:
-            task = progress.add_task(f"abc2midi ({label})", total=len(texts)) if abc2midi_available() else None
-            results = (abc2midi_results(texts, on_done=lambda k: progress.advance(task, k))
-                       if task is not None else None)
-        return scan_summary(texts, results)
-
     note(f"measuring bits per character on {len(tunes)} held-out tunes", quiet=quiet or json_out)
-    began = time.perf_counter()
-    heldout = heldout_bpc(abc_model, [training_text(t.text) for t in tunes], device=torch_device)
-    heldout["seconds"] = round(time.perf_counter() - began, 2)
-    heldout["scans"] = scans_of([t.text for t in tunes], "held-out")
-    if train_tunes is not None:
-        training = {"source": "--train-data", **scans_of([t.text for t in train_tunes], "training")}
-    elif abc_model.extra.get("train_scans") is not None:
-        training = {"source": "model file", "n": abc_model.extra.get("train_tunes"),
-                    "scans": abc_model.extra["train_scans"], "count": None, "free_meter": None, "failures": {},
-                    "abc2midi": None}
-    else:
-        training = None
+    with make_progress(quiet=quiet or json_out, unit="tune") as progress:
+        def bar(phase: str, total: int):
+            task = progress.add_task(phase, total=total)
+            return lambda count: progress.advance(task, count)
+
+        result = evaluate_abc(abc_model, [t.text for t in tunes],
+                              train_texts=[t.text for t in train_tunes] if train_tunes is not None else None,
+                              num=num, seed=seed, temperature=temperature, max_chars=max_chars, min_notes=min_notes,
+                              in_meter=not free_meter, converter=used_converter,
+                              generator=make_generator(rng, torch_device), device=torch_device, progress=bar)
+    heldout, training, samples = result["heldout"], result["training"], result["samples"]
     if heldout["left_out"]:
         warn(f"{heldout['left_out']} held-out tunes use characters outside the model's vocabulary "
              f"({heldout['unknown_chars'][:20]!r}) and are left out of the bits per character")
     if heldout["in_training"]:
         warn(f"{heldout['in_training']} held-out tunes are among the model's training tunes: "
              "their bits per character are not held-out figures")
-
-    with make_progress(quiet=quiet or json_out, unit="tune") as progress:
-        task = progress.add_task("sampling", total=num)
-        began = time.perf_counter()
-        sampled = sample_tunes(abc_model, seed, num, temperature=temperature, max_chars=max_chars,
-                               generator=make_generator(rng, torch_device), in_meter=not free_meter,
-                               on_finished=lambda k: progress.advance(task, k))
-        sampling_seconds = round(time.perf_counter() - began, 2)
-        texts = [t.text for t in sampled]
-        if keep_samples is not None:
-            _write_samples(keep_samples, texts, abc_model, seed, temperature, rng)
-        a2m = progress.add_task("abc2midi", total=num) if abc2midi_available() else None
-        m21 = progress.add_task("music21", total=num)
-        samples = evaluate_samples(texts, abc_model.extra, converter=used_converter, min_notes=min_notes,
-                                   on_abc2midi=(lambda k: progress.advance(a2m, k)) if a2m is not None else None,
-                                   on_music21=lambda k: progress.advance(m21, k))
-    samples["seconds"]["sampling"] = sampling_seconds
-    samples["ended"] = sum(t.ended for t in sampled) / num
-    samples["mean_chars"] = sum(len(t.text) for t in sampled) / num
+    if keep_samples is not None:
+        _write_samples(keep_samples, result["texts"], abc_model, seed, temperature, rng)
 
     if json_out:
         emit_json({"model": abc_model.path, "heldout": heldout, "samples": samples,

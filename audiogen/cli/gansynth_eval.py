@@ -56,12 +56,12 @@ def eval_gansynth_command(
         raise AudiogenError("give --data (held-out NSynth notes) or --melodies (held-out MIDI melodies), or both")
     if reference_soundfont is not None and not melodies:
         raise AudiogenError("--reference-soundfont plays the --melodies; give them too")
-    melody_list = paths = None
+    melody_list = None
     if melodies:
-        from audiogen.gansynth.melody_check import melody_files, read_melodies
+        from audiogen.data.skips import SkipLog
+        from audiogen.gansynth.melody_check import read_melodies
 
-        paths = melody_files(melodies)
-        melody_list = read_melodies(paths)
+        melody_list = read_melodies(melodies, skips=SkipLog(warn=not quiet))
     if reference_soundfont is not None:
         from audiogen.errors import require_file
 
@@ -85,7 +85,7 @@ def eval_gansynth_command(
             if reference_soundfont is not None:
                 result["melodies_reference"] = {
                     "soundfont": str(reference_soundfont), "program": reference_program,
-                    **summarise(play_with_soundfont(reference_soundfont, reference_program, paths,
+                    **summarise(play_with_soundfont(reference_soundfont, reference_program, melody_list,
                                                     on_render=lambda: progress.advance(task)))}
     if json_out:
         emit_json({**result, "model": bundle.path, "model_sha256": bundle.sha256,

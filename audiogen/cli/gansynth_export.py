@@ -61,7 +61,7 @@ def export_gansynth_command(
         raise AudiogenError("--at goes with --to-rng-seed or --to-latent (a point on the walk between two timbres)")
     if to_rng_seed is not None and to_latent is not None:
         raise AudiogenError("give --to-rng-seed or --to-latent, not both")
-    if from_latent is not None and rng_seed is not None and at is None:
+    if from_latent is not None and rng_seed is not None:
         raise AudiogenError("give --from-latent or --rng-seed for the timbre, not both")
     low = high = None
     if pitches is not None:

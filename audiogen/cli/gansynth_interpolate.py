@@ -59,7 +59,7 @@ def interpolate_gansynth_command(
 
     Writes step-NN.wav (or pitchNNN.wav) and walk.wav, all the notes in a row, 1 s apart.
 
-    Example: audiogen interpolate gansynth --pitch 60 --steps 8 --from-rng-seed 3 --to-rng-seed 7 --out-dir walk/
+    Example: audiogen interpolate gansynth --pitch 60 --steps 8 --from-rng-seed 3 --to-rng-seed 7 --out-dir timbre-walk/
     """
     import numpy as np
     import torch

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from audiogen.dsp.pitch import midi_to_hz
+
 SAMPLE_RATE = 16000
 CLASSIFIER_FFT = 4096       # 3.9 Hz bins: MIDI 24's harmonics resolved
 CLASSIFIER_HOP = 1024
@@ -20,7 +22,7 @@ MIDI_LOW, MIDI_HIGH, PER_SEMITONE = 16, 119, 3
 def _log_frequency_matrix(device: torch.device) -> torch.Tensor:
     """(n_fft // 2 + 1, bins): linear interpolation of linear-frequency bins onto MIDI 16..119."""
     midi = np.arange(MIDI_LOW * PER_SEMITONE, MIDI_HIGH * PER_SEMITONE + 1) / PER_SEMITONE
-    hz = 440.0 * 2 ** ((midi - 69) / 12)
+    hz = midi_to_hz(midi)
     position = hz / (SAMPLE_RATE / CLASSIFIER_FFT)
     low = np.floor(position).astype(int)
     frac = position - low

@@ -77,7 +77,7 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
     from audiogen.data.nsynth import NSynthFilter
     from audiogen.data.nsynth_cache import build_cache
     from audiogen.data.skips import SkipLog
-    from audiogen.gansynth.evaluate import pitch_input
+    from audiogen.gansynth.classifier_input import pitch_input
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import seed_everything
     from audiogen.runtime.training import TrainingRun, starting_config

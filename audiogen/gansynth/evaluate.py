@@ -147,7 +147,8 @@ def evaluate_gansynth(bundle, classifier, cache, *, n: int = 1000, k: int = 50, 
     say(f"generating {n} notes", n)
     g = torch.Generator().manual_seed(seed)
     pitches = torch.from_numpy(rng.choice(pitch_labels[np.concatenate([rows_a, rows_b])], size=n))
-    waves = generate_notes(bundle, prior_latents(n, bundle.config.latent, generator=g), pitches, on_notes=done)
+    waves = generate_notes(bundle, prior_latents(n, bundle.config.latent, generator=g), pitches, on_notes=done,
+                           fade=False)  # real notes are not faded either
     generated = score_notes(classifier, waves, pitches, feats_a.numpy(), centres, ndb_a)
     if pyin_notes > 0:
         say(f"reading the pitch of {min(pyin_notes, n)} generated and real notes with pYIN",

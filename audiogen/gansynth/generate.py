@@ -9,8 +9,8 @@ from audiogen.gansynth.data import images_to_waves, upsample_to_full
 
 PEAK = 0.99
 # Every note ends with a raised-cosine fade over its last 0.5 s: the generator's last frames carry
-# a burst that builds from about 3.65 s (a click in half the notes measured; a 0.1-s fade left 5 of
-# the 36 grid notes clicking: docs/design.md §5).
+# a burst that builds from about 3.65 s (27 of the 36 grid notes clicked; a 0.1-s fade left 5:
+# docs/design.md §5).
 END_FADE_S = 0.5
 # The window a note's level is read over when notes are made equally loud (the part of a note a
 # melody plays; a 4-s note's tail would favour notes that ring longer).
@@ -46,10 +46,11 @@ def generate_images(bundle, z: torch.Tensor, pitches: torch.Tensor) -> torch.Ten
 
 
 def generate_notes(bundle, z: torch.Tensor, pitches: torch.Tensor, *, batch: int = 64,
-                   on_notes=None) -> torch.Tensor:
+                   on_notes=None, fade: bool = True) -> torch.Tensor:
     """z: (B, latent), pitches: (B,) MIDI -> (B, 64000) float32 waves at 16 kHz on the CPU, in chunks.
 
-    Each note ends with END_FADE_S of raised-cosine fade. A note whose peak would exceed 0.99 is
+    Each note ends with END_FADE_S of raised-cosine fade (`fade=False`: the generator's own end,
+    for measures that compare notes with real ones). A note whose peak would exceed 0.99 is
     scaled down to that peak rather than clipped later.
     `on_notes(n)` is called after each chunk of n notes (a progress bar).
     """
@@ -58,7 +59,8 @@ def generate_notes(bundle, z: torch.Tensor, pitches: torch.Tensor, *, batch: int
         images = generate_images(bundle, z[start:start + batch], pitches[start:start + batch])
         with torch.no_grad():
             waves = images_to_waves(images, bundle.spec, mel=bundle.config.mel, norm=bundle.norm)
-            waves = waves * end_fade(waves.shape[-1], bundle.sample_rate, device=waves.device)
+            if fade:
+                waves = waves * end_fade(waves.shape[-1], bundle.sample_rate, device=waves.device)
             peak = waves.abs().amax(dim=1, keepdim=True)
             out.append((waves * (PEAK / peak.clamp_min(PEAK))).cpu())
         if on_notes is not None:

@@ -35,11 +35,24 @@ def melody_files(paths: list[str | os.PathLike]) -> list[Path]:
     return files
 
 
-def read_melodies(paths: list[str | os.PathLike]) -> list[tuple[str, list]]:
-    """(name, notes) for every MIDI file: its pitched notes as `render gansynth` reads them."""
+def read_melodies(paths: list[str | os.PathLike], *, skips=None) -> list[tuple[Path, list]]:
+    """(path, notes) for every MIDI file: its pitched notes as `render gansynth` reads them. A file
+    that is not a readable MIDI file, or holds no pitched notes, is skipped into `skips` (a
+    SkipLog: a warning, or the error with --strict); AudiogenError when none is left."""
+    from audiogen.data.skips import SkipLog
+    from audiogen.errors import AudiogenError, BadInputError
     from audiogen.gansynth.render import read_played_notes
 
-    return [(path.stem, read_played_notes(path)[0]) for path in melody_files(paths)]
+    skips = skips if skips is not None else SkipLog()
+    melodies = []
+    for path in melody_files(paths):
+        try:
+            melodies.append((path, read_played_notes(path)[0]))
+        except BadInputError as e:
+            skips.skip(e.path, e.problem)
+    if not melodies:
+        raise AudiogenError(f"no usable melodies in {', '.join(map(str, paths))}")
+    return melodies
 
 
 def _row(name: str, timbre, report: dict) -> dict:
@@ -49,7 +62,7 @@ def _row(name: str, timbre, report: dict) -> dict:
             "onset_within_semitone": report["onset_within_semitone"], "level_spread_db": report["level_spread_db"]}
 
 
-def play_with_model(bundle, melodies: list[tuple[str, list]], *, seeds=MELODY_SEEDS, latents=None,
+def play_with_model(bundle, melodies: list[tuple[Path, list]], *, seeds=MELODY_SEEDS, latents=None,
                     on_render=None) -> list[dict]:
     """Render every melody with every timbre and judge it: one row per render. Notes outside the
     model's range move by octaves, as `render gansynth` moves them. `latents` (K, latent) replaces
@@ -66,28 +79,26 @@ def play_with_model(bundle, melodies: list[tuple[str, list]], *, seeds=MELODY_SE
     else:
         names = [f"latent {i}" for i in range(len(latents))]
     rows = []
-    for name, notes in melodies:
+    for path, notes in melodies:
         notes, _ = fit_to_range(notes, *bundle.pitch_range)
         for timbre, z in zip(names, latents):
             wave, _ = render_midi(bundle, notes, z[None])
-            rows.append(_row(name, timbre, melody_report(wave, notes, bundle.sample_rate)))
+            rows.append(_row(Path(path).stem, timbre, melody_report(wave, notes, bundle.sample_rate)))
             if on_render is not None:
                 on_render()
     return rows
 
 
-def play_with_soundfont(soundfont: str | os.PathLike, program: int | None, melody_paths: list[Path], *,
+def play_with_soundfont(soundfont: str | os.PathLike, program: int | None, melodies: list[tuple[Path, list]], *,
                         sample_rate: int = 16000, on_render=None) -> list[dict]:
     """Render every melody file through FluidSynth with `soundfont` (every part as `program`, or
     its own when None) and judge it as the model's renders are."""
     from audiogen.data.soundfonts import MidiRenderer
     from audiogen.gansynth.pitch_check import melody_report
-    from audiogen.gansynth.render import read_played_notes
 
     rows = []
     with MidiRenderer(soundfont, sample_rate=sample_rate) as synth:
-        for path in melody_paths:
-            notes, _ = read_played_notes(path)
+        for path, notes in melodies:
             wave = synth.render_midi(path, program=program)
             rows.append(_row(path.stem, Path(soundfont).name, melody_report(wave, notes, sample_rate)))
             if on_render is not None:

@@ -29,6 +29,7 @@ def grid_waves(generator, config, phase: Phase) -> tuple[torch.Tensor, torch.Ten
     """The run's fixed grid at `phase`, on the CPU: (P * L, 64000) waves, their (P * L,) MIDI
     pitches and the (P * L, 2, frames, bins) full-resolution images."""
     from audiogen.gansynth.data import images_to_waves, upsample_to_full
+    from audiogen.gansynth.generate import end_fade
     from audiogen.gansynth.config import normalizer, spectral_config
 
     device = next(generator.parameters()).device
@@ -39,6 +40,7 @@ def grid_waves(generator, config, phase: Phase) -> tuple[torch.Tensor, torch.Ten
         images = generator(z.to(device), onehot.to(device), phase.level, phase.alpha)
         images = upsample_to_full(images.float(), phase.level, len(config.channels))
         waves = images_to_waves(images, spectral_config(config), mel=config.mel, norm=normalizer(config)).cpu()
+        waves = waves * end_fade(waves.shape[-1], spectral_config(config).sample_rate)  # as sample gansynth ends them
     return waves, midi, images.cpu()
 
 

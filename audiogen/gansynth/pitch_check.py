@@ -16,6 +16,8 @@ import math
 import numpy as np
 import torch
 
+from audiogen.dsp.pitch import semitone_error
+
 SAMPLE_RATE = 16000
 GRID_PITCHES = (36, 42, 48, 54, 60, 66, 72, 78, 84)
 GRID_LATENTS = 4
@@ -44,7 +46,7 @@ def grid_notes(pitches: list[int], z: torch.Tensor) -> tuple[torch.Tensor, torch
 def pyin_f0(waves: torch.Tensor | np.ndarray, sample_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, np.ndarray]:
     """(B, samples) -> (median f0 in Hz of the voiced frames (NaN when none), share of frames
     voiced), each (B,), from pYIN over 1.5 s of each note's held part. ImportError without librosa."""
-    import librosa
+    from audiogen.dsp.pitch import pyin_track as track
 
     waves = np.asarray(waves.detach().cpu() if isinstance(waves, torch.Tensor) else waves, np.float32)
     start = int(PYIN_START_S * sample_rate)
@@ -55,18 +57,10 @@ def pyin_f0(waves: torch.Tensor | np.ndarray, sample_rate: int = SAMPLE_RATE) ->
             f0s.append(math.nan)
             shares.append(0.0)
             continue
-        f0, voiced, _ = librosa.pyin(note, fmin=PYIN_FMIN, fmax=PYIN_FMAX, sr=sample_rate, frame_length=2048,
-                                     hop_length=512)
+        _, f0, voiced = track(note, sample_rate, fmin=PYIN_FMIN, fmax=PYIN_FMAX, frame_length=2048, hop=512)
         f0s.append(float(np.nanmedian(f0[voiced])) if voiced.any() else math.nan)
         shares.append(float(voiced.mean()))
     return np.array(f0s), np.array(shares)
-
-
-def semitone_error(f0: np.ndarray, pitches: np.ndarray) -> np.ndarray:
-    """Signed distance in semitones from each f0 (Hz) to its MIDI pitch; NaN where f0 is NaN."""
-    target = 440.0 * 2.0 ** ((np.asarray(pitches, np.float64) - 69) / 12)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 12 * np.log2(np.asarray(f0, np.float64) / target)
 
 
 def rms_db(waves: torch.Tensor) -> np.ndarray:
@@ -103,13 +97,11 @@ PYIN_HOP = 256
 
 
 def pyin_track(wave: np.ndarray, sample_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """pYIN over a whole wave: (frame times in s, f0 in Hz with NaN where unvoiced, voiced flags),
-    frames every 16 ms, centred. ImportError without librosa."""
-    import librosa
+    """pYIN over a whole wave, over GANSynth's range: (frame times in s, f0 in Hz with NaN where
+    unvoiced, voiced flags), frames every 16 ms, centred. ImportError without librosa."""
+    from audiogen.dsp.pitch import pyin_track as track
 
-    f0, voiced, _ = librosa.pyin(np.asarray(wave, np.float32), fmin=PYIN_FMIN, fmax=PYIN_FMAX, sr=sample_rate,
-                                 frame_length=2048, hop_length=PYIN_HOP, center=True)
-    return np.arange(len(f0)) * PYIN_HOP / sample_rate, f0, voiced
+    return track(wave, sample_rate, fmin=PYIN_FMIN, fmax=PYIN_FMAX, frame_length=2048, hop=PYIN_HOP)
 
 
 def window_reading(times: np.ndarray, f0: np.ndarray, voiced: np.ndarray, start: float, end: float,
@@ -151,7 +143,8 @@ def note_windows_report(waves: torch.Tensor | np.ndarray, pitches, sample_rate: 
         times, f0, voiced = pyin_track(wave, sample_rate)
         row = {"pitch": pitch, "click": ends_with_click(wave, sample_rate)}
         for name, (a, b) in NOTE_WINDOWS.items():
-            row[name] = {**window_reading(times, f0, voiced, a, b, pitch), "level_db": round(level_db(wave, a, b), 2)}
+            row[name] = {**window_reading(times, f0, voiced, a, b, pitch),
+                         "level_db": round(level_db(wave, a, b, sample_rate), 2)}
         rows.append(row)
     report: dict = {}
     for name in NOTE_WINDOWS:

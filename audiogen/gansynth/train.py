@@ -193,7 +193,7 @@ def judge_loss(judge: torch.nn.Module, fakes: torch.Tensor, pitch: torch.Tensor,
     the asked pitch's partials; a judge other than the one `eval gansynth` scores with (and pYIN)
     keeps the evaluation independent."""
     from audiogen.gansynth.data import images_to_waves, upsample_to_full
-    from audiogen.gansynth.evaluate import pitch_input
+    from audiogen.gansynth.classifier_input import pitch_input
 
     full = upsample_to_full(fakes.float(), level, len(config.channels))
     waves = images_to_waves(full, spectral_config(config), mel=config.mel, norm=normalizer(config))

@@ -22,6 +22,11 @@ def models_dir() -> Path | None:
     return None
 
 
+def model_kind(path: str | os.PathLike) -> str:
+    """The ``audiogen.kind`` of a model file from its header alone; "unreadable" when it has none."""
+    return _read_kind(Path(path))
+
+
 def _read_kind(path: Path) -> str:
     """The ``audiogen.kind`` of a model file, reading only its header; "unreadable" on failure."""
     from safetensors import safe_open
@@ -84,12 +89,14 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
     from audiogen.errors import BadInputError
 
     path = Path(name_or_path)
-    if path.exists():
+    if path.is_file():
         return path
     text = os.fspath(name_or_path)
     stem = text[: -len(MODEL_SUFFIX)] if text.endswith(MODEL_SUFFIX) else text
     directory = models_dir()
     if directory is not None and Path(stem).name == stem and (directory / (stem + MODEL_SUFFIX)).is_file():
-        return directory / (stem + MODEL_SUFFIX)
+        return directory / (stem + MODEL_SUFFIX)  # a bundled name, even beside a folder of that name
+    if path.exists():
+        return path  # a folder or a special file: the loader says what is wrong with it
     names = ", ".join(bundled_names()) or "none are installed"
     raise BadInputError(text, f"no such file, and not a bundled model name (bundled: {names})")

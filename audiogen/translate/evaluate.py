@@ -39,8 +39,9 @@ def pitch_limits(midi_range) -> tuple[float, float]:
         low, high = (int(v) for v in midi_range)
     except (TypeError, ValueError):
         return PYIN_FMIN, PYIN_FMAX
-    hz = lambda m: 440.0 * 2 ** ((m - 69) / 12)  # noqa: E731
-    return max(40.0, hz(low - 2)), min(7900.0, hz(high + 2))
+    from audiogen.dsp.pitch import midi_to_hz
+
+    return max(40.0, float(midi_to_hz(low - 2))), min(7900.0, float(midi_to_hz(high + 2)))
 
 
 def log_mel_db(wave: torch.Tensor, sample_rate: int) -> torch.Tensor:
@@ -61,12 +62,10 @@ def log_mel_distance(x: torch.Tensor, y: torch.Tensor, sample_rate: int) -> floa
 def pyin_track(wave: torch.Tensor | np.ndarray, sample_rate: int, fmin: float = PYIN_FMIN,
                fmax: float = PYIN_FMAX) -> np.ndarray:
     """(T,) -> (frames,) f0 in Hz, NaN where pYIN calls the frame unvoiced."""
-    import librosa
+    from audiogen.dsp.pitch import pyin_track as track
 
-    y = wave.float().cpu().numpy() if isinstance(wave, torch.Tensor) else np.asarray(wave, np.float32)
-    f0, voiced, _ = librosa.pyin(y, fmin=fmin, fmax=min(fmax, sample_rate / 2 - 100), sr=sample_rate,
-                                 frame_length=PYIN_FRAME, hop_length=PYIN_HOP)
-    return np.where(voiced, f0, np.nan)
+    y = wave.float().cpu() if isinstance(wave, torch.Tensor) else np.asarray(wave, np.float32)
+    return track(y, sample_rate, fmin=fmin, fmax=fmax, frame_length=PYIN_FRAME, hop=PYIN_HOP)[1]
 
 
 def melody_agreement(reference: np.ndarray, other: np.ndarray) -> dict:
