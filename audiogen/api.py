@@ -39,7 +39,7 @@ class ModelHandle:
 
     @property
     def device(self):
-        module = getattr(self.bundle, "model", None) or getattr(self.bundle, "generator", None) or self.bundle
+        module = getattr(self.bundle, "model", self.bundle)  # every family's loaded model calls it .model
         return next(module.parameters()).device
 
     def __repr__(self) -> str:

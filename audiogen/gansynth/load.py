@@ -29,6 +29,11 @@ class GANSynthModel:
     alpha: float
 
     @property
+    def model(self) -> Generator:
+        """The network, by the name every family's loaded model uses (`.model`)."""
+        return self.generator
+
+    @property
     def device(self) -> torch.device:
         return next(self.generator.parameters()).device
 
