@@ -310,3 +310,13 @@ def test_config_replace_keeps_layout_consistent():
     wave = torch.randn(16000) * 0.1
     back = dsp.specgram_to_wave(dsp.wave_to_specgram(wave, config=cfg), config=cfg)
     assert back.shape == (16000,)
+
+
+def test_the_one_mel_builder_gives_torchaudios_filterbanks():
+    import torchaudio.functional as AF
+
+    for sr, n_fft, n_mels, scale, f_max in [(32000, 1024, 128, "slaney", None), (16000, 1024, 80, "htk", None),
+                                            (22050, 2048, 64, "slaney", 8000.0)]:
+        ours = dsp.mel_filterbank(sample_rate=sr, n_fft=n_fft, n_mels=n_mels, mel_scale=scale, f_max=f_max)
+        theirs = AF.melscale_fbanks(n_fft // 2 + 1, 0.0, f_max or sr / 2, n_mels, sr, norm=None, mel_scale=scale)
+        assert ours.shape == theirs.shape and float((ours - theirs).abs().max()) < 5e-5, (scale, n_mels)

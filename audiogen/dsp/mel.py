@@ -26,6 +26,46 @@ def mel_to_hz(mel):
     return 700.0 * np.expm1(np.asarray(mel, dtype=np.float64) / 1127.0)
 
 
+_SLANEY_STEP, _SLANEY_BREAK_HZ = 200.0 / 3, 1000.0   # linear below 1 kHz, logarithmic above
+_SLANEY_LOG_STEP = np.log(6.4) / 27.0
+
+
+def slaney_hz_to_mel(hz):
+    """Slaney's (Auditory Toolbox) mel scale: f / (200/3) below 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    linear = hz / _SLANEY_STEP
+    log = _SLANEY_BREAK_HZ / _SLANEY_STEP + np.log(np.maximum(hz, 1e-12) / _SLANEY_BREAK_HZ) / _SLANEY_LOG_STEP
+    return np.where(hz >= _SLANEY_BREAK_HZ, log, linear)
+
+
+def slaney_mel_to_hz(mel):
+    mel = np.asarray(mel, dtype=np.float64)
+    break_mel = _SLANEY_BREAK_HZ / _SLANEY_STEP
+    return np.where(mel >= break_mel, _SLANEY_BREAK_HZ * np.exp(_SLANEY_LOG_STEP * (mel - break_mel)),
+                    mel * _SLANEY_STEP)
+
+
+MEL_SCALES = {"htk": (hz_to_mel, mel_to_hz), "slaney": (slaney_hz_to_mel, slaney_mel_to_hz)}
+
+
+def triangular_bands(freqs_hz: np.ndarray, f_min: float, f_max: float, n_bands: int, *, scale: str = "htk",
+                     min_width_hz: float = 0.0) -> np.ndarray:
+    """The one mel-band builder: (len(freqs_hz), n_bands) float64 triangles, linear in Hz between
+    edges spaced evenly on the `scale` ("htk" or "slaney") from f_min to f_max, no area
+    normalisation. Bands narrower than `min_width_hz` are widened symmetrically around their centre."""
+    to_mel, to_hz = MEL_SCALES[scale]
+    edges = to_hz(np.linspace(to_mel(f_min), to_mel(f_max), n_bands + 2))
+    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
+    narrow = (upper - lower) < min_width_hz
+    lower = np.where(narrow, center - min_width_hz / 2, lower)
+    upper = np.where(narrow, center + min_width_hz / 2, upper)
+    f = np.asarray(freqs_hz, np.float64)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rising = (f - lower) / (center - lower)
+        falling = (upper - f) / (upper - center)
+    return np.nan_to_num(np.maximum(0.0, np.minimum(rising, falling)))
+
+
 def bin_frequencies(config: SpecgramConfig) -> np.ndarray:
     """Centre frequency in Hz of each kept linear bin: (bins,)."""
     s = config.bin_slice
@@ -46,16 +86,8 @@ def linear_to_mel_matrix(config: SpecgramConfig) -> np.ndarray:
     centre. The lowest band can end below the first kept bin and then stays empty.
     """
     fmax = config.mel_fmax if config.mel_fmax is not None else config.nyquist
-    edges = mel_to_hz(np.linspace(hz_to_mel(config.mel_fmin), hz_to_mel(fmax), config.mel_bins + 2))
-    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
-    min_width = config.mel_min_band_bins * config.sample_rate / config.n_fft
-    narrow = (upper - lower) < min_width
-    lower = np.where(narrow, center - min_width / 2, lower)
-    upper = np.where(narrow, center + min_width / 2, upper)
-    f = bin_frequencies(config)[:, None]
-    rising = (f - lower) / (center - lower)
-    falling = (upper - f) / (upper - center)
-    return np.maximum(0.0, np.minimum(rising, falling))
+    return triangular_bands(bin_frequencies(config), config.mel_fmin, fmax, config.mel_bins,
+                            min_width_hz=config.mel_min_band_bins * config.sample_rate / config.n_fft)
 
 
 def mel_to_linear_matrix(config: SpecgramConfig) -> np.ndarray:
@@ -109,12 +141,11 @@ def from_mel(x: torch.Tensor, config: SpecgramConfig) -> torch.Tensor:
 def mel_filterbank(*, sample_rate: int = 16000, n_fft: int = 1024, n_mels: int = 128,
                    f_min: float = 0.0, f_max: float | None = None, mel_scale: str = "htk",
                    device=None, dtype=torch.float32) -> torch.Tensor:
-    """Triangular mel filterbank from torchaudio: (n_fft // 2 + 1, n_mels)."""
-    import torchaudio.functional as AF
-
-    fb = AF.melscale_fbanks(n_fft // 2 + 1, f_min, f_max if f_max is not None else sample_rate / 2,
-                            n_mels, sample_rate, norm=None, mel_scale=mel_scale)
-    return fb.to(device=device, dtype=dtype)
+    """Triangular mel filterbank over all n_fft // 2 + 1 bins: (bins, n_mels), from `triangular_bands`
+    (the values torchaudio's `melscale_fbanks` gives without normalisation)."""
+    freqs = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
+    bands = triangular_bands(freqs, f_min, f_max if f_max is not None else sample_rate / 2, n_mels, scale=mel_scale)
+    return torch.as_tensor(bands, dtype=dtype, device=device)
 
 
 def mel_spectrogram(wave: torch.Tensor, *, sample_rate: int = 16000, n_fft: int = 1024,
