@@ -25,13 +25,14 @@ def hann_window(n_fft: int, *, device=None, dtype=torch.float32) -> torch.Tensor
 
 
 def centered_stft(wave: torch.Tensor, *, n_fft: int, hop: int) -> torch.Tensor:
-    """Centred (zero-padded) frames, periodic Hann: (..., T) -> (..., n_fft // 2 + 1, frames) complex."""
+    """Centred (zero-padded) frames, periodic Hann: (..., T) -> (..., frames, n_fft // 2 + 1) complex,
+    frames before bins as in `stft` (the one axis order of this package's spectrograms)."""
     lead = wave.shape[:-1]
     flat = wave.reshape(-1, wave.shape[-1])
     window = hann_window(n_fft, device=wave.device, dtype=flat.dtype)
     spec = torch.stft(flat, n_fft, hop, window=window, center=True, pad_mode="constant",
                       return_complex=True)
-    return spec.reshape(*lead, *spec.shape[-2:])
+    return spec.transpose(-1, -2).reshape(*lead, spec.shape[-1], spec.shape[-2])
 
 
 def _check_length(wave: torch.Tensor, config: SpecgramConfig) -> None:

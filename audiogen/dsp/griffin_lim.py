@@ -8,20 +8,20 @@ from audiogen.dsp.fourier import centered_stft, hann_window
 
 
 def magnitude_stft(wave: torch.Tensor, *, n_fft: int = 2048, hop: int = 512) -> torch.Tensor:
-    """|STFT| with centred (zero-padded) frames and a periodic Hann window: (..., T) -> (..., n_fft//2+1, frames)."""
+    """|STFT| with centred (zero-padded) frames and a periodic Hann window: (..., T) -> (..., frames, n_fft//2+1)."""
     return centered_stft(wave, n_fft=n_fft, hop=hop).abs()
 
 
 def griffin_lim(magnitude: torch.Tensor, *, n_fft: int = 2048, hop: int = 512, length: int | None = None,
                 n_iter: int = 32, momentum: float = 0.99, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Waveform whose |STFT| matches `magnitude`: (..., n_fft//2+1, frames) -> (..., length).
+    """Waveform whose |STFT| matches `magnitude`: (..., frames, n_fft//2+1) -> (..., length).
 
     Frames as in `magnitude_stft`. Random initial phase (drawn from `generator` when given).
     """
     import torchaudio.functional as AF
 
     lead = magnitude.shape[:-2]
-    flat = magnitude.reshape(-1, *magnitude.shape[-2:])
+    flat = magnitude.reshape(-1, *magnitude.shape[-2:]).transpose(-1, -2)  # torchaudio takes (bins, frames)
     window = hann_window(n_fft, device=magnitude.device, dtype=flat.dtype)
     if generator is not None:
         # torchaudio draws its initial phase from the global RNG; fork it so the caller's

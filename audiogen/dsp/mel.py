@@ -159,10 +159,11 @@ def mel_spectrogram(wave: torch.Tensor, *, sample_rate: int = 16000, n_fft: int 
     to [0, 1].
     """
     spec = centered_stft(wave, n_fft=n_fft, hop=hop)
-    power = spec.real.square() + spec.imag.square()  # (..., n_fft // 2 + 1, frames)
+    power = spec.real.square() + spec.imag.square()  # (..., frames, n_fft // 2 + 1)
     fb = mel_filterbank(sample_rate=sample_rate, n_fft=n_fft, n_mels=n_mels, f_min=f_min,
                         f_max=f_max, mel_scale=mel_scale, device=wave.device, dtype=power.dtype)
-    db = 10.0 * torch.log10(torch.einsum("...ft,fm->...mt", power, fb).clamp_min(1e-10))
+    # a picture: mel bands up, frames across (SampleVAE's input layout)
+    db = 10.0 * torch.log10(torch.einsum("...tf,fm->...mt", power, fb).clamp_min(1e-10))
     if top_db is not None:
         peak = db.amax(dim=(-2, -1), keepdim=True)
         db = torch.maximum(db, peak - top_db)

@@ -38,7 +38,7 @@ def pitch_input(waves: torch.Tensor, *, start_frame: int | torch.Tensor = 0) -> 
     and floored 80 dB below (loudness does not matter)."""
     from audiogen.dsp.fourier import centered_stft
 
-    spec = centered_stft(waves.float(), n_fft=CLASSIFIER_FFT, hop=CLASSIFIER_HOP)  # (B, bins, frames)
+    spec = centered_stft(waves.float(), n_fft=CLASSIFIER_FFT, hop=CLASSIFIER_HOP).transpose(-1, -2)  # (B, bins, frames)
     power = spec.real.square() + spec.imag.square()
     if isinstance(start_frame, int):
         power = power[..., start_frame:start_frame + CLASSIFIER_FRAMES]

@@ -52,8 +52,8 @@ def pictures_to_audio(pictures: torch.Tensor, config: FeatureConfig, *, n_iter: 
     magnitude = mel_power_to_linear(mel_power, fb).clamp_min(0).sqrt()
     # Centred frames: `samples` of audio have frames + 1 of them; the last one is silence.
     magnitude = torch.nn.functional.pad(magnitude, (0, 1))
-    wave = griffin_lim(magnitude, n_fft=config.n_fft, hop=config.hop, length=config.samples, n_iter=n_iter,
-                       generator=generator)
+    wave = griffin_lim(magnitude.transpose(-1, -2), n_fft=config.n_fft, hop=config.hop, length=config.samples,
+                       n_iter=n_iter, generator=generator)  # frames before bins
     peak = wave.abs().amax(dim=-1, keepdim=True).clamp_min(1e-9)
     return wave * (PEAK / peak)
 
