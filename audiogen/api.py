@@ -317,52 +317,26 @@ class PitchClassifierHandle(ModelHandle):
         return [int(p) for p in probs.argmax(dim=1)]
 
 
-def _load_abc(path, device):
-    from audiogen.abc.load import load_abc_model
-
-    b = load_abc_model(path, device)
-    return AbcHandle(b, b.path, b.sha256, b.config)
-
-
-def _load_musicvae(path, device):
-    from audiogen.musicvae.load import load_musicvae_model
-
-    b = load_musicvae_model(path, device)
-    return MusicVAEHandle(b, b.path, b.sha256, b.config)
+# kind -> (module, loader function, handle class): each family's own loader, wrapped in its handle
+LOADERS = {"abc": ("audiogen.abc.load", "load_abc_model", AbcHandle),
+           "musicvae": ("audiogen.musicvae.load", "load_musicvae_model", MusicVAEHandle),
+           "gansynth": ("audiogen.gansynth.load", "load_gansynth_model", GANSynthHandle),
+           "samplevae": ("audiogen.samplevae.load", "load_samplevae_model", SampleVAEHandle),
+           "translate": ("audiogen.translate.load", "load_translate_model", TranslateHandle),
+           "pitch-classifier": ("audiogen.gansynth.classifier_train", "load_pitch_classifier", PitchClassifierHandle)}
 
 
-def _load_gansynth(path, device):
-    from dataclasses import asdict
+def _open(kind: str, path: Path, device) -> ModelHandle:
+    import dataclasses
+    import importlib
 
-    from audiogen.gansynth.load import load_gansynth_model
-
-    b = load_gansynth_model(path, device)
-    return GANSynthHandle(b, b.path, b.sha256, asdict(b.config))
-
-
-def _load_samplevae(path, device):
-    from audiogen.samplevae.load import load_samplevae_model
-
-    b = load_samplevae_model(path, device)
-    return SampleVAEHandle(b, b.path, b.sha256, b.config)
-
-
-def _load_translate(path, device):
-    from audiogen.translate.load import load_translate_model
-
-    b = load_translate_model(path, device)
-    return TranslateHandle(b, b.path, b.sha256, b.config)
-
-
-def _load_pitch_classifier(path, device):
-    from audiogen.gansynth.classifier_train import load_pitch_classifier
-
-    net, loaded = load_pitch_classifier(path, device)
-    return PitchClassifierHandle(net, loaded.path, loaded.sha256, loaded.config)
-
-
-LOADERS = {"abc": _load_abc, "musicvae": _load_musicvae, "gansynth": _load_gansynth, "samplevae": _load_samplevae,
-           "translate": _load_translate, "pitch-classifier": _load_pitch_classifier}
+    module, function, handle = LOADERS[kind]
+    loaded = getattr(importlib.import_module(module), function)(path, device)
+    if isinstance(loaded, tuple):  # the pitch classifier: (network, its file)
+        network, file = loaded
+        return handle(network, file.path, file.sha256, file.config)
+    config = dataclasses.asdict(loaded.config) if dataclasses.is_dataclass(loaded.config) else loaded.config
+    return handle(loaded, loaded.path, loaded.sha256, config)
 
 
 def load(name_or_path: PathLike, device: str = "auto") -> ModelHandle:
@@ -381,4 +355,4 @@ def load(name_or_path: PathLike, device: str = "auto") -> ModelHandle:
         kind = load_model(path).kind  # not ours, or unreadable: the full check says why, naming the file
     if kind not in LOADERS:
         raise BadInputError(path, f"is a {kind} model, which audiogen.load does not open")
-    return LOADERS[kind](path, resolve_device(device))
+    return _open(kind, path, resolve_device(device))
