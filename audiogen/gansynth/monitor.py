@@ -45,6 +45,10 @@ def grid_waves(generator, config, phase: Phase) -> tuple[torch.Tensor, torch.Ten
 
 
 MELODY_LATENTS = 2  # the grid's first latents play the check melodies
+# what a check logs into metrics.jsonl (as check_<name>)
+CHECK_FIGURES = ("pyin_within_semitone", "pyin_voiced", "classifier_accuracy", "quietest_db_below_loudest",
+                 "timbre_distance_db", "onset_within_semitone", "sustain_within_semitone", "tail_within_semitone",
+                 "clicks", "melody_onset_within_semitone", "melody_level_spread_db_max")
 
 
 def melody_check(generator, config, phase: Phase, melodies: list) -> dict:

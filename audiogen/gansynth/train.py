@@ -250,7 +250,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     from audiogen.data.skips import SkipLog
     from audiogen.gansynth.data import (batch_rows, downsample_to_level, fade_reals, fit_magnitude_normalizer,
                                         waves_to_images)
-    from audiogen.gansynth.monitor import check_and_snapshot, load_check_classifier
+    from audiogen.gansynth.monitor import CHECK_FIGURES, check_and_snapshot, load_check_classifier
     from audiogen.gansynth.pitch_check import summary_line
     from audiogen.runtime import distributed as dist
     from audiogen.runtime.device import resolve_device
@@ -260,11 +260,9 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     from audiogen.runtime.seeding import seed_everything
     from audiogen.runtime.training import TrainingRun, starting_config
 
-    melodies = None
-    if check_melodies:
-        from audiogen.gansynth.melody_check import read_melodies
+    from audiogen.gansynth.melody_check import read_melodies
 
-        melodies = read_melodies(list(check_melodies))  # a bad path fails before any work
+    melodies = read_melodies(list(check_melodies)) if check_melodies else None  # bad paths fail before any work
     world = dist.init_world(device)
     torch_device = resolve_device(device)
     amp_dtype = autocast_dtype(torch_device, precision)
@@ -404,12 +402,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
             try:
                 report = check_and_snapshot(nets.generator_ema, config, phase, Path(out) / "snapshots", done,
                                             check_classifier, melodies=melodies)
-                checked = {f"check_{k}": report.get(k) for k in (
-                    "pyin_within_semitone", "pyin_voiced", "classifier_accuracy", "quietest_db_below_loudest",
-                    "timbre_distance_db", "onset_within_semitone", "sustain_within_semitone",
-                    "tail_within_semitone", "clicks", "melody_onset_within_semitone",
-                    "melody_level_spread_db_max")}
-                run.log(done, **checked, images=done * config.batch_size)
+                run.log(done, **{f"check_{k}": report.get(k) for k in CHECK_FIGURES}, images=done * config.batch_size)
                 last_check = summary_line(report)
                 if "snapshot_error" in report and not warned_snapshot:
                     from audiogen.data.skips import warn
