@@ -8,10 +8,11 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.abc_render import Converter, ConverterOpt, read_tunes
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, RngSeedOpt, writable_file
+from audiogen.cli.options import shared_options, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
+@shared_options("rng_seed", "device", "json_out", "quiet")
 def eval_abc_command(
     data: Annotated[list[Path], typer.Option("--data", help="Held-out ABC file or folder of .abc files; repeatable.",
                                              show_default=False, metavar="FILE|DIR")],
@@ -31,10 +32,7 @@ def eval_abc_command(
     keep_samples: Annotated[Optional[Path], typer.Option(
         "--keep-samples", help="Write the sampled tunes to this ABC file (X:1..N) for inspection.",
         show_default=False, callback=writable_file)] = None,
-    rng_seed: RngSeedOpt = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, rng_seed, device, json_out, quiet,
 ) -> None:
     """Measure an ABC model: held-out bits/char, and how good its sampled tunes are.
 

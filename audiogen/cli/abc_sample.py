@@ -7,10 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, JsonOpt, OutFile, QuietOpt, RngSeedOpt
+from audiogen.cli.options import OutFile, shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
+@shared_options("rng_seed", "device", "json_out", "quiet")
 def sample_abc_command(
     out: OutFile,
     model: Annotated[Optional[Path], typer.Option("--model", help="ABC model file or bundled name (default: abc).", show_default=False)] = None,
@@ -25,10 +26,7 @@ def sample_abc_command(
     valid_only: Annotated[bool, typer.Option("--valid-only", help="Draw a tune again until it ends, parses and (unless --free-meter) scans: every bar in meter (see --max-tries).")] = False,
     max_tries: Annotated[int, typer.Option("--max-tries", min=1, help="With --valid-only: draws per tune at most; tunes still unplayable are written, flagged.")] = 10,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Tunes sampled at once (default: all).", show_default=False)] = None,
-    rng_seed: RngSeedOpt = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, rng_seed, device, json_out, quiet,
 ) -> None:
     """Sample tunes from the ABC char-LSTM, all in one batch, into one ABC file (X:1..N).
 
@@ -39,7 +37,13 @@ def sample_abc_command(
     """
     import time
 
-    from audiogen.abc.generate import CUT_MARK, INVALID_MARK, abc_file_text, check_seed, sample_tunes
+    from audiogen.abc.generate import (
+        CUT_MARK,
+        INVALID_MARK,
+        abc_file_text,
+        check_seed,
+        sample_tunes,
+    )
     from audiogen.abc.load import load_abc_model
     from audiogen.data.skips import warn
     from audiogen.errors import AudiogenError
@@ -56,8 +60,8 @@ def sample_abc_command(
     check_seed(abc_model, seed)  # a seed it cannot take fails here; sample_tunes warns about its meter
     validator = None
     if valid_only:
-        from audiogen.notation.bars import scan_tune
         from audiogen.abc.validate import is_playable
+        from audiogen.notation.bars import scan_tune
 
         validator = is_playable if free_meter else (lambda text: is_playable(text) and scan_tune(text).scans)
     used_seed = seed_everything(rng_seed)

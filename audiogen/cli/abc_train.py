@@ -9,9 +9,21 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt,
-                                  requested_fields, writable_dir)
-from audiogen.cli.output import compare_with_bundled, emit_json, note, provenance, result_line
+from audiogen.cli.options import (
+    CheckpointEveryOpt,
+    ResumeOpt,
+    TimeLimitOpt,
+    requested_fields,
+    shared_options,
+    writable_dir,
+)
+from audiogen.cli.output import (
+    compare_with_bundled,
+    emit_json,
+    note,
+    provenance,
+    result_line,
+)
 from audiogen.runtime.assets import bundled_metadata
 
 
@@ -22,6 +34,7 @@ class AbcConfigName(str, Enum):
     folk_rnn = "folk-rnn"
 
 
+@shared_options("device", "json_out", "quiet")
 def train_abc_command(
     ctx: typer.Context,
     data: Annotated[list[Path], typer.Option("--data", help="ABC file or folder of .abc files; repeatable.",
@@ -40,9 +53,7 @@ def train_abc_command(
     init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Fine-tune this ABC model file (its sizes and vocabulary).", show_default=False)] = None,
     rng_seed: Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for the split, the order and the weights (default 0).", show_default=False)] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unreadable ABC file.")] = False,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, device, json_out, quiet,
 ) -> None:
     """Train the ABC char-LSTM: tunes in, bits per character logged, a model file out.
 

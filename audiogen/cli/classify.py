@@ -7,20 +7,18 @@ from typing import Annotated
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, StrictOpt
+from audiogen.cli.options import shared_options
 from audiogen.cli.output import emit_json, note, provenance
 from audiogen.cli.samplevae_options import SampleVAEModelOpt
 
 
+@shared_options("strict", "device", "json_out", "quiet")
 def classify_command(
     inputs: Annotated[list[Path], typer.Argument(help="Audio files or folders (searched recursively).",
                                                  show_default=False, metavar="FILE|DIR...")],
     model: SampleVAEModelOpt = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Classes listed per file in the human output.")] = 1,
-    strict: StrictOpt = False,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, strict, device, json_out, quiet,
 ) -> None:
     """Sort samples into the model's classes (bundled model: kick, snare, hihat, tom, cymbal, clap, other).
 

@@ -8,10 +8,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import JsonOpt, QuietOpt, StrictOpt, writable_dir
+from audiogen.cli.options import shared_options, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
+@shared_options("strict", "json_out", "quiet")
 def pairs(
     melodies: Annotated[list[Path], typer.Option("--melodies", help="A .mid/.midi/.abc file or a folder of them "
                                                  "(searched recursively); repeatable. ABC repeats are played out.",
@@ -32,9 +33,7 @@ def pairs(
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Render at most N melodies.",
                                                  show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the pairs in a non-empty --out folder.")] = False,
-    strict: StrictOpt = False,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, strict, json_out, quiet,
 ) -> None:
     """Render each melody twice through FluidSynth, with --from into OUT/a/ and --to into OUT/b/.
 

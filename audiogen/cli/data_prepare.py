@@ -9,24 +9,21 @@ import typer
 
 from audiogen.cli.data_nsynth import report_cache
 from audiogen.cli.options import (
-    JsonOpt,
     NSynthCacheDirOpt,
     NSynthFilterOpt,
-    QuietOpt,
-    StrictOpt,
+    shared_options,
 )
 from audiogen.cli.output import emit_json, provenance, result_line
 
 
+@shared_options("strict", "json_out", "quiet")
 def prepare(
     data: Annotated[Path, typer.Argument(help="NSynth folder (examples.json + audio/).", show_default=False,
                                          metavar="DIR")],
     filters: NSynthFilterOpt = None,
     cache_dir: NSynthCacheDirOpt = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build again even when a cache for this set and filter exists.")] = False,
-    strict: StrictOpt = False,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, strict, json_out, quiet,
 ) -> None:
     """Decode an NSynth set once into a memory-mapped cache that training reads sequentially.
 

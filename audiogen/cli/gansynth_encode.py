@@ -9,16 +9,15 @@ import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
 from audiogen.cli.options import (
-    DeviceOpt,
     GainOpt,
-    JsonOpt,
-    QuietOpt,
     Subtype,
+    shared_options,
     writable_file,
 )
 from audiogen.cli.output import emit_json, provenance, result_line, write_clip
 
 
+@shared_options("device", "json_out", "quiet")
 def encode_gansynth_command(
     audio: Annotated[Path, typer.Argument(help="A real note (any rate; 4 s at 16 kHz is used).", show_default=False,
                                           metavar="NOTE.wav")],
@@ -30,9 +29,7 @@ def encode_gansynth_command(
                                                     "latent here.", show_default=False, callback=writable_file)] = None,
     gain: GainOpt = 0.0,
     model: GANSynthModelOpt = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, device, json_out, quiet,
 ) -> None:
     """Find a latent whose generated note matches a real one (GAN inversion): Adam on the
     spectrogram distance from the prior's mean. `interpolate gansynth --from-latent` takes it.

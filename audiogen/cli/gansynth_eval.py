@@ -8,10 +8,11 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import (DeviceOpt, JsonOpt, NSynthCacheDirOpt, NSynthFilterOpt, QuietOpt)
+from audiogen.cli.options import NSynthCacheDirOpt, NSynthFilterOpt, shared_options
 from audiogen.cli.output import emit_json, note, provenance
 
 
+@shared_options("device", "json_out", "quiet")
 def eval_gansynth_command(
     data: Annotated[Optional[Path], typer.Option("--data", help="NSynth folder of real held-out notes.",
                                                  show_default=False, metavar="DIR")] = None,
@@ -34,9 +35,7 @@ def eval_gansynth_command(
     filters: NSynthFilterOpt = None,
     cache_dir: NSynthCacheDirOpt = None,
     rng_seed: Annotated[int, typer.Option("--rng-seed", help="Seed for the latents, pitches and the real split.")] = 0,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, device, json_out, quiet,
 ) -> None:
     """Measure a GANSynth model: pitch accuracy, pitch entropy, Inception score, Fréchet distance
     and NDB of generated notes, each beside the same measure of real held-out notes; pYIN's
@@ -75,7 +74,12 @@ def eval_gansynth_command(
                                                    filters=filters, cache_dir=cache_dir, rng_seed=rng_seed,
                                                    device=torch_device, quiet=quiet or json_out)
     if melody_list:
-        from audiogen.gansynth.melody_check import MELODY_SEEDS, play_with_model, play_with_soundfont, summarise
+        from audiogen.gansynth.melody_check import (
+            MELODY_SEEDS,
+            play_with_model,
+            play_with_soundfont,
+            summarise,
+        )
 
         renders = len(melody_list) * (len(MELODY_SEEDS) + (reference_soundfont is not None))
         with make_progress(quiet=quiet or json_out, unit="render") as progress:

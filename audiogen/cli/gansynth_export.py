@@ -9,10 +9,11 @@ import typer
 
 from audiogen.cli.gansynth_interpolate import load_latent
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, RngSeedOpt
+from audiogen.cli.options import shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
+@shared_options("rng_seed", "device", "json_out", "quiet")
 def export_gansynth_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="The instrument: NAME.sf2, or NAME.sfz with its samples "
                                       "in the folder NAME/ beside it.", show_default=False)],
@@ -35,10 +36,7 @@ def export_gansynth_command(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing instrument (and its sample "
                                         "folder).")] = False,
     model: GANSynthModelOpt = None,
-    rng_seed: RngSeedOpt = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, rng_seed, device, json_out, quiet,
 ) -> None:
     """Write one GANSynth timbre as a multisampled instrument that FluidSynth, a DAW or any SF2/SFZ
     sampler plays: one 4-s note per key (or every --every keys), equally loud, with the renderer's

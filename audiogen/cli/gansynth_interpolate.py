@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietOpt, Subtype, SubtypeOpt, writable_dir
+from audiogen.cli.options import shared_options, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
 LatentOpt = Annotated[Optional[Path], typer.Option(help="A latent from `audiogen encode gansynth` (.npy).",
@@ -33,6 +33,7 @@ def load_latent(path: Path, size: int):
     return torch.from_numpy(z.astype(np.float32).reshape(size))
 
 
+@shared_options("audio_format", "subtype", "gain", "device", "json_out", "quiet")
 def interpolate_gansynth_command(
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for the steps and the whole walk.",
                                           show_default=False, callback=writable_dir)],
@@ -48,12 +49,7 @@ def interpolate_gansynth_command(
     to_latent: Annotated[Optional[Path], typer.Option("--to-latent", help="End latent (.npy) instead of --to-rng-seed.",
                                                       show_default=False)] = None,
     model: GANSynthModelOpt = None,
-    audio_format: FormatOpt = None,
-    subtype: SubtypeOpt = Subtype.PCM_16,
-    gain: GainOpt = 0.0,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, audio_format, subtype, gain, device, json_out, quiet,
 ) -> None:
     """Interpolate timbres at a fixed pitch (slerp in latent space), or walk pitches with one timbre.
 

@@ -8,9 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt, writable_file
+from audiogen.cli.options import shared_options, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
-
 
 MIN_GLIDE_SECONDS = 0.05
 
@@ -33,6 +32,7 @@ def parse_seconds(text: str | None) -> float | None:
     return seconds
 
 
+@shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet")
 def render_gansynth_command(
     midi: Annotated[Path, typer.Argument(help="MIDI file to play.", show_default=False, metavar="SONG.mid")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output audio file.", show_default=False, callback=writable_file)],
@@ -45,13 +45,7 @@ def render_gansynth_command(
                                               "the share of notes within a semitone over their first 0.4 s, and "
                                               "the spread of the note levels.")] = False,
     model: GANSynthModelOpt = None,
-    audio_format: FormatOpt = None,
-    subtype: SubtypeOpt = Subtype.PCM_16,
-    gain: GainOpt = 0.0,
-    rng_seed: RngSeedOpt = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, audio_format, subtype, gain, rng_seed, device, json_out, quiet,
 ) -> None:
     """Play a MIDI file with one GANSynth instrument, as a sampler would: every note generated at
     its pitch and made as loud as the others, velocity through the samplers' default curve,

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt, writable_dir
+from audiogen.cli.options import shared_options, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
 GANSynthModelOpt = Annotated[Optional[Path], typer.Option("--model", help="GANSynth model file or bundled name "
@@ -33,6 +33,7 @@ def parse_pitches(pitch: list[int] | None, pitches: str | None, pitch_range: tup
     return list(dict.fromkeys(chosen))
 
 
+@shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet")
 def sample_gansynth_command(
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for pitchNNN-I.wav files.", show_default=False, callback=writable_dir)],
     pitch: Annotated[Optional[list[int]], typer.Option("--pitch", help="MIDI pitch; repeatable.", show_default=False)] = None,
@@ -44,13 +45,7 @@ def sample_gansynth_command(
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Latent standard deviation "
                                                "(below 1: safer, less varied timbres).")] = 1.0,
     model: GANSynthModelOpt = None,
-    audio_format: FormatOpt = None,
-    subtype: SubtypeOpt = Subtype.PCM_16,
-    gain: GainOpt = 0.0,
-    rng_seed: RngSeedOpt = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, audio_format, subtype, gain, rng_seed, device, json_out, quiet,
 ) -> None:
     """Generate notes with GANSynth: 16 kHz, 4 s, one WAV per pitch and index.
 

@@ -9,9 +9,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, NSynthCacheDirOpt, NSynthFilterOpt,
-                                  QuietOpt, ResumeOpt, StrictOpt, TimeLimitOpt, requested_fields,
-                                  writable_dir)
+from audiogen.cli.options import (
+    CheckpointEveryOpt,
+    NSynthCacheDirOpt,
+    NSynthFilterOpt,
+    ResumeOpt,
+    TimeLimitOpt,
+    requested_fields,
+    shared_options,
+    writable_dir,
+)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -32,6 +39,7 @@ class Precision(str, Enum):
     fp32 = "fp32"
 
 
+@shared_options("strict", "device", "json_out", "quiet")
 def train_gansynth_command(
     ctx: typer.Context,
     data: Annotated[Path, typer.Option("--data", help="NSynth folder (examples.json + audio/).", show_default=False,
@@ -85,10 +93,7 @@ def train_gansynth_command(
     resume: ResumeOpt = False,
     rng_seed: Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for the weights, batches and noise "
                                                     "(default 0).", show_default=False)] = None,
-    strict: StrictOpt = False,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, strict, device, json_out, quiet,
 ) -> None:
     """Train GANSynth (IF-Mel, progressive growing, WGAN-GP, pitch-conditioned) on NSynth notes.
 
@@ -99,7 +104,12 @@ def train_gansynth_command(
     """
     from audiogen.cli.data_nsynth import report_cache
     from audiogen.data.nsynth import NSynthFilter
-    from audiogen.gansynth.train import CONFIGS, SHAPE_FIELDS, default_steps, train_gansynth
+    from audiogen.gansynth.train import (
+        CONFIGS,
+        SHAPE_FIELDS,
+        default_steps,
+        train_gansynth,
+    )
     from audiogen.runtime.distributed import shutdown, world_from_env
 
     words = tuple(filters) if filters else ("gansynth",)

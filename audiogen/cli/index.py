@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, StrictOpt
+from audiogen.cli.options import shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 from audiogen.cli.samplevae_options import (
     IndexOpt,
@@ -69,6 +69,7 @@ def _update_index(path: Path, folder: Path, model, *, rebuild: bool, strict: boo
     return reports, bundle
 
 
+@shared_options("strict", "device", "json_out", "quiet")
 def index_command(
     folder: Annotated[Path, typer.Argument(help="Sample library folder (searched recursively).", show_default=False,
                                            metavar="DIR")],
@@ -78,10 +79,7 @@ def index_command(
     max_seconds: MaxSecondsOpt = 30.0,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start the index afresh with this model, re-embedding "
                                           "DIR and every folder indexed before.")] = False,
-    strict: StrictOpt = False,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, strict, device, json_out, quiet,
 ) -> None:
     """Embed every audio file under DIR into the persistent index used by `similar` and `map`.
 

@@ -8,10 +8,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import GainOpt, JsonOpt, QuietOpt, SampleRateOpt, Subtype, SubtypeOpt, writable_file
+from audiogen.cli.options import SampleRateOpt, shared_options, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
 
+@shared_options("subtype", "gain", "json_out", "quiet")
 def render_midi_command(
     midi: Annotated[Path, typer.Argument(help="MIDI file to play.", show_default=False, metavar="SONG.mid")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output audio file.", show_default=False,
@@ -23,10 +24,7 @@ def render_midi_command(
         "--program", min=0, max=127, help="Play every pitched part with this program (0 for an exported "
         "instrument; default: each part's own).", show_default=False)] = None,
     sample_rate: SampleRateOpt = 16000,
-    subtype: SubtypeOpt = Subtype.PCM_16,
-    gain: GainOpt = 0.0,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, subtype, gain, json_out, quiet,
 ) -> None:
     """Play a MIDI file with a SoundFont through FluidSynth (reverb and chorus off), mono.
 

@@ -8,10 +8,11 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.musicvae_options import MusicVAEModelOpt, TrackOpt
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt
+from audiogen.cli.options import shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
+@shared_options("device", "json_out", "quiet")
 def eval_musicvae_command(
     data: Annotated[list[Path], typer.Option("--data", help="Held-out melodies: MIDI/ABC files or folders, or a .npz "
                                              "window set (a run's heldout.npz); repeatable.", show_default=False,
@@ -24,9 +25,7 @@ def eval_musicvae_command(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Windows scored at once.")] = 512,
     track: TrackOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unusable MIDI/ABC file.")] = False,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, device, json_out, quiet,
 ) -> None:
     """Measure a MusicVAE on held-out melodies: how well it reconstructs them from their latent codes.
 
@@ -44,9 +43,9 @@ def eval_musicvae_command(
 
     from audiogen.data.skips import SkipLog
     from audiogen.errors import BadInputError
+    from audiogen.musicvae.data import read_window_sets
     from audiogen.musicvae.evaluate import reconstruction_metrics
     from audiogen.musicvae.load import load_musicvae_model
-    from audiogen.musicvae.data import read_window_sets
     from audiogen.musicvae.train import config_from_dict
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.progress import make_progress

@@ -7,12 +7,22 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.musicvae_options import (BpmOpt, MusicVAEModelOpt, OutDirOpt, ProgramOpt, SoundfontOpt,
-                                           TemperatureOpt, TrackOpt, WavOpt, writer_for)
-from audiogen.cli.options import DeviceOpt, GainOpt, JsonOpt, QuietOpt, RngSeedOpt, SampleRateOpt
+from audiogen.cli.musicvae_options import (
+    BpmOpt,
+    MusicVAEModelOpt,
+    OutDirOpt,
+    ProgramOpt,
+    SoundfontOpt,
+    TemperatureOpt,
+    TrackOpt,
+    WavOpt,
+    writer_for,
+)
+from audiogen.cli.options import GainOpt, SampleRateOpt, shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
+@shared_options("rng_seed", "device", "json_out", "quiet")
 def interpolate_musicvae_command(
     first: Annotated[Path, typer.Argument(help="MIDI or ABC file the walk starts from.", show_default=False,
                                           metavar="A")],
@@ -32,10 +42,7 @@ def interpolate_musicvae_command(
     sample_rate: SampleRateOpt = 22050,
     bpm: BpmOpt = 120.0,
     program: ProgramOpt = 0,
-    rng_seed: RngSeedOpt = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, rng_seed, device, json_out, quiet,
 ) -> None:
     """Interpolate between two melodies: slerp between their encoder means, each step decoded to MIDI.
 
@@ -47,13 +54,12 @@ def interpolate_musicvae_command(
     """
     import time
 
-
     from audiogen.musicvae.attributes import measure
     from audiogen.musicvae.data import file_window
     from audiogen.musicvae.generate import decode, encode, step_accuracy
-    from audiogen.runtime.latents import interpolation_path
     from audiogen.musicvae.load import load_musicvae_model
     from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.latents import interpolation_path
     from audiogen.runtime.seeding import make_generator, seed_everything
 
     # Both inputs first: a bad file fails before the model loads.

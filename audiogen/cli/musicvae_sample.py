@@ -7,12 +7,22 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.musicvae_options import (BpmOpt, MusicVAEModelOpt, OutDirOpt, ProgramOpt, SoundfontOpt,
-                                           TemperatureOpt, TrackOpt, WavOpt, writer_for)
-from audiogen.cli.options import DeviceOpt, GainOpt, JsonOpt, QuietOpt, RngSeedOpt, SampleRateOpt
+from audiogen.cli.musicvae_options import (
+    BpmOpt,
+    MusicVAEModelOpt,
+    OutDirOpt,
+    ProgramOpt,
+    SoundfontOpt,
+    TemperatureOpt,
+    TrackOpt,
+    WavOpt,
+    writer_for,
+)
+from audiogen.cli.options import GainOpt, SampleRateOpt, shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
+@shared_options("rng_seed", "device", "json_out", "quiet")
 def sample_musicvae_command(
     out_dir: OutDirOpt,
     model: MusicVAEModelOpt = None,
@@ -40,10 +50,7 @@ def sample_musicvae_command(
     sample_rate: SampleRateOpt = 22050,
     bpm: BpmOpt = 120.0,
     program: ProgramOpt = 0,
-    rng_seed: RngSeedOpt = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, rng_seed, device, json_out, quiet,
 ) -> None:
     """Sample melodies from MusicVAE into MIDI files (sample-000.mid ...), with --wav also audio.
 
@@ -60,8 +67,14 @@ def sample_musicvae_command(
     from audiogen.errors import AudiogenError
     from audiogen.musicvae.attributes import measure, parse_attribute
     from audiogen.musicvae.data import file_window
-    from audiogen.musicvae.generate import (apply_attributes, decode, encode, meter_layout, prior_codes,
-                                            step_accuracy)
+    from audiogen.musicvae.generate import (
+        apply_attributes,
+        decode,
+        encode,
+        meter_layout,
+        prior_codes,
+        step_accuracy,
+    )
     from audiogen.musicvae.load import load_musicvae_model
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import make_generator, seed_everything

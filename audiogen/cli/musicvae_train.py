@@ -10,9 +10,22 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.musicvae_options import TrackOpt
-from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, TimeLimitOpt,
-                                  parse_transpose, requested_fields, writable_dir)
-from audiogen.cli.output import compare_with_bundled, emit_json, note, provenance, result_line
+from audiogen.cli.options import (
+    CheckpointEveryOpt,
+    ResumeOpt,
+    TimeLimitOpt,
+    parse_transpose,
+    requested_fields,
+    shared_options,
+    writable_dir,
+)
+from audiogen.cli.output import (
+    compare_with_bundled,
+    emit_json,
+    note,
+    provenance,
+    result_line,
+)
 from audiogen.runtime.assets import bundled_metadata
 
 
@@ -27,6 +40,7 @@ class MusicVAEConfigName(str, Enum):
     tiny = "tiny"
 
 
+@shared_options("device", "json_out", "quiet")
 def train_musicvae_command(
     ctx: typer.Context,
     data: Annotated[list[Path], typer.Option("--data", help="MIDI/ABC file or folder (searched recursively), or a "
@@ -62,9 +76,7 @@ def train_musicvae_command(
                                                           metavar="NPZ")] = None,
     rng_seed: Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for the split, the batches and the weights (default 0).", show_default=False)] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unusable MIDI/ABC file.")] = False,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, device, json_out, quiet,
 ) -> None:
     """Train MusicVAE on melodies: windows of 2 or 16 bars, whole tunes held out, accuracies logged.
 
@@ -74,7 +86,12 @@ def train_musicvae_command(
 
     Example: audiogen train musicvae --data tunes-16bar.npz --config 16bar --warm-start runs/mv2/model.safetensors --heldout-tunes runs/mv2/heldout.npz --out runs/mv16
     """
-    from audiogen.musicvae.train import CONFIGS, SHAPE_FIELDS, apply_overrides, train_musicvae
+    from audiogen.musicvae.train import (
+        CONFIGS,
+        SHAPE_FIELDS,
+        apply_overrides,
+        train_musicvae,
+    )
 
     chosen = CONFIGS[config.value]
     overrides = {k: v for k, v in (("batch_size", batch_size), ("lr", lr), ("seed", rng_seed)) if v is not None}

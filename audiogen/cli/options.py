@@ -93,3 +93,41 @@ def parse_transpose(value: str) -> tuple[int, int] | None:
     if low > high or max(abs(low), abs(high)) > MAX_SHIFT:
         raise typer.BadParameter(f"{value!r}: need LOW <= HIGH, both within -{MAX_SHIFT}..{MAX_SHIFT}")
     return low, high
+
+
+# The options many commands end with, declared once: `@shared_options("device", "json_out", "quiet")`
+# on a command whose signature ends `*, device, json_out, quiet` gives it these exact options.
+SHARED_OPTIONS = {
+    "audio_format": (FormatOpt, None),
+    "subtype": (SubtypeOpt, Subtype.PCM_16),
+    "gain": (GainOpt, 0.0),
+    "rng_seed": (RngSeedOpt, None),
+    "strict": (StrictOpt, False),
+    "checkpoint_every": (CheckpointEveryOpt, 1000),
+    "time_limit": (TimeLimitOpt, None),
+    "resume": (ResumeOpt, False),
+    "device": (DeviceOpt, "auto"),
+    "json_out": (JsonOpt, False),
+    "quiet": (QuietOpt, False),
+}
+
+
+def shared_options(*names: str):
+    """Give a command the shared options `names` (keys of SHARED_OPTIONS), in that order after its
+    own: its signature names them as bare keyword-only parameters, and Typer sees the annotation
+    and default declared here."""
+    import inspect
+
+    def decorate(command):
+        signature = inspect.signature(command)
+        own = [p for p in signature.parameters.values() if p.name not in names]
+        missing = [n for n in names if n not in signature.parameters]
+        if missing:
+            raise TypeError(f"{command.__name__} does not take the shared options {missing}")
+        shared = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=SHARED_OPTIONS[n][1],
+                                    annotation=SHARED_OPTIONS[n][0]) for n in names]
+        command.__signature__ = signature.replace(parameters=own + shared)
+        command.__annotations__ = {**command.__annotations__, **{n: SHARED_OPTIONS[n][0] for n in names}}
+        return command
+
+    return decorate

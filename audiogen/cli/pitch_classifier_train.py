@@ -9,21 +9,19 @@ import typer
 
 from audiogen.cli.options import (
     CheckpointEveryOpt,
-    DeviceOpt,
-    JsonOpt,
     NSynthCacheDirOpt,
     NSynthFilterOpt,
-    QuietOpt,
     ResumeOpt,
-    StrictOpt,
     TimeLimitOpt,
     given_on_command_line,
     requested_fields,
+    shared_options,
     writable_dir,
 )
 from audiogen.cli.output import emit_json, provenance, result_line
 
 
+@shared_options("strict", "device", "json_out", "quiet")
 def train_pitch_classifier_command(
     ctx: typer.Context,
     data: Annotated[Path, typer.Option("--data", help="NSynth folder of real notes.", show_default=False, metavar="DIR")],
@@ -44,10 +42,7 @@ def train_pitch_classifier_command(
     init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Fine-tune this pitch-classifier model "
                                                       "file (its widths).", show_default=False)] = None,
     cache_dir: NSynthCacheDirOpt = None,
-    strict: StrictOpt = False,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, strict, device, json_out, quiet,
 ) -> None:
     """Train the pitch classifier that `eval gansynth` judges notes with (a 1-D CNN over a
     log-frequency spectrum, 128 MIDI pitches; its 128-d features give the Fréchet distance).

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from audiogen.cli.options import (DeviceOpt, FormatOpt, GainOpt, InputFile, JsonOpt, OutFile, QuietOpt, RngSeedOpt,
-                                  SampleRateOpt, Subtype, SubtypeOpt)
+from audiogen.cli.options import InputFile, OutFile, SampleRateOpt, shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -18,19 +17,14 @@ class ResynthRepr(str, Enum):
     GRIFFIN_LIM = "griffin-lim"
 
 
+@shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet")
 def resynth(
     file: InputFile,
     out: OutFile,
     representation: Annotated[ResynthRepr, typer.Option("--repr", help="if, if-mel (GANSynth's representations, phase kept as IF) or griffin-lim (magnitude only).")] = ResynthRepr.IF,
     iterations: Annotated[int, typer.Option("--iterations", min=1, max=10000, help="Griffin-Lim iterations.")] = 32,
     sample_rate: SampleRateOpt = 16000,
-    audio_format: FormatOpt = None,
-    subtype: SubtypeOpt = Subtype.PCM_16,
-    gain: GainOpt = 0.0,
-    rng_seed: RngSeedOpt = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, audio_format, subtype, gain, rng_seed, device, json_out, quiet,
 ) -> None:
     """Resynthesise a sound through a representation and print what it lost (SNR, spectral convergence).
 

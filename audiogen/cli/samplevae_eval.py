@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, writable_dir
+from audiogen.cli.options import shared_options, writable_dir
 from audiogen.cli.output import emit_json, provenance, result_line
 from audiogen.cli.samplevae_options import SampleVAEModelOpt
 
@@ -17,6 +17,7 @@ def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+@shared_options("device", "json_out", "quiet")
 def eval_samplevae_command(
     data: Annotated[Path, typer.Option("--data", help="Labelled folder (class = subfolder); with a manifest.csv "
                                        "(audiogen data drums) velocity layers of the query's own instrument are "
@@ -33,9 +34,7 @@ def eval_samplevae_command(
                                       "thread each).")] = 1,
     kits: Annotated[Optional[str], typer.Option("--kits", help="With --leave-one-kit-out: only these kits "
                                                 "(comma-separated).", show_default=False)] = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, device, json_out, quiet,
 ) -> None:
     """Measure SampleVAE: class accuracy per class and same-class precision@k of similarity search.
 
@@ -55,7 +54,11 @@ def eval_samplevae_command(
     from audiogen.data.skips import SkipLog
     from audiogen.runtime.device import resolve_device
     from audiogen.samplevae.data import library_groups, load_feature_set
-    from audiogen.samplevae.evaluate import accuracy_report, nearest_labels, retrieval_report
+    from audiogen.samplevae.evaluate import (
+        accuracy_report,
+        nearest_labels,
+        retrieval_report,
+    )
     from audiogen.samplevae.generate import embed_clips
     from audiogen.samplevae.load import load_samplevae_model
     from audiogen.samplevae.train import read_labelled

@@ -8,20 +8,14 @@ from typing import Annotated
 import typer
 
 from audiogen.cli.options import (
-    DeviceOpt,
-    FormatOpt,
-    GainOpt,
-    JsonOpt,
-    QuietOpt,
-    RngSeedOpt,
-    Subtype,
-    SubtypeOpt,
+    shared_options,
     writable_dir,
 )
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 from audiogen.cli.samplevae_options import OutRateOpt, SampleVAEModelOpt
 
 
+@shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet")
 def interpolate_samplevae_command(
     file_a: Annotated[Path, typer.Argument(help="Start sound.", show_default=False, metavar="A")],
     file_b: Annotated[Path, typer.Argument(help="End sound.", show_default=False, metavar="B")],
@@ -30,13 +24,7 @@ def interpolate_samplevae_command(
     steps: Annotated[int, typer.Option("--steps", min=2, max=1000, help="Sounds on the path, both ends included.")] = 8,
     model: SampleVAEModelOpt = None,
     sample_rate: OutRateOpt = None,
-    audio_format: FormatOpt = None,
-    subtype: SubtypeOpt = Subtype.PCM_16,
-    gain: GainOpt = 0.0,
-    rng_seed: RngSeedOpt = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, audio_format, subtype, gain, rng_seed, device, json_out, quiet,
 ) -> None:
     """Morph sound A into sound B along the straight line between their latent means.
 

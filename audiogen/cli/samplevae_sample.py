@@ -7,11 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import (DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietOpt, RngSeedOpt, Subtype, SubtypeOpt,
-                                  writable_dir, writable_file)
+from audiogen.cli.options import shared_options, writable_dir, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
-from audiogen.cli.samplevae_options import OutRateOpt, SampleVAEModelOpt, WeightsOpt, parse_weights
+from audiogen.cli.samplevae_options import (
+    OutRateOpt,
+    SampleVAEModelOpt,
+    WeightsOpt,
+    parse_weights,
+)
 
+
+@shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet")
 def sample_samplevae_command(
     model: SampleVAEModelOpt = None,
     num: Annotated[int, typer.Option("--num", "-n", min=1, max=10000, help="Sounds to draw from the prior.")] = 5,
@@ -25,13 +31,7 @@ def sample_samplevae_command(
                                                 show_default=False, callback=writable_file)] = None,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Prior standard deviation.")] = 1.0,
     sample_rate: OutRateOpt = None,
-    audio_format: FormatOpt = None,
-    subtype: SubtypeOpt = Subtype.PCM_16,
-    gain: GainOpt = 0.0,
-    rng_seed: RngSeedOpt = None,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, audio_format, subtype, gain, rng_seed, device, json_out, quiet,
 ) -> None:
     """Generate one-shots with SampleVAE: from the prior, or a weighted latent mix of sounds.
 
@@ -44,8 +44,14 @@ def sample_samplevae_command(
     from audiogen.errors import AudiogenError
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import make_generator, seed_everything
-    from audiogen.samplevae.generate import (class_table, classify_latents, decode_audio, encode_files, mix_latents,
-                                             prior_latents)
+    from audiogen.samplevae.generate import (
+        class_table,
+        classify_latents,
+        decode_audio,
+        encode_files,
+        mix_latents,
+        prior_latents,
+    )
     from audiogen.samplevae.load import load_samplevae_model
 
     if from_files:

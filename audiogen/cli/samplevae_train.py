@@ -9,8 +9,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, StrictOpt, TimeLimitOpt,
-                                  requested_fields, writable_dir)
+from audiogen.cli.options import (
+    CheckpointEveryOpt,
+    ResumeOpt,
+    TimeLimitOpt,
+    requested_fields,
+    shared_options,
+    writable_dir,
+)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -19,6 +25,7 @@ class SampleVAEConfigName(str, Enum):
     tiny = "tiny"
 
 
+@shared_options("strict", "device", "json_out", "quiet")
 def train_samplevae_command(
     ctx: typer.Context,
     data: Annotated[list[Path], typer.Option("--data", help="Folder of one-shot samples (class = subfolder name; a "
@@ -43,10 +50,7 @@ def train_samplevae_command(
     resume: ResumeOpt = False,
     init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Fine-tune this SampleVAE model file (its sizes and classes).", show_default=False)] = None,
     rng_seed: Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for the split, the batches and the weights (default 0).", show_default=False)] = None,
-    strict: StrictOpt = False,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, strict, device, json_out, quiet,
 ) -> None:
     """Train SampleVAE on one-shot samples: log-mel pictures, class-balanced batches, augmentation.
 

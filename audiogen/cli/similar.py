@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt
+from audiogen.cli.options import shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 from audiogen.cli.samplevae_options import (
     IndexOpt,
@@ -17,6 +17,7 @@ from audiogen.cli.samplevae_options import (
 )
 
 
+@shared_options("device", "json_out", "quiet")
 def similar_command(
     query: Annotated[Path, typer.Argument(help="The sound to match.", show_default=False, metavar="FILE")],
     index_path: IndexOpt = None,
@@ -28,9 +29,7 @@ def similar_command(
                                                       "(e.g. snare).", show_default=False)] = None,
     model: SampleVAEModelOpt = None,
     max_seconds: MaxSecondsOpt = 30.0,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, device, json_out, quiet,
 ) -> None:
     """Find the sounds in your library nearest to FILE (latent distance, exact top-k; FILE itself is left out).
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, InputFile, JsonOpt, OutFile, QuietOpt, SampleRateOpt
+from audiogen.cli.options import InputFile, OutFile, SampleRateOpt, shared_options
 from audiogen.cli.output import emit_json, note, provenance
 
 
@@ -17,14 +17,13 @@ class SpecRepr(str, Enum):
     MEL = "mel"
 
 
+@shared_options("device", "json_out", "quiet")
 def spec(
     file: InputFile,
     out: OutFile,
     representation: Annotated[SpecRepr, typer.Option("--repr", help="if: log-magnitude + IF; if-mel: GANSynth's IF-Mel; mel: log-mel dB (SampleVAE features).")] = SpecRepr.IF,
     sample_rate: SampleRateOpt = 16000,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, device, json_out, quiet,
 ) -> None:
     """Draw a sound's spectrogram: log-magnitude and instantaneous frequency, axes in s and Hz.
 

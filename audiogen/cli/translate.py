@@ -7,8 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import (DeviceOpt, FormatOpt, GainOpt, JsonOpt, QuietOpt, StrictOpt, Subtype, SubtypeOpt,
-                                  writable_dir, writable_file)
+from audiogen.cli.options import shared_options, writable_dir, writable_file
 from audiogen.cli.output import emit_json, provenance, result_line
 
 TranslateModelOpt = Annotated[Optional[Path], typer.Option(
@@ -29,6 +28,7 @@ def _read(path: Path):
     return original, file_rate
 
 
+@shared_options("audio_format", "subtype", "gain", "strict", "device", "json_out", "quiet")
 def translate_command(
     source: Annotated[Path, typer.Argument(help="Audio file (any rate and channels; downmixed) or a folder of "
                                            "them (searched recursively).", show_default=False, metavar="FILE|DIR")],
@@ -45,13 +45,7 @@ def translate_command(
     sample_rate: Annotated[Optional[int], typer.Option("--sample-rate", min=1000, max=384000, help="Output rate "
                                                        "(default: the input's, so the sample count matches).",
                                                        show_default=False)] = None,
-    audio_format: FormatOpt = None,
-    subtype: SubtypeOpt = Subtype.PCM_16,
-    gain: GainOpt = 0.0,
-    strict: StrictOpt = False,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, audio_format, subtype, gain, strict, device, json_out, quiet,
 ) -> None:
     """Play a recording with another instrument: the bundled model turns piano into violin.
 

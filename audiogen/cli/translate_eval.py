@@ -7,11 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import DeviceOpt, JsonOpt, QuietOpt, StrictOpt, writable_file
+from audiogen.cli.options import shared_options, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line
 from audiogen.cli.translate import TranslateModelOpt
 
 
+@shared_options("strict", "device", "json_out", "quiet")
 def eval_translate_command(
     data: Annotated[Path, typer.Option("--data", help="A `data pairs` folder: a/ the inputs, b/ the true "
                                        "targets (render it with a SoundFont the model never heard).",
@@ -23,10 +24,7 @@ def eval_translate_command(
                                           "second of audio).")] = False,
     report: Annotated[Optional[Path], typer.Option("--report", help="Also write the per-pair table as JSON here.",
                                                    show_default=False, callback=writable_file)] = None,
-    strict: StrictOpt = False,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, strict, device, json_out, quiet,
 ) -> None:
     """Judge a translator on held-out pairs: log-mel distance to the true target beside the input's
     own (the identity baseline), melody kept (pYIN, beside the true target's own share), length;

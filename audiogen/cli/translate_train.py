@@ -9,8 +9,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import (CheckpointEveryOpt, DeviceOpt, JsonOpt, QuietOpt, ResumeOpt, StrictOpt, TimeLimitOpt,
-                                  requested_fields, writable_dir)
+from audiogen.cli.options import (
+    CheckpointEveryOpt,
+    ResumeOpt,
+    TimeLimitOpt,
+    requested_fields,
+    shared_options,
+    writable_dir,
+)
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -20,6 +26,7 @@ class TranslateConfigName(str, Enum):
     tiny = "tiny"
 
 
+@shared_options("strict", "device", "json_out", "quiet")
 def train_translate_command(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (config.json, metrics.jsonl, checkpoint.pt, "
@@ -44,10 +51,7 @@ def train_translate_command(
     resume: ResumeOpt = False,
     init_from: Annotated[Optional[Path], typer.Option("--init-from", help="Fine-tune this translate model file (its sizes; same mode).", show_default=False)] = None,
     rng_seed: Annotated[Optional[int], typer.Option("--rng-seed", help="Seed for the split, the crops and the weights (default 0).", show_default=False)] = None,
-    strict: StrictOpt = False,
-    device: DeviceOpt = "auto",
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
+    *, strict, device, json_out, quiet,
 ) -> None:
     """Train a timbre translator over (log-magnitude, IF) spectrograms.
 
