@@ -76,6 +76,45 @@ def test_command_help_shows_an_example(command, cli_env, workdir):
     assert f"audiogen {command}" in run.stdout, run
 
 
+def _commands(group, prefix=()):
+    """(words, callback) of every command the app registers."""
+    for info in group.registered_commands:
+        yield (*prefix, info.name), info.callback
+    for sub in group.registered_groups:
+        yield from _commands(sub.typer_instance, (*prefix, sub.name or sub.typer_instance.info.name))
+
+
+def test_every_option_is_declared_and_help_ends_with_the_example():
+    """Each command's parameters reach Typer as declared (Annotated options, shared ones from
+    SHARED_OPTIONS): a parameter Typer would invent from a bare name or type is a bug, and so is a
+    help text whose example is not last."""
+    import inspect
+    import typing
+
+    from audiogen.cli.main import app
+    from audiogen.cli.options import SHARED_OPTIONS
+
+    commands = list(_commands(app))
+    assert len(commands) >= 35
+    for words, callback in commands:
+        for name, param in inspect.signature(callback, eval_str=True).parameters.items():
+            if param.annotation is typer_context():
+                continue
+            declared = typing.get_origin(param.annotation) is typing.Annotated
+            assert declared, f"audiogen {' '.join(words)}: parameter {name} has no option declaration"
+            if param.kind is param.KEYWORD_ONLY:
+                assert name in SHARED_OPTIONS and param.default == SHARED_OPTIONS[name][1], (words, name)
+    run = run_cli(["spec", "--help"], {**os.environ}, Path.cwd())
+    assert "--repr" in run.stdout and "-o" in run.stdout, run
+    assert run.stdout.rstrip().splitlines()[-1].strip().startswith("Example:"), run
+
+
+def typer_context():
+    import typer
+
+    return typer.Context
+
+
 @pytest.fixture(scope="module")
 def info_runs(cli_env, workdir) -> dict[str, Run]:
     json_run, human_run = run_cli_many([["info", "--json"], ["info"]], cli_env, workdir)

@@ -119,7 +119,7 @@ def shared_options(*names: str):
     import inspect
 
     def decorate(command):
-        signature = inspect.signature(command)
+        signature = inspect.signature(command, eval_str=True)  # the own options: real Annotated, not strings
         own = [p for p in signature.parameters.values() if p.name not in names]
         missing = [n for n in names if n not in signature.parameters]
         if missing:
