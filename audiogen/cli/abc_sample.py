@@ -37,13 +37,7 @@ def sample_abc_command(
     """
     import time
 
-    from audiogen.abc.generate import (
-        CUT_MARK,
-        INVALID_MARK,
-        abc_file_text,
-        check_seed,
-        sample_tunes,
-    )
+    from audiogen.abc.generate import CUT_MARK, INVALID_MARK, abc_file_text, check_seed, sample_tunes
     from audiogen.abc.load import load_abc_model
     from audiogen.data.skips import warn
     from audiogen.errors import AudiogenError

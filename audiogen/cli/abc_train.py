@@ -17,13 +17,7 @@ from audiogen.cli.options import (
     shared_options,
     writable_dir,
 )
-from audiogen.cli.output import (
-    compare_with_bundled,
-    emit_json,
-    note,
-    provenance,
-    result_line,
-)
+from audiogen.cli.output import compare_with_bundled, emit_json, note, provenance, result_line
 from audiogen.runtime.assets import bundled_metadata
 
 

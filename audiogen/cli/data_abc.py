@@ -40,8 +40,15 @@ def abc(
 
     Example: audiogen data abc --out tunes.abc --collection oneills1850 --collection miscFolk
     """
-    from audiogen.data.abc import (DEFAULT_COLLECTIONS, AbcReadReport, corpus_collections, list_abc_files,
-                                   read_abc, read_collection, renumber)
+    from audiogen.data.abc import (
+        DEFAULT_COLLECTIONS,
+        AbcReadReport,
+        corpus_collections,
+        list_abc_files,
+        read_abc,
+        read_collection,
+        renumber,
+    )
     from audiogen.data.skips import SkipLog
     from audiogen.errors import AudiogenError
     from audiogen.runtime.atomic import atomic_write_text

@@ -7,9 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import (JsonOpt, QuietOpt, writable_dir)
+from audiogen.cli.options import JsonOpt, QuietOpt, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line
-
 
 
 def nsynth(
@@ -30,8 +29,8 @@ def nsynth(
 
     Example: audiogen data nsynth --out nsynth-gm/ --programs 0,24,40,56,73 --pitches 36-84
     """
-    from audiogen.data.ranges import parse_int_list, parse_int_range
     from audiogen.data.nsynth_render import check_programs, render_nsynth
+    from audiogen.data.ranges import parse_int_list, parse_int_range
     from audiogen.errors import require_file
     from audiogen.runtime.progress import make_progress
 

@@ -8,11 +8,7 @@ from typing import Annotated
 import typer
 
 from audiogen.cli.data_nsynth import report_cache
-from audiogen.cli.options import (
-    NSynthCacheDirOpt,
-    NSynthFilterOpt,
-    shared_options,
-)
+from audiogen.cli.options import NSynthCacheDirOpt, NSynthFilterOpt, shared_options
 from audiogen.cli.output import emit_json, provenance, result_line
 
 

@@ -8,12 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import (
-    GainOpt,
-    Subtype,
-    shared_options,
-    writable_file,
-)
+from audiogen.cli.options import GainOpt, Subtype, shared_options, writable_file
 from audiogen.cli.output import emit_json, provenance, result_line, write_clip
 
 

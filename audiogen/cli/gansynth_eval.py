@@ -74,12 +74,7 @@ def eval_gansynth_command(
                                                    filters=filters, cache_dir=cache_dir, rng_seed=rng_seed,
                                                    device=torch_device, quiet=quiet or json_out)
     if melody_list:
-        from audiogen.gansynth.melody_check import (
-            MELODY_SEEDS,
-            play_with_model,
-            play_with_soundfont,
-            summarise,
-        )
+        from audiogen.gansynth.melody_check import MELODY_SEEDS, play_with_model, play_with_soundfont, summarise
 
         renders = len(melody_list) * (len(MELODY_SEEDS) + (reference_soundfont is not None))
         with make_progress(quiet=quiet or json_out, unit="render") as progress:

@@ -104,12 +104,7 @@ def train_gansynth_command(
     """
     from audiogen.cli.data_nsynth import report_cache
     from audiogen.data.nsynth import NSynthFilter
-    from audiogen.gansynth.train import (
-        CONFIGS,
-        SHAPE_FIELDS,
-        default_steps,
-        train_gansynth,
-    )
+    from audiogen.gansynth.train import CONFIGS, SHAPE_FIELDS, default_steps, train_gansynth
     from audiogen.runtime.distributed import shutdown, world_from_env
 
     words = tuple(filters) if filters else ("gansynth",)

@@ -10,13 +10,7 @@ import typer
 
 from audiogen.cli.options import shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
-from audiogen.cli.samplevae_options import (
-    IndexOpt,
-    MaxSecondsOpt,
-    SampleVAEModelOpt,
-    SplitOnsetsOpt,
-    progress_hooks,
-)
+from audiogen.cli.samplevae_options import IndexOpt, MaxSecondsOpt, SampleVAEModelOpt, SplitOnsetsOpt, progress_hooks
 
 
 def _update_index(path: Path, folder: Path, model, *, rebuild: bool, strict: bool, split_onsets: bool,

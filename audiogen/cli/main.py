@@ -15,20 +15,29 @@ from typing import Annotated, Optional
 import typer
 
 import audiogen
-from audiogen.cli import info as info_cmd
-from audiogen.cli.data import data_app
-from audiogen.cli.verbs import (add_command, encode_app, eval_app, export_app, interpolate_app, render_app,
-                                sample_app, train_app)
-from audiogen.cli import resynth as resynth_cmd
 from audiogen.cli import classify as classify_cmd
 from audiogen.cli import index as index_cmd
+from audiogen.cli import info as info_cmd
 from audiogen.cli import map as map_cmd
+from audiogen.cli import resynth as resynth_cmd
 from audiogen.cli import similar as similar_cmd
 from audiogen.cli import spec as spec_cmd
 from audiogen.cli import translate as translate_cmd
+from audiogen.cli.data import data_app
+from audiogen.cli.verbs import (
+    add_command,
+    encode_app,
+    eval_app,
+    export_app,
+    interpolate_app,
+    render_app,
+    sample_app,
+    train_app,
+)
 from audiogen.errors import AudiogenError
 from audiogen.runtime.signals import Terminated, install_sigterm_handler
 from audiogen.runtime.threads import apply_threads, choose_threads, take_threads_option
+
 
 def _no_flag_placeholder() -> None:
     """Typer 0.29 prints `<bool>` in the type column of every on/off flag, which takes no value:

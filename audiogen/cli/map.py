@@ -31,11 +31,7 @@ def map_command(
     from audiogen.plotting import check_picture_path
     from audiogen.runtime.atomic import atomic_outputs
     from audiogen.samplevae.library_index import default_index_path, open_index
-    from audiogen.samplevae.library_map import (
-        map_points,
-        write_map_html,
-        write_map_picture,
-    )
+    from audiogen.samplevae.library_map import map_points, write_map_html, write_map_picture
 
     check_picture_path(out)
     index = open_index(index_path if index_path is not None else default_index_path())

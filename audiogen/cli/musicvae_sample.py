@@ -67,14 +67,7 @@ def sample_musicvae_command(
     from audiogen.errors import AudiogenError
     from audiogen.musicvae.attributes import measure, parse_attribute
     from audiogen.musicvae.data import file_window
-    from audiogen.musicvae.generate import (
-        apply_attributes,
-        decode,
-        encode,
-        meter_layout,
-        prior_codes,
-        step_accuracy,
-    )
+    from audiogen.musicvae.generate import apply_attributes, decode, encode, meter_layout, prior_codes, step_accuracy
     from audiogen.musicvae.load import load_musicvae_model
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import make_generator, seed_everything

@@ -19,13 +19,7 @@ from audiogen.cli.options import (
     shared_options,
     writable_dir,
 )
-from audiogen.cli.output import (
-    compare_with_bundled,
-    emit_json,
-    note,
-    provenance,
-    result_line,
-)
+from audiogen.cli.output import compare_with_bundled, emit_json, note, provenance, result_line
 from audiogen.runtime.assets import bundled_metadata
 
 
@@ -86,12 +80,7 @@ def train_musicvae_command(
 
     Example: audiogen train musicvae --data tunes-16bar.npz --config 16bar --warm-start runs/mv2/model.safetensors --heldout-tunes runs/mv2/heldout.npz --out runs/mv16
     """
-    from audiogen.musicvae.train import (
-        CONFIGS,
-        SHAPE_FIELDS,
-        apply_overrides,
-        train_musicvae,
-    )
+    from audiogen.musicvae.train import CONFIGS, SHAPE_FIELDS, apply_overrides, train_musicvae
 
     chosen = CONFIGS[config.value]
     overrides = {k: v for k, v in (("batch_size", batch_size), ("lr", lr), ("seed", rng_seed)) if v is not None}

@@ -51,10 +51,7 @@ def train_pitch_classifier_command(
     """
     from dataclasses import replace
 
-    from audiogen.gansynth.classifier_train import (
-        PitchClassifierTrainConfig,
-        train_pitch_classifier,
-    )
+    from audiogen.gansynth.classifier_train import PitchClassifierTrainConfig, train_pitch_classifier
 
     widths = PitchClassifierTrainConfig().channels
     if channels is not None:

@@ -54,11 +54,7 @@ def eval_samplevae_command(
     from audiogen.data.skips import SkipLog
     from audiogen.runtime.device import resolve_device
     from audiogen.samplevae.data import library_groups, load_feature_set
-    from audiogen.samplevae.evaluate import (
-        accuracy_report,
-        nearest_labels,
-        retrieval_report,
-    )
+    from audiogen.samplevae.evaluate import accuracy_report, nearest_labels, retrieval_report
     from audiogen.samplevae.generate import embed_clips
     from audiogen.samplevae.load import load_samplevae_model
     from audiogen.samplevae.train import read_labelled

@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 
-from audiogen.cli.options import (
-    shared_options,
-    writable_dir,
-)
+from audiogen.cli.options import shared_options, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 from audiogen.cli.samplevae_options import OutRateOpt, SampleVAEModelOpt
 
@@ -36,11 +33,7 @@ def interpolate_samplevae_command(
 
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import make_generator, seed_everything
-    from audiogen.samplevae.generate import (
-        decode_audio,
-        encode_files,
-        interpolate_latents,
-    )
+    from audiogen.samplevae.generate import decode_audio, encode_files, interpolate_latents
     from audiogen.samplevae.load import load_samplevae_model
 
     torch_device = resolve_device(device)

@@ -9,12 +9,7 @@ import typer
 
 from audiogen.cli.options import shared_options, writable_dir, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
-from audiogen.cli.samplevae_options import (
-    OutRateOpt,
-    SampleVAEModelOpt,
-    WeightsOpt,
-    parse_weights,
-)
+from audiogen.cli.samplevae_options import OutRateOpt, SampleVAEModelOpt, WeightsOpt, parse_weights
 
 
 @shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet")

@@ -9,12 +9,7 @@ import typer
 
 from audiogen.cli.options import shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
-from audiogen.cli.samplevae_options import (
-    IndexOpt,
-    MaxSecondsOpt,
-    SampleVAEModelOpt,
-    progress_hooks,
-)
+from audiogen.cli.samplevae_options import IndexOpt, MaxSecondsOpt, SampleVAEModelOpt, progress_hooks
 
 
 @shared_options("device", "json_out", "quiet")

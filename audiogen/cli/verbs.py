@@ -4,11 +4,31 @@ from __future__ import annotations
 
 import typer
 
-from audiogen.cli import (abc_eval, abc_render, abc_sample, abc_train, gansynth_encode, gansynth_eval,
-                          gansynth_export, gansynth_interpolate, gansynth_render, gansynth_sample, gansynth_train,
-                          midi_render, musicvae_eval, musicvae_interpolate, musicvae_sample, musicvae_train,
-                          pitch_classifier_train, samplevae_eval, samplevae_interpolate, samplevae_sample,
-                          samplevae_train, translate_eval, translate_train)
+from audiogen.cli import (
+    abc_eval,
+    abc_render,
+    abc_sample,
+    abc_train,
+    gansynth_encode,
+    gansynth_eval,
+    gansynth_export,
+    gansynth_interpolate,
+    gansynth_render,
+    gansynth_sample,
+    gansynth_train,
+    midi_render,
+    musicvae_eval,
+    musicvae_interpolate,
+    musicvae_sample,
+    musicvae_train,
+    pitch_classifier_train,
+    samplevae_eval,
+    samplevae_interpolate,
+    samplevae_sample,
+    samplevae_train,
+    translate_eval,
+    translate_train,
+)
 
 
 def split_example(text: str) -> tuple[str, str | None]:
