@@ -57,7 +57,9 @@ def read_melodies(paths: list[str | os.PathLike], *, skips=None) -> list[tuple[P
 
 def _row(name: str, timbre, report: dict) -> dict:
     right = sum(r["right"] for r in report["per_note"])
-    voiced = sum(r["voiced"] >= 0.5 for r in report["per_note"])
+    from audiogen.gansynth.pitch_check import VOICED_SHARE
+
+    voiced = sum(r["voiced"] >= VOICED_SHARE for r in report["per_note"])
     return {"melody": name, "timbre": timbre, "notes": report["notes"], "right": int(right), "voiced": int(voiced),
             "onset_within_semitone": report["onset_within_semitone"], "level_spread_db": report["level_spread_db"]}
 
