@@ -96,17 +96,38 @@ class MusicVAEHandle(ModelHandle):
         signature = time_signature(events, meter, preferred_meters(self.bundle.extra.get("meters")))
         return events_to_pretty_midi(events, time_signature=signature)
 
-    def sample(self, n: int = 1, *, rng_seed: int | None = None, meter: str | None = None,
-               temperature: float = 0.5) -> list:
-        """`n` melodies from the prior, as PrettyMIDI (120 bpm, piano); `meter` ("3/4") lays the
-        bars out in that meter, as `sample musicvae --meter` does."""
-        from audiogen.musicvae.generate import decode, meter_layout, prior_codes
+    def _samples(self, n: int, rng_seed: int | None, meter: str | None, temperature: float, prior: str,
+                 repeats: bool) -> np.ndarray:
+        from audiogen.musicvae.generate import sample_prior
 
-        generator = _generator(rng_seed, self.device)
-        layout = None if meter is None else meter_layout(meter, self.bars)
-        z = prior_codes(n, self.bundle.model.config.latent, generator, self.device)
-        events = decode(self.bundle.model, z, temperature=temperature, generator=generator, layout=layout)
+        return sample_prior(self.bundle.model, n, _generator(rng_seed, self.device), prior=prior,
+                            fitted=self.bundle.prior, forms=self.bundle.forms if repeats else None, meter=meter,
+                            temperature=temperature)
+
+    def sample(self, n: int = 1, *, rng_seed: int | None = None, meter: str | None = None,
+               temperature: float = 0.5, prior: str = "fitted", repeats: bool = True) -> list:
+        """`n` new melodies as PrettyMIDI (120 bpm, piano), as `sample musicvae` makes them: codes from
+        the Gaussian fitted to the training codes (`prior="standard"`: N(0, I)), bars repeating in the
+        form of a training tune (`repeats=False`: never); `meter` ("3/4") lays the bars out."""
+        events = self._samples(n, rng_seed, meter, temperature, prior, repeats)
         return [self._midi(e, meter) for e in events]
+
+    def sample_counts(self, n: int = 100, *, heldout=None, rng_seed: int | None = 1, meter: str | None = "4/4",
+                      temperature: float = 0.5, prior: str = "fitted", repeats: bool = True) -> dict:
+        """A musician's counts (in scale, repeated bars, notes per bar, pitch range) of `n` new melodies,
+        and of the windows of `heldout` (a .npz window set, MIDI/ABC files or folders) in the same meter,
+        as `eval musicvae --samples` reports them: {"samples": {...}, "heldout": {...} or None}."""
+        from audiogen.musicvae.melody_counts import melody_counts
+
+        report = {"samples": melody_counts(self._samples(n, rng_seed, meter, temperature, prior, repeats)),
+                  "heldout": None}
+        if heldout is not None:
+            from audiogen.musicvae.evaluate import heldout_windows
+
+            events = heldout_windows(heldout if isinstance(heldout, (list, tuple)) else [heldout], self.bundle,
+                                     meter=meter)["events"]
+            report["heldout"] = melody_counts(events)
+        return report
 
     def _window(self, melody, folder: Path) -> np.ndarray:
         from audiogen.musicvae.data import file_window

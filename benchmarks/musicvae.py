@@ -19,7 +19,8 @@ from pathlib import Path
 
 import torch
 
-from audiogen.musicvae.generate import decode, prior_codes
+from audiogen.musicvae.generate import decode
+from audiogen.musicvae.prior import latent_codes
 from audiogen.musicvae.load import load_musicvae_model
 from audiogen.musicvae.model import MusicVAE
 from audiogen.musicvae.train import CONFIGS, model_config, sampling_probability, vae_losses
@@ -34,7 +35,7 @@ def _sync(device: torch.device) -> None:
 
 def time_sampling(model: MusicVAE, num: int, device: torch.device, repeats: int = 3) -> list[float]:
     generator = make_generator(0, device)
-    z = prior_codes(num, model.config.latent, generator, device)
+    z = latent_codes(num, model.config.latent, generator, device, prior="standard")
     decode(model, z[:8], generator=generator)  # warm-up
     times = []
     for _ in range(repeats):
@@ -48,7 +49,7 @@ def time_sampling(model: MusicVAE, num: int, device: torch.device, repeats: int 
 
 def time_one_at_a_time(model: MusicVAE, num: int, device: torch.device) -> float:
     generator = make_generator(0, device)
-    z = prior_codes(num, model.config.latent, generator, device)
+    z = latent_codes(num, model.config.latent, generator, device, prior="standard")
     _sync(device)
     began = time.perf_counter()
     for row in z:

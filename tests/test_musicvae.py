@@ -422,6 +422,44 @@ def test_eval_cli_reports_accuracies_per_class_and_meter(trained):
     assert npz.returncode == 0, npz.stderr
 
 
+def test_trained_model_stores_its_fitted_prior_and_samples_reproducibly(trained, tmp_path):
+    from audiogen.musicvae.load import load_musicvae_model
+
+    model = trained["run"] / "model.safetensors"
+    loaded = load_musicvae_model(model)
+    assert loaded.prior is not None and loaded.prior.mean.shape == (16,)  # the tiny config's latent
+    assert loaded.forms is None and loaded.extra["sampling"]["prior"] == "fitted"  # flat: no bar codes to tie
+
+    def sample(*args):
+        result = _cli("sample", "musicvae", "--model", model, "-n", "6", "--rng-seed", "5", "--temperature", "0",
+                      "--out-dir", tmp_path / str(len(args)), "--json", *args)
+        assert result.returncode == 0, result.stderr
+        out = json.loads(result.stdout)
+        return [Path(f["midi"]).read_bytes() for f in out["files"]], out
+
+    fitted, out = sample()
+    assert sample("--prior", "fitted")[0] == fitted and out["args"]["prior"] == "fitted"
+    standard, out = sample("--prior", "standard", "--no-repeats")
+    assert standard != fitted and out["args"]["prior"] == "standard" and out["args"]["repeats"] is False
+    bad = _cli("sample", "musicvae", "--model", model, "--prior", "uniform", "--out-dir", tmp_path / "bad")
+    assert bad.returncode == 2 and "--prior 'uniform'" in bad.stderr.strip().splitlines()[-1]
+
+
+def test_eval_cli_counts_samples_beside_the_heldout_windows(trained):
+    result = _cli("eval", "musicvae", "--model", trained["run"] / "model.safetensors", "--data", trained["tunes"],
+                  "--meter", "4/4", "--samples", "8", "--rng-seed", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    counts = out["sample_counts"]
+    assert counts["samples"]["melodies"] == 8 and counts["heldout"]["melodies"] == out["windows"]
+    for name in ("in_scale", "repeated_bars", "notes_per_bar", "pitch_range"):
+        assert name in counts["samples"] and name in counts["heldout"]
+    assert 0.0 <= counts["heldout"]["in_scale"] <= 1.0 and out["rng_seed"] == 3 and counts["prior"] == "fitted"
+    text = _cli("eval", "musicvae", "--model", trained["run"] / "model.safetensors", "--data", trained["tunes"],
+                "--samples", "4")
+    assert text.returncode == 0 and "bars repeating an earlier bar" in text.stdout
+
+
 def test_eval_cli_scores_one_meter_and_names_the_meters_when_absent(trained):
     model = trained["run"] / "model.safetensors"
     jig = _cli("eval", "musicvae", "--model", model, "--data", trained["tunes"], "--meter", "6/8", "--json")
@@ -456,6 +494,17 @@ def test_train_cli_warm_start_and_heldout_tunes(trained, tmp_path):
     logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert any(r.get("distill", 0) > 0 for r in logged)  # the tiny 2-bar model taught the conductor
     assert load_model(run / "model.safetensors").extra["warm_start"]["sha256"] == load_model(source_model).sha256
+    # the export carries the fitted prior and the bar forms of training windows; samples take their forms
+    from audiogen.musicvae.load import load_musicvae_model
+
+    loaded = load_musicvae_model(run / "model.safetensors")
+    assert loaded.prior is not None and loaded.forms is not None and loaded.forms.forms.shape[1] == 4
+    assert loaded.extra["sampling"]["form_meters"] == loaded.forms.meters
+    sampled = _cli("sample", "musicvae", "--model", run / "model.safetensors", "-n", "4", "--rng-seed", "2",
+                   "--out-dir", tmp_path / "s4", "--json")
+    assert sampled.returncode == 0, sampled.stderr
+    counts = json.loads(sampled.stdout)["counts"]
+    assert counts["melodies"] == 4 and set(counts) >= {"in_scale", "repeated_bars", "notes_per_bar", "pitch_range"}
     resumed = _cli("train", "musicvae", "--data", trained["tunes"], "--config", "tiny", "--set", "bars=4",
                    "--set", "hierarchical=true", "--set", "encoder_per_bar=true", "--set", "conductor_out=16",
                    "--set", "hop_bars=1", "--set", "conductor_tanh=false", "--set", "distill_weight=0.05",

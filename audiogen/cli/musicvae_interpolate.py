@@ -58,6 +58,7 @@ def interpolate_musicvae_command(
     from audiogen.musicvae.data import file_window
     from audiogen.musicvae.generate import decode, encode, step_accuracy
     from audiogen.musicvae.load import load_musicvae_model
+    from audiogen.musicvae.melody_counts import per_melody_counts
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.latents import interpolation_path
     from audiogen.runtime.seeding import make_generator, seed_everything
@@ -80,6 +81,7 @@ def interpolate_musicvae_command(
     accuracy_a = step_accuracy(melodies[0], window_a)
     accuracy_b = step_accuracy(melodies[-1], window_b)
     values = measure(melodies)
+    in_scale = [None if v != v else round(float(v), 4) for v in per_melody_counts(melodies)["in_scale"]]
     with writer_for(out_dir, bpm=bpm, program=program, meter=None, wav=wav, soundfont=soundfont,
                     sample_rate=sample_rate, gain_db=gain, command="interpolate musicvae",
                     meters=loaded.extra.get("meters")) as writer:
@@ -89,7 +91,8 @@ def interpolate_musicvae_command(
                         **writer.write(window_b, "input-b")}}
         width = max(2, len(str(steps - 1)))
         files = [{"index": i, "t": round(i / (steps - 1), 6), **writer.write(m, f"step-{i:0{width}d}"),
-                  "note_density": float(values["note_density"][i])} for i, m in enumerate(melodies)]
+                  "note_density": float(values["note_density"][i]), "in_scale": in_scale[i]}
+                 for i, m in enumerate(melodies)]
         whole = writer.write(list(melodies), "interpolation")
 
     if json_out:
@@ -101,6 +104,7 @@ def interpolate_musicvae_command(
                        "start_bar": start_bar, "track": track, "wav": wav, "gain": gain, "bpm": bpm, "program": program,
                        "out_dir": out_dir, "device": str(torch_device)}, rng_seed=used_seed)})
     result_line(f"{steps} steps from {first} to {second} -> {out_dir}; reconstruction accuracy of the ends "
-                f"{accuracy_a:.3f} (A), {accuracy_b:.3f} (B)", json_mode=json_out)
+                f"{accuracy_a:.3f} (A), {accuracy_b:.3f} (B); notes in the best-fitting diatonic scale by step: "
+                f"{' '.join('-' if v is None else f'{v:.2f}' for v in in_scale)}", json_mode=json_out)
     note(f"model {loaded.path} (sha256 {loaded.sha256[:12]}), temperature {temperature:g}, rng seed {used_seed}",
          quiet=quiet or json_out)

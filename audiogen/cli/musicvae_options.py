@@ -21,6 +21,12 @@ SoundfontOpt = Annotated[Optional[Path], typer.Option(
     show_default=False)]
 BpmOpt = Annotated[float, typer.Option("--bpm", min=20.0, max=400.0, help="Tempo of the MIDI files, quarter notes a minute.")]
 ProgramOpt = Annotated[int, typer.Option("--program", min=0, max=127, help="General MIDI program of the melody (0: piano).")]
+PriorOpt = Annotated[str, typer.Option(
+    "--prior", help="Where latent codes come from: fitted (the Gaussian of the training codes stored in the model; "
+    "N(0, I) for a model without one) or standard (N(0, I), as in the MusicVAE paper).", metavar="fitted|standard")]
+RepeatsOpt = Annotated[bool, typer.Option(
+    "--repeats/--no-repeats", help="Give each new melody the bar form of a training tune (which bars repeat which), "
+    "as stored in the model: a repeated bar is played again step for step (hierarchical models fitted with forms).")]
 TemperatureOpt = Annotated[float, typer.Option("--temperature", min=0.0, help="Decoder softmax temperature; 0 is greedy (argmax).")]
 
 

@@ -11,7 +11,9 @@ from audiogen.cli.musicvae_options import (
     BpmOpt,
     MusicVAEModelOpt,
     OutDirOpt,
+    PriorOpt,
     ProgramOpt,
+    RepeatsOpt,
     SoundfontOpt,
     TemperatureOpt,
     TrackOpt,
@@ -28,6 +30,8 @@ def sample_musicvae_command(
     model: MusicVAEModelOpt = None,
     num: Annotated[int, typer.Option("--num", "-n", min=1, max=100000, help="Melodies to write.")] = 5,
     temperature: TemperatureOpt = 0.5,
+    prior: PriorOpt = "fitted",
+    repeats: RepeatsOpt = True,
     from_file: Annotated[Optional[Path], typer.Option("--from", help="Start from this MIDI/ABC file's melody (its "
                                                       "first window of the model's length) instead of the prior: "
                                                       "a reconstruction, or with --attribute a variation.",
@@ -54,7 +58,7 @@ def sample_musicvae_command(
 ) -> None:
     """Sample melodies from MusicVAE into MIDI files (sample-000.mid ...), with --wav also audio.
 
-    From the prior by default; with --from, the file's melody encoded and decoded (a reconstruction), moved by --attribute vectors when given.
+    From the prior by default (the Gaussian fitted to the training codes, bars repeating in the form of a training tune); with --from, the file's melody encoded and decoded (a reconstruction), moved by --attribute vectors when given.
 
     Example: audiogen sample musicvae -n 5 --temperature 0.5 --out-dir melodies/ --wav
 
@@ -67,11 +71,15 @@ def sample_musicvae_command(
     from audiogen.errors import AudiogenError
     from audiogen.musicvae.attributes import measure, parse_attribute
     from audiogen.musicvae.data import file_window
-    from audiogen.musicvae.generate import apply_attributes, decode, encode, meter_layout, prior_codes, step_accuracy
+    from audiogen.musicvae.generate import (apply_attributes, decode, encode, meter_layout, sample_prior,
+                                           step_accuracy)
+    from audiogen.musicvae.prior import check_prior
     from audiogen.musicvae.load import load_musicvae_model
+    from audiogen.musicvae.melody_counts import melody_counts
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import make_generator, seed_everything
 
+    check_prior(prior)
     torch_device = resolve_device(device)
     loaded = load_musicvae_model(model, torch_device)
     vectors = loaded.attribute_vectors()
@@ -80,21 +88,22 @@ def sample_musicvae_command(
         raise AudiogenError("--attribute needs --from FILE: attribute vectors move a melody's latent code")
     if start_bar is not None and from_file is None:
         raise AudiogenError("--start-bar needs --from FILE")
-    layout = None if meter is None else meter_layout(meter, loaded.bars)
+    layout = None if meter is None else meter_layout(meter, loaded.bars)  # checks --meter before any work
     used_seed = seed_everything(rng_seed)
     generator = make_generator(used_seed, torch_device)
 
     source = None
     began = time.perf_counter()
     if from_file is None:
-        z = prior_codes(num, loaded.model.config.latent, generator, torch_device)
+        generated = sample_prior(loaded.model, num, generator, prior=prior, fitted=loaded.prior,
+                                 forms=loaded.forms if repeats else None, meter=meter, temperature=temperature)
     else:
         events, melody, bar = file_window(from_file, loaded.bars, track=track, start_bar=start_bar)
         mu, _ = encode(loaded.model, events)
         z = apply_attributes(mu, vectors, amounts).expand(num, -1)
         source = {"file": str(from_file), "start_bar": bar, "meter": melody.meter(bar), "track": melody.track,
                   "attributes": {k: _finite(v[0]) for k, v in measure(events[None]).items()}}
-    generated = decode(loaded.model, z, temperature=temperature, generator=generator, layout=layout)
+        generated = decode(loaded.model, z, temperature=temperature, generator=generator, layout=layout)
     seconds = time.perf_counter() - began
 
     values = measure(generated)
@@ -117,13 +126,16 @@ def sample_musicvae_command(
     mean_attributes = {k: _finite(np.nanmean(v)) if np.isfinite(v).any() else None for k, v in values.items()}
     if json_out:
         emit_json({"out_dir": out_dir, "files": files, "source": source, "mean_attributes": mean_attributes,
+                   "counts": melody_counts(generated),
                    "seconds": round(seconds, 3), "model": loaded.path, "model_sha256": loaded.sha256,
                    **provenance("sample musicvae", {
-                       "model": model, "num": num, "temperature": temperature, "from": from_file,
+                       "model": model, "num": num, "temperature": temperature, "prior": prior,
+                       "repeats": repeats, "from": from_file,
                        "start_bar": start_bar, "attribute": attribute or [], "meter": meter, "track": track,
                        "wav": wav, "gain": gain, "bpm": bpm, "program": program, "out_dir": out_dir,
                        "device": str(torch_device)}, rng_seed=used_seed)})
-    what = "from the prior" if source is None else f"from {from_file} (bars {source['start_bar']}..)"
+    prior_used = "fitted prior" if prior == "fitted" and loaded.prior is not None else "N(0, I) prior"
+    what = f"from the {prior_used}" if source is None else f"from {from_file} (bars {source['start_bar']}..)"
     moved = "".join(f", {name} {amount:+g}" for name, amount in amounts)
     result_line(f"{len(files)} melodies of {loaded.bars} bars {what}{moved} in {seconds:.2f} s -> {out_dir}",
                 json_mode=json_out)

@@ -111,3 +111,31 @@ def reconstruction_metrics(model: MusicVAE, events: np.ndarray | torch.Tensor, *
 def _ratio(right, total: int) -> float | None:
     return float(right) / total if total else None
 
+
+
+def heldout_windows(data, loaded, *, meter: str | None = None, max_windows: int | None = None,
+                    track: int | None = None, skips=None, on_start=None, on_item=None) -> dict[str, np.ndarray]:
+    """The windows of `loaded`'s length (a `MusicVAEModel`) that `data` gives (.npz window sets,
+    MIDI/ABC files or folders): {"events" (N, T), "meter" (N,), "source" (N,)}, only those in
+    `meter` when given, at most `max_windows` (an even spread). BadInputError naming the first
+    path when no window is in `meter`.
+    """
+    from audiogen.data.skips import SkipLog
+    from audiogen.errors import BadInputError
+    from audiogen.musicvae.config import config_from_dict
+    from audiogen.musicvae.data import read_window_sets
+
+    arrays = read_window_sets(data, loaded.bars, config_from_dict(loaded.config).hop_bars,
+                              skips=skips if skips is not None else SkipLog(), track=track,
+                              on_start=on_start, on_item=on_item)
+    events, meters, sources = arrays["events"], arrays["meter"], arrays["source"]
+    if meter is not None:
+        chosen = meters == meter.strip()
+        if not chosen.any():
+            found = ", ".join(sorted(set(meters.tolist()), key=lambda m: -int((meters == m).sum()))[:8])
+            raise BadInputError(data[0], f"no window in {meter.strip()} (meters here: {found})")
+        events, meters, sources = events[chosen], meters[chosen], sources[chosen]
+    if max_windows is not None and len(events) > max_windows:
+        rows = np.linspace(0, len(events) - 1, max_windows).round().astype(int)
+        events, meters, sources = events[rows], meters[rows], sources[rows]
+    return {"events": events, "meter": meters, "source": sources}

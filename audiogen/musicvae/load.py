@@ -1,4 +1,6 @@
-"""Loading a MusicVAE model file: the bundled 2-bar default or a user's, checked to be of this family."""
+"""Loading a MusicVAE model file: the bundled 2-bar default or a user's, checked to be of this family,
+with the latent prior fitted to its training codes (`musicvae.prior`) and the bar forms of its training
+windows (`musicvae.forms`) when the file stores them."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from audiogen.musicvae.model import MusicVAE
 from audiogen.musicvae.config import KIND, model_config
+from audiogen.musicvae.forms import BarForms
+from audiogen.musicvae.model import MusicVAE
+from audiogen.musicvae.prior import FittedPrior
 
 BUNDLED_NAME = "musicvae-2bar.safetensors"
 
@@ -22,6 +26,8 @@ class MusicVAEModel:
     sha256: str
     config: dict             # the training config saved in the file
     extra: dict              # attributes, validation, trained_steps, ...
+    prior: FittedPrior | None = None  # the fitted Gaussian of the training codes (None: N(0, I) only)
+    forms: BarForms | None = None     # the bar forms of training windows (None: samples never repeat a bar)
 
     @property
     def bars(self) -> int:
@@ -48,4 +54,6 @@ def load_musicvae_model(path: str | os.PathLike | None = None,
 
     model, loaded = load_family_model(path, kind=KIND, bundled_name=BUNDLED_NAME, device=device,
                                       build=lambda f: MusicVAE(model_config(f.config)))
-    return MusicVAEModel(model, loaded.path, loaded.sha256, loaded.config, loaded.extra)
+    return MusicVAEModel(model, loaded.path, loaded.sha256, loaded.config, loaded.extra,
+                         FittedPrior.from_tensors(loaded.tensors),
+                         BarForms.from_file(loaded.tensors, (loaded.extra.get("sampling") or {}).get("form_meters")))

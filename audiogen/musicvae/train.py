@@ -146,6 +146,15 @@ def vae_losses(model: MusicVAE, x: torch.Tensor, *, beta: float, free_bits: floa
     return losses
 
 
+def _counted_from(started: dict, run) -> dict:
+    """A fine-tune's steps and seconds counted from those of the --init-from model it started from."""
+    source = started.get("init_from")
+    if not source:
+        return {}
+    return {"trained_steps": int(source.get("trained_steps") or 0) + run.step,
+            "training_seconds": round(float(source.get("training_seconds") or 0.0) + run.elapsed, 1)}
+
+
 def latent_means(model: MusicVAE, events: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """(N, T) events -> (N, latent) float32 encoder means."""
     from audiogen.musicvae.generate import encode
@@ -235,6 +244,14 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
     val_events = val_set["events"][np.sort(val_pick)]
 
     model = MusicVAE(model_config(config)).to(torch_device)
+    started: dict = {}  # the --init-from model a fine-tune (or, with --steps 0, a refit of its sampling) starts from
+    if init_from is not None:
+        from audiogen.runtime.modelfile import load_model
+
+        source = load_model(init_from, kind=KIND)
+        started = {"init_from": {"model": str(init_from), "sha256": source.sha256,
+                                 "trained_steps": source.extra.get("trained_steps"),
+                                 "training_seconds": source.extra.get("training_seconds")}}
     started_from = None
     if source_model is not None and not resume:
         from audiogen.musicvae.warm_start import warm_start as start_from
@@ -271,14 +288,18 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
         run.log(0, warm_start_copied=len(started_from["copied"]), warm_start_fresh=len(started_from["fresh"]))
 
     def export_model(**more) -> Path:
+        from audiogen.musicvae.sampling_fit import fit_sampling
+
         was_training = model.training
         mu = latent_means(model, train_set["events"][:20000])
+        sampling_tensors, sampling = fit_sampling(model, train_set["events"], train_set["meter"], seed=config.seed)
         model.train(was_training)
-        return run.export(dtype=torch.float16, extra={
+        return run.export(dtype=torch.float16, tensors={**run.named_tensors(), **sampling_tensors}, extra={
+            "sampling": sampling, **started,
             "attributes": attribute_vectors(mu, measure(train_set["events"][:20000])),
             "train_windows": int(len(train_rows)), "train_melodies": int(len(np.unique(train_set["source"]))),
             "val_melodies": int(len(np.unique(val_set["source"]))), "meters": meters,
-            "training_seconds": round(run.elapsed, 1), **warm, **more})
+            "training_seconds": round(run.elapsed, 1), **warm, **_counted_from(started, run), **more})
 
     model.train()
     for step in run.steps(time_limit=time_limit, stop=stop, export=export_model):

@@ -333,7 +333,8 @@ class TrainingRun:
                     f"does not fit this model: tensor {full} has shape {tuple(have.shape)}, "
                     f"expected {tuple(want.shape)}",
                 )
-        unexpected = sorted(set(loaded.tensors) - set(expected))
+        # tensors outside the run's modules (a MusicVAE's fitted prior) are the file's, not the run's
+        unexpected = sorted(n for n in set(loaded.tensors) - set(expected) if n.split(".")[0] in self.modules)
         if unexpected:
             raise BadInputError(
                 loaded.path, f"does not fit this model: unexpected tensor {unexpected[0]}"
