@@ -98,8 +98,10 @@ class MusicVAEHandle(ModelHandle):
 
     def _samples(self, n: int, rng_seed: int | None, meter: str | None, temperature: float, prior: str,
                  repeats: bool) -> np.ndarray:
-        from audiogen.musicvae.generate import sample_prior
+        from audiogen.musicvae.generate import check_trained_meter, sample_prior
 
+        if meter is not None:
+            meter = check_trained_meter(meter, self.bundle.extra.get("meters"))
         return sample_prior(self.bundle.model, n, _generator(rng_seed, self.device), prior=prior,
                             fitted=self.bundle.prior, forms=self.bundle.forms if repeats else None, meter=meter,
                             temperature=temperature)

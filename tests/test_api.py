@@ -75,6 +75,28 @@ def test_abc_and_musicvae_handles_return_text_and_pretty_midi():
     assert len(walk) == 4 and all(isinstance(m, pretty_midi.PrettyMIDI) for m in walk)
 
 
+def test_musicvae_16bar_handle_samples_from_its_fitted_prior_in_training_forms(tmp_path):
+    from audiogen.data.melody import save_windows
+    from audiogen.musicvae.generate import play_forms
+
+    vae = audiogen.load("musicvae-16bar", device="cpu")
+    assert vae.bundle.prior is not None and vae.bundle.forms is not None
+    counts = vae.sample_counts(6, rng_seed=4, meter="4/4")
+    assert counts["heldout"] is None and counts["samples"]["melodies"] == 6
+    assert counts == vae.sample_counts(6, rng_seed=4, meter="4/4")  # rng_seed reproduces
+    paper = vae.sample_counts(6, rng_seed=4, meter="4/4", prior="standard", repeats=False)
+    assert paper["samples"]["repeated_bars"] == 0.0 and paper != counts
+    # the counts of a held-out set come with it: a window set of two repeated-bar melodies
+    events = vae._samples(2, 5, "4/4", 0.5, "fitted", False)
+    played = play_forms(events, np.tile(np.r_[np.arange(8), np.arange(8)], (2, 1)))
+    held = tmp_path / "held.npz"
+    save_windows(held, {"events": played, "source": np.array([0, 1]), "sources": np.array(["a.abc:1", "b.abc:1"]),
+                        "start_bar": np.zeros(2, np.int64), "meter": np.array(["4/4", "4/4"]),
+                        "transpose": np.zeros(2, np.int64), "window": np.arange(2), "bars": np.array(16)})
+    report = vae.sample_counts(2, heldout=held, rng_seed=4, meter="4/4")
+    assert report["heldout"]["melodies"] == 2 and report["heldout"]["repeated_bars"] >= 0.5
+
+
 def test_gansynth_handle_samples_renders_and_exports(tmp_path):
     import pretty_midi
 

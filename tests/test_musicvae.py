@@ -437,12 +437,35 @@ def test_trained_model_stores_its_fitted_prior_and_samples_reproducibly(trained,
         out = json.loads(result.stdout)
         return [Path(f["midi"]).read_bytes() for f in out["files"]], out
 
-    fitted, out = sample()
-    assert sample("--prior", "fitted")[0] == fitted and out["args"]["prior"] == "fitted"
+    fitted, _ = sample()
+    again, out = sample("--prior", "fitted")
+    assert again == fitted and out["args"]["prior"] == "fitted"
     standard, out = sample("--prior", "standard", "--no-repeats")
     assert standard != fitted and out["args"]["prior"] == "standard" and out["args"]["repeats"] is False
     bad = _cli("sample", "musicvae", "--model", model, "--prior", "uniform", "--out-dir", tmp_path / "bad")
     assert bad.returncode == 2 and "--prior 'uniform'" in bad.stderr.strip().splitlines()[-1]
+
+
+def test_fit_cli_refits_the_sampling_of_a_model_file_and_keeps_its_weights_and_record(trained, tmp_path):
+    from audiogen.runtime.modelfile import load_model
+
+    model = trained["run"] / "model.safetensors"
+    out = tmp_path / "refit.safetensors"
+    result = _cli("fit", "musicvae", "--model", model, "--data", trained["tunes"], "--heldout-tunes",
+                  trained["run"] / "heldout.npz", "--out", out, "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["sampling"]["prior"] == "fitted" and summary["heldout_windows"] > 0
+    before, after = load_model(model), load_model(out)
+    assert after.config == before.config
+    assert {k: v for k, v in after.extra.items() if k != "sampling"} == \
+        {k: v for k, v in before.extra.items() if k != "sampling"}
+    assert all(torch.equal(before.tensors[k], after.tensors[k]) for k in before.tensors if k.startswith("model."))
+    assert {"prior.mean", "prior.scale_tril"} <= set(after.tensors)
+    again = _cli("fit", "musicvae", "--model", model, "--data", trained["tunes"], "--out", out)
+    assert again.returncode == 2 and "--force" in again.stderr.strip().splitlines()[-1]
+    assert _cli("fit", "musicvae", "--model", model, "--data", trained["tunes"], "--out", out, "--force",
+                "-q").returncode == 0
 
 
 def test_eval_cli_counts_samples_beside_the_heldout_windows(trained):

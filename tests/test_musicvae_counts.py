@@ -116,7 +116,7 @@ def test_standard_prior_ignores_the_fitted_one():
 # ------------------------------------------------------------------------- forms and sampling
 
 from audiogen.musicvae.forms import BarForms, bar_forms, fit_forms  # noqa: E402
-from audiogen.musicvae.generate import decode, meter_layout, sample_melodies, sample_prior  # noqa: E402
+from audiogen.musicvae.generate import decode, play_forms, sample_prior  # noqa: E402
 from audiogen.musicvae.model import MusicVAE, MusicVAEModelConfig  # noqa: E402
 
 TINY_HIER = MusicVAEModelConfig(bars=4, hierarchical=True, latent=8, embed=8, encoder_hidden=8, decoder_hidden=8,
@@ -142,21 +142,20 @@ def test_fit_forms_keeps_each_meter_and_draws_from_the_asked_one():
     assert torch.equal(restored.forms, forms.forms) and restored.meters == forms.meters
 
 
-def test_sampling_with_a_form_repeats_bars_step_for_step():
-    torch.manual_seed(0)
-    model = MusicVAE(TINY_HIER).eval()
-    z = torch.randn(6, 8)
-    form = torch.tensor([[0, 1, 0, 1]] * 3 + [[0, 1, 2, 3]] * 3)
-    events = sample_melodies(model, z, forms=form, temperature=1.0, generator=torch.Generator().manual_seed(1))
-    bars = events.reshape(6, 4, 16)
-    assert (bars[:3, 2] == bars[:3, 0]).all() and (bars[:3, 3] == bars[:3, 1]).all()
-    # at temperature 1 an untied tiny model almost never draws two equal 16-step bars
-    assert not (bars[3:, 2] == bars[3:, 0]).all()
-    # a bar in a layout of its own (the 9/8 bar's second segment) is never tied to a full one
-    layout = meter_layout("9/8", 4)
-    tied = sample_melodies(model, z[:1], forms=torch.tensor([[0, 0, 0, 0]]), temperature=1.0,
-                           generator=torch.Generator().manual_seed(1), layout=layout)
-    assert ((tied.reshape(4, 16) == PAD) == layout.reshape(4, 16).numpy()).all()
+def test_playing_a_form_repeats_bars_step_for_step():
+    x, y, z = [60, 62, 64, 65], [67, 65, 64, 62], [60, 59, 60, 62]
+    melody = _bars([x, y, z, [72]])
+    played = play_forms(melody[None], torch.tensor([[0, 1, 0, 1]]))[0].reshape(4, 16)
+    assert (played[2] == played[0]).all() and (played[3] == played[1]).all()
+    assert (played[:2] == melody.reshape(4, 16)[:2]).all()
+    # a chain plays its first bar; no form keeps the melody as it was
+    chained = play_forms(melody[None], torch.tensor([[0, 0, 1, 2]]))[0].reshape(4, 16)
+    assert all((chained[j] == chained[0]).all() for j in range(4))
+    assert np.array_equal(play_forms(melody[None], torch.tensor([[0, 1, 2, 3]]))[0], melody)
+    # a repeat between bars padded differently (a 3/4 bar and a 4/4 one) is dropped
+    mixed = np.concatenate([_bars([x[:3]], bar_steps=12), _bars([y, z, x])])
+    kept = play_forms(mixed[None], torch.tensor([[0, 0, 2, 0]]))[0]
+    assert np.array_equal(kept, mixed)
 
 
 def test_standard_prior_without_forms_is_the_papers_sampling():

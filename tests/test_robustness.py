@@ -655,8 +655,8 @@ def test_no_arguments_print_the_help_once(checks):
 def test_a_failed_run_leaves_the_earlier_set_and_other_commands_files_alone(tmp_path):
     from audiogen.runtime.output_sets import output_set
 
-    def write(command: str, names: list[str], fail_after: int | None = None) -> None:
-        with output_set(tmp_path, command) as outputs:
+    def write(command: str, names: list[str], fail_after: int | None = None, force: bool = False) -> None:
+        with output_set(tmp_path, command, force=force) as outputs:
             for i, name in enumerate(names):
                 if i == fail_after:
                     raise RuntimeError("the model broke")
@@ -671,7 +671,12 @@ def test_a_failed_run_leaves_the_earlier_set_and_other_commands_files_alone(tmp_
         write("interpolate samplevae", ["step-00.wav", "step-01.wav"], fail_after=1)
     assert listing() == before  # nothing replaced, nothing removed, no temp file left
     assert sorted(p.name for p in tmp_path.iterdir()) == [".audiogen-outputs.json", *sorted(before)]
-    write("interpolate gansynth", ["step-00.wav"])  # another command takes over one name
+    from audiogen.errors import AudiogenError
+
+    with pytest.raises(AudiogenError, match="step-00.wav: already exists, written by `interpolate samplevae`"):
+        write("interpolate gansynth", ["step-00.wav"])  # another command's file: refused without force
+    assert listing() == before and ".audiogen.lock" not in {p.name for p in tmp_path.iterdir()}
+    write("interpolate gansynth", ["step-00.wav"], force=True)  # with force it takes over one name
     write("interpolate samplevae", ["step-01.wav"])  # its rerun: its own stale step-02 goes, not step-00
     assert listing() == {"step-00.wav": "interpolate gansynth step-00.wav\n",
                          "step-01.wav": "interpolate samplevae step-01.wav\n"}

@@ -121,6 +121,8 @@ def test_toy_model_learns(tmp_path):
     assert losses[-1] < losses[0] / 50
     assert _full_loss(model) < 0.01
     assert read_run_config(tmp_path / "run") == CONFIG
+    assert ".audiogen.lock" in {p.name for p in (tmp_path / "run").iterdir()}  # held until the trainer is done
+    run.close()
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["checkpoint.pt", "config.json", "metrics.jsonl"]
 
 

@@ -88,8 +88,9 @@ def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: b
                  sample_rate: int = 22050, soundfont: str | os.PathLike | None = None, converter: str = "auto",
                  skips: SkipLog, on_start: Callable[[int], None] | None = None,
                  on_done: Callable[[], None] | None = None, bpm: float | None = None,
-                 program: int | None = None, gain_db: float = 0.0) -> dict:
-    """Write each tune as MIDI (and WAV) into `out_dir`; returns a summary dict.
+                 program: int | None = None, gain_db: float = 0.0, force: bool = False) -> dict:
+    """Write each tune as MIDI (and WAV) into `out_dir`; returns a summary dict. `force` lets the set
+    replace files another command wrote there (`runtime.output_sets`).
 
     `bpm` (quarter notes a minute) replaces the tunes' own tempo (Q:, else the converter's
     default), `program` the GM instrument (piano); WAVs peak at the tool's output level plus
@@ -113,7 +114,7 @@ def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: b
     written: list[dict] = []
     start = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    outputs = OutputSet(out_dir, "render abc")
+    outputs = OutputSet(out_dir, "render abc", force=force)
     try:
         for index, tune in enumerate(tunes, 1):
             where = f"{tune.source}: tune {index} (X:{tune.number}, line {tune.line})"

@@ -59,7 +59,7 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.modelfile import load_model
     from audiogen.runtime.seeding import seed_everything
-    from audiogen.runtime.training import TrainingRun, read_run_config, refuse_changed_config
+    from audiogen.runtime.training import LossWindow, TrainingRun, read_run_config, refuse_changed_config
 
     torch_device = resolve_device(device)
     skips = SkipLog(strict=strict)
@@ -113,7 +113,8 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
             state = tuple(t.to(torch_device) for t in run.state["hidden"])
 
     val_bpc = None
-    began, chars, loss_sum, loss_count = time.perf_counter(), 0, 0.0, 0
+    began, chars = time.perf_counter(), 0
+    window = LossWindow(run)
     model.train()
 
     train_scans = scan_share(train_texts)  # what `eval abc` shows beside its samples' share
@@ -144,14 +145,12 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
         run.state["stream"] = stream.position()
         run.state["hidden"] = tuple(s.cpu() for s in state)
         chars += x.numel()
-        loss_sum += loss.item()
-        loss_count += 1
+        window.add(train_bpc=loss.item() / math.log(2))
         done = step + 1
         if done % config.log_every == 0 or done == steps:
             seconds = time.perf_counter() - began
-            run.log(done, train_bpc=loss_sum / loss_count / math.log(2), lr=scheduler.get_last_lr()[0],
+            run.log(done, **window.take(), lr=scheduler.get_last_lr()[0],
                     epoch=stream.epoch, chars_per_s=round(chars / max(seconds, 1e-9)))
-            loss_sum, loss_count = 0.0, 0
         if val_texts and (done % config.val_every == 0 or done == steps):
             val_bpc = bits_per_char(model, val_texts, vocab, device=torch_device)
             run.log(done, val_bpc=val_bpc)
@@ -172,4 +171,5 @@ def train_abc(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, conf
     }
     export_model()
     summary["model"] = str(Path(out) / "model.safetensors")
+    run.close()
     return summary

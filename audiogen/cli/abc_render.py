@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import GainOpt, JsonOpt, QuietOpt, SampleRateOpt, writable_dir
+from audiogen.cli.options import ForceOutputsOpt, GainOpt, JsonOpt, QuietOpt, SampleRateOpt, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -71,6 +71,7 @@ def render_abc_command(
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first tune that does not convert.")] = False,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
+    force: ForceOutputsOpt = False,
 ) -> None:
     """Turn each ABC tune into a MIDI file (abc2midi, else music21), and with --wav into audio.
 
@@ -86,7 +87,7 @@ def render_abc_command(
         tasks = []  # added once the inputs are checked, so an early error leaves no bar behind
         summary = render_tunes(
             tunes, out_dir, wav=wav, sample_rate=sample_rate, soundfont=soundfont, converter=converter.value,
-            bpm=bpm, program=program, gain_db=gain, skips=skips, on_start=lambda n: tasks.append(progress.add_task("rendering" if wav else "converting", total=n)),
+            bpm=bpm, program=program, gain_db=gain, force=force, skips=skips, on_start=lambda n: tasks.append(progress.add_task("rendering" if wav else "converting", total=n)),
             on_done=lambda: progress.advance(tasks[0]))
     if json_out:
         emit_json({**summary, "skipped": skips.to_dict(),

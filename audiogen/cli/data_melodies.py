@@ -56,6 +56,10 @@ def melodies(
     from audiogen.errors import AudiogenError
     from audiogen.runtime.progress import make_progress
 
+    if out.suffix.lower() != ".npz":
+        from audiogen.errors import BadInputError
+
+        raise BadInputError(out, "a window set is written as .npz (numpy's archive), e.g. --out melodies.npz")
     shift_range = parse_transpose(transpose)
     hop = hop_bars if hop_bars is not None else (1 if bars <= 2 else bars // 2)
     began = time.perf_counter()

@@ -19,7 +19,7 @@ def encode_gansynth_command(
     pitch: Annotated[int, typer.Option("--pitch", help="The note's MIDI pitch.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="The latent, a .npy file.", show_default=False, callback=writable_file)],
     steps: Annotated[int, typer.Option("--steps", min=1, max=100000, help="Optimisation steps.")] = 300,
-    lr: Annotated[float, typer.Option("--lr", min=0.0, help="Adam learning rate.")] = 0.05,
+    lr: Annotated[float, typer.Option("--lr", min=0.0, max=10.0, help="Adam learning rate (the latent lives on a sphere of radius about 16: larger steps jump across it).")] = 0.05,
     resynth: Annotated[Optional[Path], typer.Option("--resynth", help="Also write the generator's note from the "
                                                     "latent here.", show_default=False, callback=writable_file)] = None,
     gain: GainOpt = 0.0,

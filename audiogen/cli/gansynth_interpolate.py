@@ -33,7 +33,7 @@ def load_latent(path: Path, size: int):
     return torch.from_numpy(z.astype(np.float32).reshape(size))
 
 
-@shared_options("audio_format", "subtype", "gain", "device", "json_out", "quiet")
+@shared_options("audio_format", "subtype", "gain", "device", "json_out", "quiet", "force")
 def interpolate_gansynth_command(
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for the steps and the whole walk.",
                                           show_default=False, callback=writable_dir)],
@@ -49,7 +49,7 @@ def interpolate_gansynth_command(
     to_latent: Annotated[Optional[Path], typer.Option("--to-latent", help="End latent (.npy) instead of --to-rng-seed.",
                                                       show_default=False)] = None,
     model: GANSynthModelOpt = None,
-    *, audio_format, subtype, gain, device, json_out, quiet,
+    *, audio_format, subtype, gain, device, json_out, quiet, force,
 ) -> None:
     """Interpolate timbres at a fixed pitch (slerp in latent space), or walk pitches with one timbre.
 
@@ -92,7 +92,7 @@ def interpolate_gansynth_command(
     for i, wave in enumerate(waves.numpy()):
         row[i * hop:i * hop + len(wave)] += wave
     row *= min(1.0, 0.99 / max(float(np.abs(row).max()), 1e-9))
-    with output_set(out_dir, "interpolate gansynth") as outputs:
+    with output_set(out_dir, "interpolate gansynth", force=force) as outputs:
         files = []
         for name, wave in zip(names, waves):
             write_clip(outputs.stage(out_dir / name), wave, bundle.sample_rate, None, audio_format, subtype, gain)

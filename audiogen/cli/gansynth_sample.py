@@ -33,7 +33,7 @@ def parse_pitches(pitch: list[int] | None, pitches: str | None, pitch_range: tup
     return list(dict.fromkeys(chosen))
 
 
-@shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet")
+@shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet", "force")
 def sample_gansynth_command(
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for pitchNNN-I.wav files.", show_default=False, callback=writable_dir)],
     pitch: Annotated[Optional[list[int]], typer.Option("--pitch", help="MIDI pitch; repeatable.", show_default=False)] = None,
@@ -45,7 +45,7 @@ def sample_gansynth_command(
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Latent standard deviation "
                                                "(below 1: safer, less varied timbres).")] = 1.0,
     model: GANSynthModelOpt = None,
-    *, audio_format, subtype, gain, rng_seed, device, json_out, quiet,
+    *, audio_format, subtype, gain, rng_seed, device, json_out, quiet, force,
 ) -> None:
     """Generate notes with GANSynth: 16 kHz, 4 s, one WAV per pitch and index.
 
@@ -71,7 +71,7 @@ def sample_gansynth_command(
     seconds = time.perf_counter() - began
     ext = audio_format.value if audio_format else "wav"
     files = []
-    with output_set(out_dir, "sample gansynth") as outputs:
+    with output_set(out_dir, "sample gansynth", force=force) as outputs:
         for k, (p, wave) in enumerate(zip(pitch_list.tolist(), waves)):
             path = out_dir / f"pitch{p:03d}-{k % num}.{ext}"
             write_clip(outputs.stage(path), wave, bundle.sample_rate, None, audio_format, subtype, gain)

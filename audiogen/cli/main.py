@@ -29,6 +29,7 @@ from audiogen.cli.verbs import (
     encode_app,
     eval_app,
     export_app,
+    fit_app,
     interpolate_app,
     render_app,
     sample_app,
@@ -101,6 +102,7 @@ app.add_typer(interpolate_app, name="interpolate")
 app.add_typer(render_app, name="render")
 app.add_typer(encode_app, name="encode")
 app.add_typer(export_app, name="export")
+app.add_typer(fit_app, name="fit")
 app.add_typer(eval_app, name="eval")
 
 
@@ -199,6 +201,15 @@ def _interrupted(terminated: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    try:
+        _main(argv)
+    finally:
+        locks = sys.modules.get("audiogen.runtime.locks")
+        if locks is not None:  # folder locks end with the command (also when main runs again in one process)
+            locks.release_all()
+
+
+def _main(argv: list[str] | None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args
     usage_error, abort = _cli_exceptions()

@@ -53,7 +53,7 @@ def eval_musicvae_command(
 
     from audiogen.data.skips import SkipLog
     from audiogen.musicvae.evaluate import heldout_windows, reconstruction_metrics
-    from audiogen.musicvae.generate import meter_layout, sample_prior
+    from audiogen.musicvae.generate import check_trained_meter, meter_layout, sample_prior
     from audiogen.musicvae.load import load_musicvae_model
     from audiogen.musicvae.melody_counts import melody_counts
     from audiogen.musicvae.prior import check_prior
@@ -65,7 +65,7 @@ def eval_musicvae_command(
     torch_device = resolve_device(device)
     loaded = load_musicvae_model(model, torch_device)
     if samples and meter is not None:
-        meter_layout(meter.strip(), loaded.bars)  # a malformed --meter fails before any work
+        meter_layout(check_trained_meter(meter, loaded.extra.get("meters")), loaded.bars)  # before any work
     skips = SkipLog(strict=strict)
     with make_progress(quiet=quiet or json_out, unit="file") as progress:
         tasks: list = []
@@ -117,7 +117,8 @@ def eval_musicvae_command(
                             ("pitch_range", "pitch range, semitones")):
             sampled, real = counts["samples"][name], counts["heldout"][name]
             result_line(f"  {label:42s} samples {_figure(sampled)}  held-out {_figure(real)}", json_mode=False)
-    note(f"model {loaded.path} (sha256 {loaded.sha256[:12]}); {seconds:.1f} s", quiet=quiet)
+    seeded = f", rng seed {used_seed}" if samples else ""
+    note(f"model {loaded.path} (sha256 {loaded.sha256[:12]}){seeded}; {seconds:.1f} s", quiet=quiet)
 
 
 def _figure(value) -> str:

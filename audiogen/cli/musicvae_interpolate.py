@@ -22,7 +22,7 @@ from audiogen.cli.options import GainOpt, SampleRateOpt, shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
-@shared_options("rng_seed", "device", "json_out", "quiet")
+@shared_options("rng_seed", "device", "json_out", "quiet", "force")
 def interpolate_musicvae_command(
     first: Annotated[Path, typer.Argument(help="MIDI or ABC file the walk starts from.", show_default=False,
                                           metavar="A")],
@@ -42,7 +42,7 @@ def interpolate_musicvae_command(
     sample_rate: SampleRateOpt = 22050,
     bpm: BpmOpt = 120.0,
     program: ProgramOpt = 0,
-    *, rng_seed, device, json_out, quiet,
+    *, rng_seed, device, json_out, quiet, force,
 ) -> None:
     """Interpolate between two melodies: slerp between their encoder means, each step decoded to MIDI.
 
@@ -83,7 +83,7 @@ def interpolate_musicvae_command(
     values = measure(melodies)
     in_scale = [None if v != v else round(float(v), 4) for v in per_melody_counts(melodies)["in_scale"]]
     with writer_for(out_dir, bpm=bpm, program=program, meter=None, wav=wav, soundfont=soundfont,
-                    sample_rate=sample_rate, gain_db=gain, command="interpolate musicvae",
+                    sample_rate=sample_rate, gain_db=gain, command="interpolate musicvae", force=force,
                     meters=loaded.extra.get("meters")) as writer:
         inputs = {"a": {"file": str(first), "start_bar": bar_a, "meter": melody_a.meter(bar_a),
                         **writer.write(window_a, "input-a")},

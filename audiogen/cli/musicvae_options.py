@@ -31,8 +31,9 @@ TemperatureOpt = Annotated[float, typer.Option("--temperature", min=0.0, help="D
 
 
 def writer_for(out_dir: Path, *, bpm: float, program: int, meter: str | None, wav: bool, soundfont: Path | None,
-               sample_rate: int, command: str, meters: dict[str, int] | None = None, gain_db: float = 0.0):
+               sample_rate: int, command: str, meters: dict[str, int] | None = None, gain_db: float = 0.0,
+               force: bool = False):
     from audiogen.musicvae.output import MelodyWriter
 
     return MelodyWriter(out_dir, bpm=bpm, program=program, meter=meter, wav=wav, soundfont=soundfont,
-                        sample_rate=sample_rate, command=command, meters=meters, gain_db=gain_db)
+                        sample_rate=sample_rate, command=command, meters=meters, gain_db=gain_db, force=force)

@@ -24,7 +24,7 @@ from audiogen.cli.options import GainOpt, SampleRateOpt, shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
-@shared_options("rng_seed", "device", "json_out", "quiet")
+@shared_options("rng_seed", "device", "json_out", "quiet", "force")
 def sample_musicvae_command(
     out_dir: OutDirOpt,
     model: MusicVAEModelOpt = None,
@@ -54,7 +54,7 @@ def sample_musicvae_command(
     sample_rate: SampleRateOpt = 22050,
     bpm: BpmOpt = 120.0,
     program: ProgramOpt = 0,
-    *, rng_seed, device, json_out, quiet,
+    *, rng_seed, device, json_out, quiet, force,
 ) -> None:
     """Sample melodies from MusicVAE into MIDI files (sample-000.mid ...), with --wav also audio.
 
@@ -71,8 +71,8 @@ def sample_musicvae_command(
     from audiogen.errors import AudiogenError
     from audiogen.musicvae.attributes import measure, parse_attribute
     from audiogen.musicvae.data import file_window
-    from audiogen.musicvae.generate import (apply_attributes, decode, encode, meter_layout, sample_prior,
-                                           step_accuracy)
+    from audiogen.musicvae.generate import (apply_attributes, check_trained_meter, decode, encode, meter_layout,
+                                           sample_prior, step_accuracy)
     from audiogen.musicvae.prior import check_prior
     from audiogen.musicvae.load import load_musicvae_model
     from audiogen.musicvae.melody_counts import melody_counts
@@ -88,6 +88,8 @@ def sample_musicvae_command(
         raise AudiogenError("--attribute needs --from FILE: attribute vectors move a melody's latent code")
     if start_bar is not None and from_file is None:
         raise AudiogenError("--start-bar needs --from FILE")
+    if meter is not None and from_file is None:
+        meter = check_trained_meter(meter, loaded.extra.get("meters"))
     layout = None if meter is None else meter_layout(meter, loaded.bars)  # checks --meter before any work
     used_seed = seed_everything(rng_seed)
     generator = make_generator(used_seed, torch_device)
@@ -96,7 +98,8 @@ def sample_musicvae_command(
     began = time.perf_counter()
     if from_file is None:
         generated = sample_prior(loaded.model, num, generator, prior=prior, fitted=loaded.prior,
-                                 forms=loaded.forms if repeats else None, meter=meter, temperature=temperature)
+                                 forms=loaded.forms if repeats else None, meter=meter.strip() if meter else None,
+                                 temperature=temperature)
     else:
         events, melody, bar = file_window(from_file, loaded.bars, track=track, start_bar=start_bar)
         mu, _ = encode(loaded.model, events)
@@ -111,7 +114,7 @@ def sample_musicvae_command(
     # a melody from --from keeps its own meter (6/8 stays 6/8); prior samples take the model's
     written_meter = meter or (source["meter"] if source is not None else None)
     with writer_for(out_dir, bpm=bpm, program=program, meter=written_meter, wav=wav, soundfont=soundfont,
-                    sample_rate=sample_rate, gain_db=gain, command="sample musicvae",
+                    sample_rate=sample_rate, gain_db=gain, command="sample musicvae", force=force,
                     meters=loaded.extra.get("meters")) as writer:
         if source is not None:
             source["midi"] = writer.write(events, "input")["midi"]
@@ -129,8 +132,9 @@ def sample_musicvae_command(
                    "counts": melody_counts(generated),
                    "seconds": round(seconds, 3), "model": loaded.path, "model_sha256": loaded.sha256,
                    **provenance("sample musicvae", {
-                       "model": model, "num": num, "temperature": temperature, "prior": prior,
-                       "repeats": repeats, "from": from_file,
+                       "model": model, "num": num, "temperature": temperature,
+                       "prior": prior if loaded.prior is not None else "standard",
+                       "repeats": bool(repeats and loaded.forms is not None), "from": from_file,
                        "start_bar": start_bar, "attribute": attribute or [], "meter": meter, "track": track,
                        "wav": wav, "gain": gain, "bpm": bpm, "program": program, "out_dir": out_dir,
                        "device": str(torch_device)}, rng_seed=used_seed)})

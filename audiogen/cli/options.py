@@ -95,6 +95,26 @@ def parse_transpose(value: str) -> tuple[int, int] | None:
     return low, high
 
 
+ForceOutputsOpt = Annotated[bool, typer.Option(
+    "--force", help="Replace files in --out-dir that another command (or you) wrote; a command's own earlier "
+    "outputs are always replaced.")]
+
+
+def not_an_input(output: Path | None, *inputs: Path | None) -> None:
+    """BadInputError naming `output` when it is one of the command's input files (a command never
+    writes over what it reads)."""
+    import os
+
+    if output is None:
+        return
+    for source in inputs:
+        if source is not None and Path(source).is_file() and Path(output).exists() \
+                and os.path.samefile(source, output):
+            from audiogen.errors import BadInputError
+
+            raise BadInputError(output, "is also the input; write the output to another file")
+
+
 # The options many commands end with, declared once: `@shared_options("device", "json_out", "quiet")`
 # on a command whose signature ends `*, device, json_out, quiet` gives it these exact options.
 SHARED_OPTIONS = {
@@ -106,6 +126,7 @@ SHARED_OPTIONS = {
     "device": (DeviceOpt, "auto"),
     "json_out": (JsonOpt, False),
     "quiet": (QuietOpt, False),
+    "force": (ForceOutputsOpt, False),
 }
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from audiogen.cli.options import InputFile, OutFile, SampleRateOpt, shared_options
+from audiogen.cli.options import InputFile, OutFile, SampleRateOpt, not_an_input, shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -39,6 +39,7 @@ def resynth(
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import make_generator, seed_everything
 
+    not_an_input(out, file)
     torch_device = resolve_device(device)
     seed = seed_everything(rng_seed)
     wave = load_audio(file, sample_rate, max_seconds=MAX_INPUT_SECONDS).to(torch_device)

@@ -12,7 +12,7 @@ from audiogen.cli.output import emit_json, note, provenance, result_line, write_
 from audiogen.cli.samplevae_options import OutRateOpt, SampleVAEModelOpt
 
 
-@shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet")
+@shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet", "force")
 def interpolate_samplevae_command(
     file_a: Annotated[Path, typer.Argument(help="Start sound.", show_default=False, metavar="A")],
     file_b: Annotated[Path, typer.Argument(help="End sound.", show_default=False, metavar="B")],
@@ -21,7 +21,7 @@ def interpolate_samplevae_command(
     steps: Annotated[int, typer.Option("--steps", min=2, max=1000, help="Sounds on the path, both ends included.")] = 8,
     model: SampleVAEModelOpt = None,
     sample_rate: OutRateOpt = None,
-    *, audio_format, subtype, gain, rng_seed, device, json_out, quiet,
+    *, audio_format, subtype, gain, rng_seed, device, json_out, quiet, force,
 ) -> None:
     """Morph sound A into sound B along the straight line between their latent means.
 
@@ -51,7 +51,7 @@ def interpolate_samplevae_command(
     files = []
     gap = torch.zeros(rate // 4)
     joined = torch.cat([torch.cat([w, gap]) for w in waves])
-    with output_set(out_dir, "interpolate samplevae") as outputs:
+    with output_set(out_dir, "interpolate samplevae", force=force) as outputs:
         for i, wave in enumerate(waves):
             path = out_dir / f"step-{i:0{width}d}.{ext}"
             write_clip(outputs.stage(path), wave, rate, sample_rate, audio_format, subtype, gain)

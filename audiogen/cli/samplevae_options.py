@@ -36,6 +36,9 @@ def parse_weights(text: str | None, count: int) -> list[float]:
         raise typer.BadParameter(f"{text!r}: weights must be finite numbers", param_hint="--weights")
     if len(weights) != count:
         raise typer.BadParameter(f"{len(weights)} weights for {count} --from files", param_hint="--weights")
+    if not math.isfinite(sum(weights)):
+        raise typer.BadParameter(f"{text!r}: weights this large overflow their sum; the mix divides by it",
+                                 param_hint="--weights")
     if abs(sum(weights)) < 1e-9:
         raise typer.BadParameter(f"{text!r}: the weights sum to 0; the mix divides by their sum", param_hint="--weights")
     return weights

@@ -12,7 +12,7 @@ from audiogen.cli.output import emit_json, note, provenance, result_line, write_
 from audiogen.cli.samplevae_options import OutRateOpt, SampleVAEModelOpt, WeightsOpt, parse_weights
 
 
-@shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet")
+@shared_options("audio_format", "subtype", "gain", "rng_seed", "device", "json_out", "quiet", "force")
 def sample_samplevae_command(
     model: SampleVAEModelOpt = None,
     num: Annotated[int, typer.Option("--num", "-n", min=1, max=10000, help="Sounds to draw from the prior.")] = 5,
@@ -26,7 +26,7 @@ def sample_samplevae_command(
                                                 show_default=False, callback=writable_file)] = None,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Prior standard deviation.")] = 1.0,
     sample_rate: OutRateOpt = None,
-    *, audio_format, subtype, gain, rng_seed, device, json_out, quiet,
+    *, audio_format, subtype, gain, rng_seed, device, json_out, quiet, force,
 ) -> None:
     """Generate one-shots with SampleVAE: from the prior, or a weighted latent mix of sounds.
 
@@ -83,7 +83,7 @@ def sample_samplevae_command(
 
         width = max(3, len(str(num - 1)))
         ext = audio_format.value if audio_format else "wav"
-        with output_set(out_dir, "sample samplevae") as outputs:
+        with output_set(out_dir, "sample samplevae", force=force) as outputs:
             for i, wave in enumerate(waves):
                 path = out_dir / f"sample-{i:0{width}d}.{ext}"
                 write_clip(outputs.stage(path), wave, bundle.features.sample_rate, sample_rate, audio_format, subtype, gain)

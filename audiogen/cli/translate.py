@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import shared_options, writable_dir, writable_file
+from audiogen.cli.options import not_an_input, shared_options, writable_dir, writable_file
 from audiogen.cli.output import emit_json, provenance, result_line
 
 TranslateModelOpt = Annotated[Optional[Path], typer.Option(
@@ -75,6 +75,10 @@ def translate_command(
         raise AudiogenError("give --out FILE for the translation (or a folder and --out-dir)")
     if folder and out is not None:
         raise AudiogenError("--out names one file; a folder input takes --out-dir")
+    if not folder and out_dir is not None:
+        raise AudiogenError("--out-dir is for a folder input; one input file takes --out only" if out is None
+                            else "give --out FILE or --out-dir DIR, not both")
+    not_an_input(out, source)
     if picture is not None:
         from audiogen.plotting import check_picture_path
 

@@ -18,6 +18,7 @@ from audiogen.cli import (
     gansynth_train,
     midi_render,
     musicvae_eval,
+    musicvae_fit,
     musicvae_interpolate,
     musicvae_sample,
     musicvae_train,
@@ -40,12 +41,38 @@ def split_example(text: str) -> tuple[str, str | None]:
     return head.rstrip(), "Example:" + example.rstrip()
 
 
+def finite_numbers(function):
+    """`function` refusing any number option given as nan or infinity, before it runs: one line
+    naming the option (`--temperature inf` would reach a sampler as NaN probabilities)."""
+    import functools
+    import inspect
+    import math
+
+    from audiogen.errors import AudiogenError
+
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)
+    def checked(*args, **kwargs):
+        for name, value in signature.bind_partial(*args, **kwargs).arguments.items():
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for v in values:
+                if isinstance(v, float) and not math.isfinite(v):
+                    flag = "--" + name.replace("_", "-")
+                    raise AudiogenError(f"{flag}: not a number (nan)" if v != v else
+                                        f"{flag}: must be a finite number, got {v}")
+        return function(*args, **kwargs)
+
+    return checked
+
+
 def add_command(group: typer.Typer, name: str, function) -> None:
-    """Register `function` as `name` on `group`, its docstring's example as the help's epilog."""
+    """Register `function` as `name` on `group`, its docstring's example as the help's epilog;
+    every number option is checked to be finite (`finite_numbers`)."""
     import inspect
 
     help_text, example = split_example(inspect.cleandoc(function.__doc__ or ""))
-    group.command(name, help=help_text, epilog=example)(function)
+    group.command(name, help=help_text, epilog=example)(finite_numbers(function))
 
 
 def command_group(name: str, help_text: str) -> typer.Typer:
@@ -64,6 +91,8 @@ encode_app = command_group("encode", "Find a model's latent for a real input.\n\
                     "Example: audiogen encode gansynth cello.wav --pitch 48 --out cello.npy")
 export_app = command_group("export", "Write a model's sound as an instrument for a sampler (SoundFont 2 or SFZ).\n\n"
                     "Example: audiogen export gansynth --out flute.sf2 --rng-seed 7")
+fit_app = command_group("fit", "Fit what a trained model samples from, without training it.\n\n"
+                        "Example: audiogen fit musicvae --model old.safetensors --data folk-16bar.npz --out new.safetensors")
 eval_app = command_group("eval", "Measure a model.\n\nExample: audiogen eval abc --data held-out.abc -n 200")
 
 add_command(train_app, "abc", abc_train.train_abc_command)
@@ -74,6 +103,7 @@ add_command(train_app, "musicvae", musicvae_train.train_musicvae_command)
 add_command(sample_app, "musicvae", musicvae_sample.sample_musicvae_command)
 add_command(interpolate_app, "musicvae", musicvae_interpolate.interpolate_musicvae_command)
 add_command(eval_app, "musicvae", musicvae_eval.eval_musicvae_command)
+add_command(fit_app, "musicvae", musicvae_fit.fit_musicvae_command)
 add_command(train_app, "samplevae", samplevae_train.train_samplevae_command)
 add_command(sample_app, "samplevae", samplevae_sample.sample_samplevae_command)
 add_command(interpolate_app, "samplevae", samplevae_interpolate.interpolate_samplevae_command)
@@ -90,4 +120,4 @@ add_command(export_app, "gansynth", gansynth_export.export_gansynth_command)
 add_command(train_app, "translate", translate_train.train_translate_command)
 add_command(eval_app, "translate", translate_eval.eval_translate_command)
 
-GROUPS = (train_app, sample_app, interpolate_app, render_app, encode_app, export_app, eval_app)
+GROUPS = (train_app, sample_app, interpolate_app, render_app, encode_app, export_app, fit_app, eval_app)

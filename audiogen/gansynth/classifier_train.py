@@ -80,7 +80,7 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
     from audiogen.gansynth.classifier_input import pitch_input
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.seeding import seed_everything
-    from audiogen.runtime.training import TrainingRun, starting_config
+    from audiogen.runtime.training import LossWindow, TrainingRun, starting_config
 
     torch_device = resolve_device(device)
     config = starting_config(config, out, kind=KIND, resume=resume, init_from=init_from, from_dict=config_from_dict,
@@ -109,7 +109,8 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
                       optimizers={"opt": optimizer}, schedulers={"lr": scheduler}, total_steps=steps,
                       checkpoint_every=checkpoint_every, resume=resume, init_from=init_from, quiet=quiet)
     run.use_data(data)
-    began, loss_sum, count = time.perf_counter(), 0.0, 0
+    began = time.perf_counter()
+    window = LossWindow(run)
     classifier.train()
 
     def export_model(**more) -> Path:
@@ -127,10 +128,9 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
         loss.backward()
         optimizer.step()
         scheduler.step()
-        loss_sum, count = loss_sum + float(loss.detach()), count + 1
+        window.add(loss=float(loss.detach()))
         if (step + 1) % config.log_every == 0 or step + 1 == steps:
-            run.log(step + 1, loss=loss_sum / count, lr=scheduler.get_last_lr()[0])
-            loss_sum, count = 0.0, 0
+            run.log(step + 1, **window.take(), lr=scheduler.get_last_lr()[0])
     classifier.eval()
     from audiogen.runtime.progress import make_progress
 
@@ -141,6 +141,7 @@ def train_pitch_classifier(data: str | os.PathLike, out: str | os.PathLike, *, c
                                      on_notes=lambda n: progress.advance(task, n))
     run.log(run.step, val_accuracy=val_accuracy, train_accuracy=train_accuracy)
     export_model(val_accuracy=val_accuracy)
+    run.close()
     return {"out": str(out), "steps": run.step, "total_steps": steps, "stopped_early": run.stopped_early,
             "train_notes": int(len(train_rows)), "val_notes": int(len(val_rows)), "val_accuracy": val_accuracy,
             "train_accuracy": train_accuracy, "seconds": round(time.perf_counter() - began, 1),

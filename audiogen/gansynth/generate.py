@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch.nn import functional as F
 
+from audiogen.errors import AudiogenError
 from audiogen.gansynth.data import images_to_waves, upsample_to_full
 
 PEAK = 0.99
@@ -123,6 +126,9 @@ def project_note(bundle, wave: torch.Tensor, pitch: int, *, steps: int = 200, lr
             image = bundle.generator(z, onehot, bundle.level, bundle.alpha)
             loss = ((image - target).abs() * weights).mean()
             losses.append(float(loss.detach()))
+            if not math.isfinite(losses[-1]) or not bool(torch.isfinite(z).all()):
+                raise AudiogenError(f"the search for the latent diverged at step {step} (loss {losses[-1]:.4g}); "
+                                    f"nothing was written: try a lower --lr than {lr:g}")
             if step == steps:
                 break
             optimizer.zero_grad(set_to_none=True)
@@ -132,4 +138,9 @@ def project_note(bundle, wave: torch.Tensor, pitch: int, *, steps: int = 200, lr
                 on_step()
     finally:
         bundle.generator.requires_grad_(True)
-    return z.detach()[0].cpu(), losses
+    # The generator pixel-normalises z, so only its direction counts; the latent handed back is put
+    # on the prior's typical sphere (rms 1), where slerp and the other tools expect it, however far
+    # a large --lr carried it.
+    z = z.detach()[0]
+    z = z / z.abs().max().clamp(min=1e-30)  # first to at most 1: squaring 1e30 would overflow
+    return (z / z.square().mean().sqrt().clamp(min=1e-12)).cpu(), losses

@@ -258,7 +258,7 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     from audiogen.runtime.precision import autocast_dtype
     from audiogen.runtime.progress import make_progress
     from audiogen.runtime.seeding import seed_everything
-    from audiogen.runtime.training import TrainingRun, starting_config
+    from audiogen.runtime.training import LossWindow, TrainingRun, starting_config
 
     from audiogen.gansynth.melody_check import read_melodies
 
@@ -343,10 +343,8 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     began = time.perf_counter()
     # The running sums between metrics lines live in the checkpoint, so a run resumed mid-window
     # (after a SIGKILL, say) logs the same means as one that never stopped.
-    window = run.state.get("loss_window") or {}
-    sums: dict[str, torch.Tensor] = {k: v.to(torch_device) for k, v in (window.get("sums") or {}).items()}
+    window = LossWindow(run)
     window_images, window_start, images_per_s = 0, time.perf_counter(), 0.0
-    batches = int(window.get("batches", 0))
     last: dict[str, float] = {}
 
     def should_stop(step: int) -> bool:
@@ -377,26 +375,22 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
         noise = step_noise(step, config, hist_t, rank_slice, torch_device)
         losses = gan_step(nets, g_opt, d_opt, reals, pitch_index[rows].to(torch_device), noise, phase, config,
                           amp_dtype=amp_dtype, world=world)
-        for key, value in losses.items():
-            sums[key] = sums[key] + value if key in sums else value
-        batches += 1
-        run.state["loss_window"] = {"sums": {k: v.detach() for k, v in sums.items()}, "batches": batches}
+        window.add(**losses)
         window_images += config.batch_size
         done = step + 1
         if done % config.log_every == 0 or done == total_steps:
             now = time.perf_counter()
             images_per_s = window_images / max(now - window_start, 1e-9)
             window_images, window_start = 0, now
-            names = sorted(sums)
-            means = torch.stack([sums[k] for k in names]) / max(batches, 1)
+            taken = window.take()
+            names = sorted(taken)
+            means = torch.stack([torch.as_tensor(taken[k], device=torch_device) for k in names])
             if world.distributed:
                 torch.distributed.all_reduce(means)
                 means /= world.size
             last = {k: round(float(v), 5) for k, v in zip(names, means.tolist())}
             run.log(done, **last, stage=phase.stage, level=phase.level, alpha=round(phase.alpha, 4),
                     images=done * config.batch_size, img_per_s=round(images_per_s, 1))
-            sums, batches = {}, 0
-            run.state["loss_window"] = {"sums": {}, "batches": 0}
         run.status = f"{images_per_s:.0f} img/s {describe_short(phase)}" + (f"; {last_check}" if last_check else "")
         if snapshots and done % config.snapshot_every == 0:
             try:
@@ -437,4 +431,5 @@ def train_gansynth(data: str | os.PathLike, out: str | os.PathLike, *, config: G
     }
     export_model()
     summary["model"] = str(Path(out) / "model.safetensors")
+    run.close()
     return summary

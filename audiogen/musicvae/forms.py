@@ -3,10 +3,11 @@ when sampling, so that new 16-bar melodies repeat bars as tunes do (docs/design.
 
 A form is (bars,) int: entry j is the first earlier bar that bar j equals step for step (and that
 has a note onset), or j itself. A folk tune played AABB with an 8-bar A part has form
-[0..7, 0..7] for a window over both As. The model's conductor does not learn this from prior
-samples (codes from a Gaussian fitted to the training codes never give two equal bar codes), so
-sampling draws the form of a random training window and gives every repeated bar the conductor
-code of the bar it repeats, then copies that bar's events.
+[0..7, 0..7] for a window over both As. The model's conductor does not give two bars of a prior
+sample near-equal codes, so nothing repeats on its own; sampling draws the form of a random
+training window and plays each repeated bar again (`generate.play_forms`). A hierarchical model
+decodes every bar on its own from its conductor code, so the copy leaves the next bar's decoding
+as it was; a flat decoder's next bar follows the events it wrote, so flat models get no forms.
 """
 
 from __future__ import annotations

@@ -40,6 +40,16 @@ def meter_layout(meter: str, bars: int) -> torch.Tensor:
     return (torch.arange(SEGMENT_STEPS)[None, :] >= torch.tensor(lengths)[:, None]).reshape(-1)
 
 
+def check_trained_meter(meter: str, trained: dict[str, int] | None) -> str:
+    """`meter` when the model's training windows (`trained`: its meter histogram) had it, or when
+    the model file does not say; else AudiogenError naming the meters it was trained on."""
+    meter = meter.strip()
+    if trained and meter not in trained:
+        common = ", ".join(list(trained)[:8])
+        raise AudiogenError(f"--meter {meter}: this model was not trained on {meter} bars (its meters: {common}, ...)")
+    return meter
+
+
 @torch.no_grad()
 def encode(model: MusicVAE, events: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """events (N, T) -> encoder (mu, sigma), each (N, latent), on the model's device."""
@@ -75,45 +85,34 @@ def step_accuracy(predicted: np.ndarray, target: np.ndarray) -> float:
     return float((np.asarray(predicted) == np.asarray(target))[real].mean()) if real.any() else float("nan")
 
 
-@torch.no_grad()
-def sample_melodies(model: MusicVAE, z: torch.Tensor, *, forms: torch.Tensor | None = None,
-                    temperature: float = DEFAULT_TEMPERATURE, generator: torch.Generator | None = None,
-                    layout: torch.Tensor | None = None, batch_size: int = 1024) -> np.ndarray:
-    """codes (N, latent) -> events (N, T) int8; with `forms` (N, bars) int64 (`musicvae.forms`) a
-    hierarchical model's bar j takes the conductor code of bar forms[:, j] and then its events,
-    step for step, so the melody repeats as the form says. Without forms (or for a flat model)
-    this is `decode`. A repeat between two bars the layout pads differently is dropped.
-    """
-    if not model.config.hierarchical or forms is None:
-        return decode(model, z, temperature=temperature, generator=generator, layout=layout, batch_size=batch_size)
-    forms = torch.as_tensor(forms, dtype=torch.long, device=z.device)
-    if layout is not None:
-        rows = layout.to(z.device).reshape(model.config.bars, -1)
-        same_layout = (rows[:, None, :] == rows[None, :, :]).all(dim=-1)  # (bars, bars)
-        own = torch.arange(model.config.bars, device=z.device).expand_as(forms)
-        forms = torch.where(same_layout[own, forms], forms, own)
-    out = []
-    for start in range(0, len(z), batch_size):
-        conditions = model.conditions(z[start:start + batch_size])
-        sources = forms[start:start + batch_size]
-        tied = torch.gather(conditions, 1, sources[:, :, None].expand(-1, -1, conditions.shape[-1]))
-        events = model.sample_conditions(tied, temperature=temperature, generator=generator, pad_layout=layout)
-        bars = events.reshape(len(events), model.config.bars, -1)
-        bars = torch.gather(bars, 1, sources[:, :, None].expand(-1, -1, bars.shape[-1]))
-        out.append(bars.reshape(len(events), -1).to(torch.int8).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, model.config.steps), np.int8)
+def play_forms(events: np.ndarray, forms: np.ndarray | torch.Tensor) -> np.ndarray:
+    """events (N, bars * 16), forms (N, bars) -> events where bar j is bar forms[:, j] again, step
+    for step (`musicvae.forms`). A chain (bar 3 -> bar 2 -> bar 0) plays the first bar; a repeat
+    between two bars padded differently (a 9/8 bar's two segments, or bars the model laid out in
+    two meters) is dropped."""
+    events = np.asarray(events)
+    forms = torch.as_tensor(forms, dtype=torch.long).cpu()
+    for _ in range(forms.shape[1]):  # follow chains to their first bar
+        forms = torch.gather(forms, 1, forms)
+    bars = events.reshape(len(events), forms.shape[1], -1)
+    rows = np.arange(len(events))[:, None]
+    sources = forms.numpy()
+    same_layout = ((bars == PAD) == (bars[rows, sources] == PAD)).all(axis=-1)
+    sources = np.where(same_layout, sources, np.arange(forms.shape[1])[None, :])
+    return bars[rows, sources].reshape(events.shape)
 
 
 def sample_prior(model: MusicVAE, count: int, generator: torch.Generator, *, prior: str = "fitted",
                  fitted: FittedPrior | None = None, forms: BarForms | None = None, meter: str | None = None,
                  temperature: float = DEFAULT_TEMPERATURE) -> np.ndarray:
     """`count` new melodies (count, T) int8: codes from `prior` ("fitted": the model file's `fitted`
-    Gaussian, "standard": N(0, I)), each with the form of a training window in `meter` when the
-    model file has `forms` (None: no repeats), decoded at `temperature` in `meter`'s layout (None:
-    the model places padding). What `sample musicvae`, `eval musicvae --samples` and the Python
-    API's `sample` all call."""
+    Gaussian, "standard": N(0, I)), decoded at `temperature` in `meter`'s layout (None: the model
+    places padding), then played in the bar form of a training window (in `meter` when given) when
+    the model file has `forms` (None: no repeats). What `sample musicvae`, `eval musicvae
+    --samples` and the Python API's `sample` all call."""
     device = next(model.parameters()).device
     layout = None if meter is None else meter_layout(meter, model.config.bars)
     z = latent_codes(count, model.config.latent, generator, device, prior=prior, fitted=fitted)
     drawn = None if forms is None else forms.draw(count, generator, meter)
-    return sample_melodies(model, z, forms=drawn, temperature=temperature, generator=generator, layout=layout)
+    events = decode(model, z, temperature=temperature, generator=generator, layout=layout)
+    return events if drawn is None else play_forms(events, drawn)

@@ -49,13 +49,14 @@ class MelodyWriter:
 
     `write(events, stem)` returns {"midi", "wav", "notes"}. Use it as a context manager: the files
     of one run are a set (`runtime.output_sets`) that replaces this `command`'s earlier set in
-    `out_dir`, and a run that fails leaves none of its files.
+    `out_dir`, and a run that fails leaves none of its files; `force` lets it replace files another
+    command wrote there.
     """
 
     def __init__(self, out_dir: str | os.PathLike, *, bpm: float = 120.0, program: int = 0,
                  meter: str | None = None, wav: bool = False, soundfont: str | os.PathLike | None = None,
                  sample_rate: int = 22050, command: str = "musicvae", meters: dict[str, int] | None = None,
-                 gain_db: float = 0.0):
+                 gain_db: float = 0.0, force: bool = False):
         from audiogen.errors import BadInputError
         from audiogen.runtime.output_sets import OutputSet
 
@@ -71,7 +72,7 @@ class MelodyWriter:
 
             self._renderer = MidiRenderer(soundfont, sample_rate)
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.outputs = OutputSet(self.out_dir, command)
+        self.outputs = OutputSet(self.out_dir, command, force=force)
 
     def write(self, events: np.ndarray | list[np.ndarray], stem: str) -> dict:
         """One melody, or a list of melodies played one after another, each in its own meter

@@ -146,25 +146,6 @@ def vae_losses(model: MusicVAE, x: torch.Tensor, *, beta: float, free_bits: floa
     return losses
 
 
-def _counted_from(started: dict, run) -> dict:
-    """A fine-tune's steps and seconds counted from those of the --init-from model it started from."""
-    source = started.get("init_from")
-    if not source:
-        return {}
-    return {"trained_steps": int(source.get("trained_steps") or 0) + run.step,
-            "training_seconds": round(float(source.get("training_seconds") or 0.0) + run.elapsed, 1)}
-
-
-def latent_means(model: MusicVAE, events: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """(N, T) events -> (N, latent) float32 encoder means."""
-    from audiogen.musicvae.generate import encode
-
-    model.eval()
-    out = [encode(model, events[start:start + batch_size])[0].float().cpu().numpy()
-           for start in range(0, len(events), batch_size)]
-    return np.concatenate(out) if out else np.zeros((0, model.config.latent), np.float32)
-
-
 def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *, config: MusicVAETrainConfig,
                    steps: int, checkpoint_every: int = 500, resume: bool = False,
                    init_from: str | os.PathLike | None = None, warm_start: str | os.PathLike | None = None,
@@ -188,7 +169,7 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.progress import make_progress
     from audiogen.runtime.seeding import seed_everything
-    from audiogen.runtime.training import TrainingRun, starting_config
+    from audiogen.runtime.training import LossWindow, TrainingRun, starting_config
 
     if warm_start is not None and init_from is not None:
         raise AudiogenError("--warm-start and --init-from both say where the weights start: give one")
@@ -244,7 +225,7 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
     val_events = val_set["events"][np.sort(val_pick)]
 
     model = MusicVAE(model_config(config)).to(torch_device)
-    started: dict = {}  # the --init-from model a fine-tune (or, with --steps 0, a refit of its sampling) starts from
+    started: dict = {}  # the --init-from model a fine-tune starts from
     if init_from is not None:
         from audiogen.runtime.modelfile import load_model
 
@@ -275,8 +256,7 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
                 val_kl=val["kl"], val_recon=val["recon_loss"])
 
     began, seen, batches = time.perf_counter(), 0, 0
-    sums: dict[str, float] = {}
-    logged = 0
+    window = LossWindow(run)
     meters: dict[str, int] = {}
     for meter in train_set["meter"].tolist():
         meters[meter] = meters.get(meter, 0) + 1
@@ -289,17 +269,18 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
 
     def export_model(**more) -> Path:
         from audiogen.musicvae.sampling_fit import fit_sampling
+        from audiogen.runtime.training import TrainingDiverged
 
-        was_training = model.training
-        mu = latent_means(model, train_set["events"][:20000])
-        sampling_tensors, sampling = fit_sampling(model, train_set["events"], train_set["meter"], seed=config.seed)
-        model.train(was_training)
-        return run.export(dtype=torch.float16, tensors={**run.named_tensors(), **sampling_tensors}, extra={
-            "sampling": sampling, **started,
-            "attributes": attribute_vectors(mu, measure(train_set["events"][:20000])),
+        try:  # one pass over the training codes serves the prior and the attribute vectors
+            fitted = fit_sampling(model, train_set["events"], train_set["meter"], seed=config.seed)
+        except AudiogenError as e:
+            raise TrainingDiverged(run.step, str(e), run.last_checkpoint, run.checkpoint_path) from None
+        return run.export(dtype=torch.float16, tensors={**run.named_tensors(), **fitted.tensors}, extra={
+            "sampling": fitted.meta, **started,
+            "attributes": attribute_vectors(fitted.mu, measure(train_set["events"][fitted.rows])),
             "train_windows": int(len(train_rows)), "train_melodies": int(len(np.unique(train_set["source"]))),
             "val_melodies": int(len(np.unique(val_set["source"]))), "meters": meters,
-            "training_seconds": round(run.elapsed, 1), **warm, **_counted_from(started, run), **more})
+            "training_seconds": round(run.elapsed, 1), **warm, **more})
 
     model.train()
     for step in run.steps(time_limit=time_limit, stop=stop, export=export_model):
@@ -321,16 +302,12 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
         scheduler.step()
         seen += len(x)
         batches += 1
-        for key, value in losses.items():
-            sums[key] = sums.get(key, 0.0) + value.item()
+        window.add(**{key: value.item() for key, value in losses.items()})
         done = step + 1
         if done % config.log_every == 0 or done == steps:
-            count = max(batches - logged, 1)
-            logged = batches
             seconds = time.perf_counter() - began
-            run.log(done, **{k: v / count for k, v in sums.items()}, beta=beta, sampling=probability,
+            run.log(done, **window.take(), beta=beta, sampling=probability,
                     lr=scheduler.get_last_lr()[0], windows_per_s=round(seen / max(seconds, 1e-9), 1))
-            sums = {}
         if len(val_events) and (done % config.val_every == 0 or done == steps):
             validate(done)
     stopped_early = run.stopped_early
@@ -353,4 +330,5 @@ def train_musicvae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *,
     export_model(validation=val)
     summary["model"] = str(Path(out) / "model.safetensors")
     summary["heldout"] = str(Path(out) / HELDOUT_NAME) if len(val_rows) else None
+    run.close()
     return summary

@@ -94,6 +94,21 @@ def _prepare(
     return out
 
 
+class NonFiniteModel(BadInputError):
+    """A model whose tensors hold NaN or infinity (a diverged run, or weights beyond float16's range)."""
+
+
+def non_finite_tensors(tensors: dict[str, torch.Tensor]) -> list[tuple[str, int, int]]:
+    """(name, non-finite values, values) of every floating tensor holding NaN or infinity."""
+    found = []
+    for name, t in tensors.items():
+        if t.is_floating_point():
+            bad = int((~torch.isfinite(t)).sum())
+            if bad:
+                found.append((name, bad, t.numel()))
+    return found
+
+
 def save_model(
     path: str | os.PathLike,
     tensors: dict[str, torch.Tensor],
@@ -127,6 +142,12 @@ def save_model(
         metadata[PREFIX + key] = json.dumps(value)
     path = Path(path)
     prepared = _prepare(tensors, dtype)
+    broken = non_finite_tensors(prepared)
+    if broken:
+        name, bad, total = broken[0]
+        raise NonFiniteModel(path, f"refusing to write a model with non-finite values: {name} holds {bad:,} of "
+                                   f"{total:,}" + (f" once cast to {str(dtype).replace('torch.', '')}" if dtype else "")
+                                   + (f" (and {len(broken) - 1} more tensors)" if len(broken) > 1 else ""))
     with atomic_output(path) as tmp:
         save_file(prepared, os.fspath(tmp), metadata=metadata)
     return path

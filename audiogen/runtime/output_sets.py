@@ -6,7 +6,9 @@ folder's `.audiogen-outputs.json` (one list per command). The commit also remove
 the same command's earlier set that it did not write again, so `-n 2` after `-n 5 --wav` leaves
 two MIDI files, not two new ones beside three old ones and five old WAVs. A run that fails
 removes its staged files and leaves the folder as it was. Files the command did not write
-(yours, and those another command's latest set lists) are never removed.
+(yours, and those another command's latest set lists) are never removed, and never replaced:
+a set that would write over one is refused, naming the file, unless `force` is given. One
+writer at a time: the set holds the folder's lock (`runtime.locks`) until commit or discard.
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ MANIFEST = ".audiogen-outputs.json"
 class OutputSet:
     """The files one command writes into `folder` in this run; see the module docstring."""
 
-    def __init__(self, folder: str | os.PathLike, command: str):
+    def __init__(self, folder: str | os.PathLike, command: str, *, force: bool = False):
+        from audiogen.runtime.locks import hold_folder
+
         self.folder = Path(folder)
         self.command = command
+        self.force = force
         self.staged: list[tuple[Path, Path]] = []  # (temporary file, target)
+        hold_folder(self.folder, f"writing `{command}` outputs into it", " (or give another --out-dir)")
         self._manifest = self._read_manifest()
 
     def _read_manifest(self) -> dict:
@@ -42,6 +48,12 @@ class OutputSet:
         from audiogen.runtime.atomic import temp_name
 
         target = Path(target)
+        if not self.force and target.exists() and target.name not in self._names(self.command):
+            from audiogen.errors import AudiogenError
+
+            owner = next((c for c in self._manifest if c != self.command and target.name in self._names(c)), None)
+            by = f"written by `{owner}`" if owner else "not written by this command"
+            raise AudiogenError(f"{target}: already exists, {by}; give another --out-dir, or --force to replace it")
         tmp = temp_name(target)
         self.staged.append((tmp, target))
         return tmp
@@ -73,7 +85,13 @@ class OutputSet:
                 removed += 1
         self._manifest[self.command] = sorted(now)
         atomic_write_text(self.folder / MANIFEST, json.dumps(self._manifest, indent=1) + "\n")
+        self._let_go()
         return removed
+
+    def _let_go(self) -> None:
+        from audiogen.runtime.locks import release_folder
+
+        release_folder(self.folder)
 
     def discard(self) -> None:
         """Remove the staged files (the run failed): the folder stays as it was."""
@@ -82,6 +100,7 @@ class OutputSet:
                 tmp.unlink()
             except OSError:
                 pass
+        self._let_go()
 
     def fail(self, error: BaseException) -> BaseException | None:
         """`discard()`, then the error to raise instead of `error` (naming the target rather than
@@ -93,10 +112,10 @@ class OutputSet:
 
 
 @contextmanager
-def output_set(folder: str | os.PathLike, command: str) -> Iterator[OutputSet]:
+def output_set(folder: str | os.PathLike, command: str, *, force: bool = False) -> Iterator[OutputSet]:
     """`with output_set(out_dir, "sample musicvae") as outputs: write(outputs.stage(target))`."""
     Path(folder).mkdir(parents=True, exist_ok=True)
-    outputs = OutputSet(folder, command)
+    outputs = OutputSet(folder, command, force=force)
     try:
         yield outputs
     except BaseException as e:

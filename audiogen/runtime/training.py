@@ -27,8 +27,13 @@ A run directory holds ``config.json`` (the run's config), ``metrics.jsonl`` (one
   ``export`` given to ``steps()`` writes model.safetensors from it, and ``TrainingInterrupted``
   (exit code 130, 143 for SIGTERM) is raised; a second signal aborts at once with
   KeyboardInterrupt (the previous checkpoint stays intact: writes are atomic).
-- A loss that is not finite (``log``) or weights that are not (``save_checkpoint``) stop the run
-  with ``TrainingDiverged``; the last checkpoint written stays the last good state.
+- A loss that is not finite (``log``), weights that are not or that float16 cannot hold
+  (``save_checkpoint``; every family exports float16) and a model file that would hold NaN or
+  infinity (``export``) stop the run with ``TrainingDiverged``; the last checkpoint written stays
+  the last good state.
+- One writer per run folder: setting a run up takes the folder's lock (``runtime.locks``), and a
+  second process is refused at once with the holder's pid until ``close()`` (the family's trainer
+  calls it when done) or the command's end.
 """
 
 from __future__ import annotations
@@ -49,7 +54,8 @@ import torch
 from audiogen.errors import AudiogenError, BadInputError
 from audiogen.runtime.atomic import atomic_write_text
 from audiogen.runtime.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from audiogen.runtime.modelfile import load_model, save_model
+from audiogen.runtime.locks import FOLDER_LOCK, hold_folder, release_folder
+from audiogen.runtime.modelfile import NonFiniteModel, load_model, save_model
 from audiogen.runtime.progress import make_progress, stderr_console
 from audiogen.runtime.signals import note_sigterm
 
@@ -114,12 +120,56 @@ class TrainingDiverged(AudiogenError):
         super().__init__(f"training diverged at step {step} ({what}); stopped: {advice} with a lower --lr")
 
 
+# a weight beyond this cannot be exported (every family writes float16 model files)
+EXPORT_LIMIT = float(torch.finfo(torch.float16).max)
+
 # metrics.jsonl keys whose non-finite value means the run has diverged
 _LOSS_KEYS = ("loss", "bpc", "recon", "kl")
 
 
 def _is_loss(key: str) -> bool:
     return any(part in key for part in _LOSS_KEYS)
+
+
+class LossWindow:
+    """Running sums of per-step values between two metrics lines, kept in the run's state (so in
+    every checkpoint): a run resumed mid-window logs the same means as one that never stopped.
+
+    `add(**values)` after each step (floats, or tensors left on the device until `take`);
+    `take()` -> {name: sum / steps} over the steps since the last `take`, and starts a new window.
+    Create it after the TrainingRun, which restores the state on --resume.
+    """
+
+    KEY = "loss_window"
+
+    def __init__(self, run: "TrainingRun"):
+        self.run = run
+        window = run.state.get(self.KEY) or {}
+        self.sums: dict = dict(window.get("sums") or {})
+        self.steps = int(window.get("batches", 0))
+
+    def add(self, **values) -> None:
+        for key, value in values.items():
+            value = value.detach() if isinstance(value, torch.Tensor) else float(value)
+            before = self.sums.get(key)
+            if isinstance(value, torch.Tensor) and isinstance(before, torch.Tensor):
+                before = before.to(value.device)  # a sum restored from a checkpoint joins the device
+            self.sums[key] = value if before is None else before + value
+        self.steps += 1
+        self._keep()
+
+    def means(self) -> dict:
+        """{name: sum / steps} of the window so far (floats or tensors, as added)."""
+        return {k: v / max(self.steps, 1) for k, v in self.sums.items()}
+
+    def take(self) -> dict:
+        means = self.means()
+        self.sums, self.steps = {}, 0
+        self._keep()
+        return means
+
+    def _keep(self) -> None:
+        self.run.state[self.KEY] = {"sums": dict(self.sums), "batches": self.steps}
 
 
 def _plain(config: object) -> dict:
@@ -295,6 +345,16 @@ class TrainingRun:
                                 if not p.exists()), None)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._found_files = {p.name for p in self.out_dir.iterdir()}  # the user's, never undone
+        try:
+            hold_folder(self.out_dir, "training into it", " (or give another --out)")
+        except AudiogenError:
+            if self._made_root is not None:
+                shutil.rmtree(self._made_root, ignore_errors=True)
+            raise
+        if self.checkpoint_path.exists():  # written by a run that held the folder while we looked
+            release_folder(self.out_dir)
+            raise AudiogenError(f"{self.out_dir}: already holds a training run ({CHECKPOINT_NAME}); "
+                                "pass --resume to continue it or choose another --out")
         atomic_write_text(self.config_path, json.dumps(self.config, indent=2) + "\n")
         # Lines left by an earlier attempt that never reached a checkpoint belong to no run.
         atomic_write_text(self.metrics_path, "")
@@ -307,12 +367,13 @@ class TrainingRun:
             return None
         if self._last_checkpoint is not None or not self.out_dir.is_dir():
             return None
-        ignored = {self.config_path.name, self.metrics_path.name} | self._found_files
+        ignored = {self.config_path.name, self.metrics_path.name, FOLDER_LOCK} | self._found_files
         if any(p.name not in ignored for p in self.out_dir.iterdir()) or (
             self.metrics_path.is_file() and self.metrics_path.stat().st_size > 0
         ):
             kept = f"{self.out_dir} is kept with what the run wrote (no checkpoint to resume)"
             return f"before the first checkpoint; {kept}" if interrupted else kept
+        release_folder(self.out_dir)
         if self._made_root is not None:
             shutil.rmtree(self._made_root, ignore_errors=True)
             return f"before the first checkpoint; {self._made_root} removed" if interrupted else f"{self._made_root} removed"
@@ -349,6 +410,8 @@ class TrainingRun:
             raise BadInputError(
                 path, "no checkpoint to resume from (drop --resume to start a new run)"
             )
+        if self.write:
+            hold_folder(self.out_dir, "training into it", " (or give another --out)")
         ckpt = load_checkpoint(path)
         if ckpt.get("format") != CHECKPOINT_FORMAT:
             raise BadInputError(path, "not an audiogen training checkpoint")
@@ -502,6 +565,17 @@ class TrainingRun:
                 signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
         return restore
 
+    @property
+    def last_checkpoint(self) -> int | None:
+        """The step of the last checkpoint this run wrote (None before the first)."""
+        return self._last_checkpoint
+
+    def close(self) -> None:
+        """Let go of the run folder's lock (taken when the run was set up, so that a second
+        process cannot train or export into it meanwhile). A command's end lets go of it too."""
+        if self.write:
+            release_folder(self.out_dir)
+
     def use_data(self, sources) -> None:
         """Record what this run trains on (paths); resuming on other data says what happens."""
         described = sorted(os.path.abspath(os.fspath(s)) for s in (sources if isinstance(sources, (list, tuple))
@@ -548,8 +622,14 @@ class TrainingRun:
             return self.checkpoint_path
         for name, module in self.modules.items():
             for key, t in module.state_dict().items():
-                if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                if not t.is_floating_point():
+                    continue
+                if not bool(torch.isfinite(t).all()):
                     raise TrainingDiverged(self.step, f"{name}.{key} holds non-finite values",
+                                           self._last_checkpoint, self.checkpoint_path)
+                if float(t.detach().abs().max()) > EXPORT_LIMIT:  # every family exports float16
+                    raise TrainingDiverged(self.step, f"{name}.{key} holds values beyond float16's range "
+                                                      f"({float(t.detach().abs().max()):.3g})",
                                            self._last_checkpoint, self.checkpoint_path)
         state = {
             "format": CHECKPOINT_FORMAT,
@@ -591,7 +671,11 @@ class TrainingRun:
             return self.model_path
         meta: dict[str, object] = {"trained_steps": self.step}
         meta.update(extra or {})
-        return save_model(
-            self.model_path, self.named_tensors() if tensors is None else tensors, kind=self.kind,
-            config=self.config, extra=meta, dtype=dtype,
-        )
+        try:
+            return save_model(
+                self.model_path, self.named_tensors() if tensors is None else tensors, kind=self.kind,
+                config=self.config, extra=meta, dtype=dtype,
+            )
+        except NonFiniteModel as e:
+            raise TrainingDiverged(self.step, f"the model to export: {e.problem}", self._last_checkpoint,
+                                   self.checkpoint_path) from None

@@ -170,7 +170,7 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
     from audiogen.runtime.modelfile import load_model
     from audiogen.runtime.progress import make_progress
     from audiogen.runtime.seeding import seed_everything
-    from audiogen.runtime.training import TrainingRun, read_run_config, starting_config
+    from audiogen.runtime.training import LossWindow, TrainingRun, read_run_config, starting_config
     from audiogen.samplevae.data import features, load_feature_set
 
     torch_device = resolve_device(device)
@@ -242,8 +242,8 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
         val = validation_metrics(model, x_val, val_labels, labelled)
         run.log(step, **{f"val_{k}": v for k, v in val.items() if not isinstance(v, (dict, list))})
 
-    began, seen, batches, logged = time.perf_counter(), 0, 0, 0
-    sums: dict[str, float] = {}
+    began, seen, batches = time.perf_counter(), 0, 0
+    window = LossWindow(run)
     counts = {name: int((labels == i).sum()) for i, name in enumerate(labelled)}
 
     def export_model(**more) -> Path:
@@ -263,15 +263,11 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
         scheduler.step()
         seen += len(rows)
         batches += 1
-        for key, value in losses.items():
-            sums[key] = sums.get(key, 0.0) + float(value.detach())
+        window.add(**{key: float(value.detach()) for key, value in losses.items()})
         done = step + 1
         if done % config.log_every == 0 or done == steps:
-            count = max(batches - logged, 1)
-            logged = batches
-            run.log(done, **{k: v / count for k, v in sums.items()}, beta=beta, lr=scheduler.get_last_lr()[0],
+            run.log(done, **window.take(), beta=beta, lr=scheduler.get_last_lr()[0],
                     samples_per_s=round(seen / max(time.perf_counter() - began, 1e-9), 1))
-            sums = {}
         if done % config.val_every == 0 or done == steps:
             validate(done)
     stopped_early = run.stopped_early
@@ -287,4 +283,5 @@ def train_samplevae(data: Sequence[str | os.PathLike], out: str | os.PathLike, *
     }
     export_model(validation=val)
     summary["model"] = str(Path(out) / "model.safetensors")
+    run.close()
     return summary

@@ -192,7 +192,7 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
     from audiogen.runtime.device import resolve_device
     from audiogen.runtime.progress import make_progress
     from audiogen.runtime.seeding import seed_everything
-    from audiogen.runtime.training import TrainingRun, starting_config
+    from audiogen.runtime.training import LossWindow, TrainingRun, starting_config
     from audiogen.translate.data import load_folder, load_pairs
 
     cycle = not pairs
@@ -302,8 +302,8 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
         except ImportError:  # a lean GPU machine without matplotlib still trains
             pass
 
-    began, seen, batches, logged = time.perf_counter(), 0, 0, 0
-    sums: dict[str, float] = {}
+    began, seen, batches = time.perf_counter(), 0, 0
+    window = LossWindow(run)
 
     def export_model(**more) -> Path:
         return run.export(dtype=torch.float16, tensors={f"model.{k}": v for k, v in g.state_dict().items()}, extra={
@@ -328,15 +328,11 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
             scheduler.step()
         seen += len(a)
         batches += 1
-        for key, value in losses.items():
-            sums[key] = sums.get(key, 0.0) + value
+        window.add(**losses)
         done = step + 1
         if done % config.log_every == 0 or done == steps:
-            count = max(batches - logged, 1)
-            logged = batches
-            run.log(done, **{k: v / count for k, v in sums.items()}, lr=schedulers["lr_g"].get_last_lr()[0],
+            run.log(done, **window.take(), lr=schedulers["lr_g"].get_last_lr()[0],
                     crops_per_s=round(seen / max(time.perf_counter() - began, 1e-9), 2))
-            sums = {}
         if done % config.val_every == 0 or done == steps:
             validate(done)
         if done % config.snapshot_every == 0 or done == steps:
@@ -357,6 +353,7 @@ def train_translate(out: str | os.PathLike, *, config: TranslateTrainConfig, ste
     }
     export_model(validation=val)
     summary["model"] = str(Path(out) / "model.safetensors")
+    run.close()
     return summary
 
 
