@@ -223,6 +223,21 @@ AUDIT = {
                                  "{o}/z.npy"], 2, ["--lr", "at most 10"], ["z.npy"]),
     "gansynth-judge-weight-inf": (["train", "gansynth", "--data", "{nsynth}", "--judge-weight", "inf", "--out",
                                    "{o}/gj"], 2, ["--judge-weight", "finite"], ["gj"]),
+    "gansynth-judge-weight-1e30": (["train", "gansynth", "--data", "{nsynth}", "--pitch-judge", "pitch-classifier",
+                                    "--judge-weight", "1e30", "--out", "{o}/gj2"], 2, ["--judge-weight", "at most"],
+                                   ["gj2"]),
+    "melodies-not-npz": (["data", "melodies", "--data", "{tunes}", "--out", "{o}/x.txt"], 2, ["x.txt", ".npz"],
+                         ["x.txt"]),
+    "translate-out-and-out-dir": (["translate", "{note}", "--out", "{o}/t.wav", "--out-dir", "{o}/td"], 2,
+                                  ["not both"], ["t.wav", "td"]),
+    "resynth-over-its-input": (["resynth", "{o}/in.wav", "--out", "{o}/in.wav"], 2, ["in.wav", "also the input"], []),
+    "translate-over-its-input": (["translate", "{o}/in.wav", "--out", "{o}/in.wav"], 2, ["also the input"], []),
+    "musicvae-16bar-in-5-4": (["sample", "musicvae", "--model", "musicvae-16bar", "--meter", "5/4", "--out-dir",
+                               "{o}/m54"], 2, ["--meter 5/4", "not trained"], ["m54"]),
+    "pairs-to-a-gunshot": (["data", "pairs", "--melodies", "{tunes}", "--to", "127", "--out", "{o}/pp"], 2,
+                           ["--to 127", "not a pitched"], ["pp"]),
+    "render-abc-not-a-soundfont": (["render", "abc", "{tunes}", "--out-dir", "{o}/ra", "--wav", "--soundfont",
+                                    "{o}/bad.sf2"], 2, ["bad.sf2", "could not load"], ["ra"]),
     "walk-samplevae": (["interpolate", "samplevae", "{note}", "{note}", "--steps", "3", "--out-dir", "{o}/walk"],
                        0, [], []),
     "walk-gansynth-over-samplevae": (["interpolate", "gansynth", "--pitch", "60", "--steps", "3", "--out-dir",
@@ -240,6 +255,9 @@ def test_audit_table(data, tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     env.pop("AUDIOGEN_SOUNDFONT", None)
     (tmp_path / "driver").mkdir()
+    (tmp_path / "bad.sf2").write_text("not a SoundFont\n")
+    (tmp_path / "in.wav").write_bytes(data["note"].read_bytes())
+    before = (tmp_path / "in.wav").read_bytes()
     runs = run_in_one_process(cases, env, data["root"], tmp_path / "driver")  # in the table's order
     for name, (_, code, words, left) in AUDIT.items():
         run = runs[name]
@@ -249,6 +267,53 @@ def test_audit_table(data, tmp_path):
             assert run.code == code, (name, run)
         for path in left:
             assert not (tmp_path / path).exists(), (name, path)
+    assert (tmp_path / "in.wav").read_bytes() == before  # never written over
     walk = listing(tmp_path / "walk")
     assert not any(".tmp-" in name or name.endswith(".lock") for name in walk), walk
     assert "walk.wav" in walk  # the forced run took the names over
+
+
+def test_a_soundfont_variable_naming_nothing_is_refused_before_any_work(data, tmp_path):
+    env = dict(os.environ, AUDIOGEN_SOUNDFONT=str(tmp_path / "nowhere.sf2"))
+    run = run_cli(["render", "abc", str(data["tunes"]), "--out-dir", str(tmp_path / "ra"), "--wav"], env, tmp_path)
+    assert_one_line_error(run, "nowhere.sf2", "$AUDIOGEN_SOUNDFONT")
+    assert not (tmp_path / "ra").exists()
+    from audiogen.data.soundfonts import missing_soundfont
+
+    assert "apt-get install fluid-soundfont-gm" in str(missing_soundfont("/usr/share/sounds/sf2/FluidR3_GM.sf2"))
+
+
+def test_leaving_one_kit_out_of_a_one_kit_library_says_two_kits_are_needed(data, tmp_path):
+    import shutil
+
+    library = tmp_path / "one-kit"
+    shutil.copytree(data["library"], library)
+    rows = [f"{p.relative_to(library).as_posix()},kitA,{p.parent.name}" for p in sorted(library.rglob("*.wav"))]
+    (library / "manifest.csv").write_text("file,kit,instrument\n" + "\n".join(rows) + "\n")
+    run = run_cli(["eval", "samplevae", "--data", str(library), "--leave-one-kit-out", "--out", str(tmp_path / "f")],
+                  dict(os.environ), tmp_path)
+    assert_one_line_error(run, "one-kit", "at least two kits", "found 1 kit (kitA)")
+    assert not (tmp_path / "f").exists()
+
+
+def test_data_nsynth_holds_its_folder_and_leaves_no_notes_when_terminated(tmp_path):
+    from audiogen.data.soundfonts import fluidsynth_available, small_soundfont
+
+    if not fluidsynth_available()[0] or small_soundfont() is None:
+        pytest.skip("FluidSynth or a SoundFont is missing")
+    out = tmp_path / "ns"
+    argv = CLI + ["data", "nsynth", "--out", str(out), "--soundfont", str(small_soundfont()), "--jobs", "1", "-q"]
+    first = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while not ((out / "audio").is_dir() and any((out / "audio").iterdir())):
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+            time.sleep(0.05)
+        second = run_cli(["data", "nsynth", "--out", str(out), "--soundfont", str(small_soundfont()), "--programs", "0",
+                          "--pitches", "60-60"], dict(os.environ), tmp_path)
+        assert_one_line_error(second, str(out), f"another audiogen run (pid {first.pid})")
+    finally:
+        first.terminate()
+        first.communicate(timeout=TIMEOUT_S)
+    assert first.returncode == 143
+    assert not out.exists()  # the folder it made, and every note it wrote, are gone

@@ -430,7 +430,9 @@ def test_classify_sample_interpolate_map(tiny_model, library, tmp_path):
     cli(tmp_path, "map", "--index", index, "--out", tmp_path / "map.png", "--html", tmp_path / "map.html")
     assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
     page = (tmp_path / "map.html").read_text()
-    assert page.count("file://") == 16 and "new Audio" in page
+    assert "file://" not in page and "new Audio" in page
+    rows = json.loads(page.split("const P = ")[1].split(", C = ")[0])
+    assert len(rows) == 16 and all((tmp_path / row[3]).is_file() for row in rows)  # relative: the folder can move
 
 
 def test_train_cli_and_bad_input(library, tmp_path):

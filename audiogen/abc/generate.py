@@ -212,12 +212,16 @@ def sample_from_seeds(abc_model: AbcModel, seeds: Sequence[str], *, temperature:
                      max_chars=max_chars, generator=generator, on_finished=on_finished, in_meter=in_meter)
 
 
+MAX_BATCH = 1024  # tunes drawn together when no batch size is given
+
+
 def sample_tunes(abc_model: AbcModel, seed: str, n: int, *, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, max_chars: int = 2000,
                  generator: torch.Generator | None = None, batch_size: int | None = None,
                  validator: Callable[[str], bool] | None = None, max_tries: int = 10,
                  on_finished: Callable[[int], None] | None = None, in_meter: bool = True) -> list[SampledTune]:
-    """`n` tunes continuing `seed`, drawn `batch_size` at a time (default: all n in one batch).
+    """`n` tunes continuing `seed`, drawn `batch_size` at a time (default: all n in one batch, at
+    most MAX_BATCH: a batch of 100,000 tunes would hold 100,000 x `max_chars` draws at once).
 
     temperature 0 is greedy (argmax). The seed is primed once and its LSTM state copied to every
     row. With `validator`, a tune is kept when it ended (not cut at max_chars) and
@@ -236,7 +240,7 @@ def sample_tunes(abc_model: AbcModel, seed: str, n: int, *, temperature: float =
 
     def draw_tunes(count: int) -> list[SampledTune]:
         out: list[SampledTune] = []
-        size = batch_size or max(count, 1)
+        size = batch_size or min(max(count, 1), MAX_BATCH)
         for start in range(0, count, size):
             b = min(size, count - start)
             out += _continue(abc_model, [seed] * b, logits.expand(b, -1),

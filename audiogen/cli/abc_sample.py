@@ -25,7 +25,7 @@ def sample_abc_command(
     free_meter: Annotated[bool, typer.Option("--free-meter", help="Draw freely: do not keep every bar in meter (by default the sampler masks what would break the bar).")] = False,
     valid_only: Annotated[bool, typer.Option("--valid-only", help="Draw a tune again until it ends, parses and (unless --free-meter) scans: every bar in meter (see --max-tries).")] = False,
     max_tries: Annotated[int, typer.Option("--max-tries", min=1, help="With --valid-only: draws per tune at most; tunes still unplayable are written, flagged.")] = 10,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Tunes sampled at once (default: all).", show_default=False)] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Tunes sampled at once (default: all, at most 1024).", show_default=False)] = None,
     *, rng_seed, device, json_out, quiet,
 ) -> None:
     """Sample tunes from the ABC char-LSTM, all in one batch, into one ABC file (X:1..N).

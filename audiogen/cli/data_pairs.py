@@ -47,13 +47,17 @@ def pairs(
     from audiogen.data.pairs import build_pairs, parse_program, read_pair_melodies
     from audiogen.data.skips import SkipLog
     from audiogen.data.soundfonts import default_soundfont
-    from audiogen.errors import BadInputError
     from audiogen.runtime.progress import make_progress
 
     program_a = parse_program(program_from, "--from")
     program_b = parse_program(program_to, "--to")
+    from audiogen.data.pairs import check_pair_programs
+
+    check_pair_programs(program_a, program_b)
     if soundfont is not None and not soundfont.is_file():
-        raise BadInputError(soundfont, "no such SoundFont file")
+        from audiogen.data.soundfonts import missing_soundfont
+
+        raise missing_soundfont(soundfont)
     soundfont = soundfont or default_soundfont()
     find_melody_files(melodies)  # a missing or wrong file fails here, before any progress bar
     began = time.perf_counter()

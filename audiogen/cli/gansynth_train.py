@@ -66,9 +66,10 @@ def train_gansynth_command(
         "--check-melodies", help="Held-out MIDI melodies (files or folders; repeatable) the pitch check also "
         "plays at every snapshot, with two of the grid's timbres: pYIN over each note's first 0.4 s and the "
         "note-level spread go into metrics.jsonl.", show_default=False, metavar="DIR|FILE")] = None,
-    judge_weight: Annotated[Optional[float], typer.Option("--judge-weight", min=0.0, help="Weight of the pitch "
-                                                          "judge's cross-entropy in G's loss (default: the config's; "
-                                                          "1 when --pitch-judge is given to a config without one).",
+    judge_weight: Annotated[Optional[float], typer.Option("--judge-weight", min=0.0, max=1000.0, help="Weight of the "
+                                                          "pitch judge's cross-entropy in G's loss (default: the "
+                                                          "config's; 1 when --pitch-judge is given to a config without "
+                                                          "one; above 1000 the judge drowns the adversarial loss).",
                                                           show_default=False)] = None,
     filters: NSynthFilterOpt = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Notes per step over all processes "

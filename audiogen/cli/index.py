@@ -92,10 +92,18 @@ def index_command(
         raise BadInputError(folder, "no such folder" if not folder.exists() else "not a folder")
     check_writable_dir(path)  # before the lock file is made beside it
     torch_device = resolve_device(device)
+    import sqlite3
+
     with exclusive_lock(path, "updating this index", " (or give another --index)"):
-        reports, bundle = _update_index(path, folder, model, rebuild=rebuild, strict=strict,
-                                        split_onsets=split_onsets, max_seconds=max_seconds,
-                                        device=torch_device, quiet=quiet or json_out)
+        try:
+            reports, bundle = _update_index(path, folder, model, rebuild=rebuild, strict=strict,
+                                            split_onsets=split_onsets, max_seconds=max_seconds,
+                                            device=torch_device, quiet=quiet or json_out)
+        except sqlite3.OperationalError as e:  # SQLite's words for a full or read-only disk
+            if "full" in str(e) or "readonly" in str(e) or "disk I/O" in str(e):
+                raise BadInputError(path, f"cannot write here ({e}); the index keeps its last committed state") \
+                    from None
+            raise
     final = reports[-1]
     if json_out:
         emit_json({"index": path, "sounds": final.sounds, "folders": [r.__dict__ for r in reports],

@@ -144,8 +144,11 @@ def build_cache(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
 
     Returns (cache, summary). Notes whose WAV is missing, unreadable, not 16 kHz mono or not 64000
     samples go to `skips` and are left out. `on_start(total)` and `on_note()` drive a progress bar.
-    Raises AudiogenError when no note passes the filter or the disk lacks room.
+    Raises AudiogenError when no note passes the filter or the disk lacks room, or when another
+    process is building the same cache (one builder at a time: `runtime.locks`).
     """
+    from audiogen.runtime.locks import exclusive_lock
+
     filt = filt or NSynthFilter()
     skips = skips if skips is not None else SkipLog()
     key = cache_key(root, filt)
@@ -154,7 +157,15 @@ def build_cache(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
     if (path / "index.json").is_file() and not rebuild:
         cache = NSynthCache.open(path)
         return cache, {"cache": str(path), "built": False, "notes": len(cache), **_summary(cache.index)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(path, "building this NSynth cache"):
+        return _build_cache(root, filt, path, key, skips=skips, on_start=on_start, on_note=on_note,
+                            workers=workers)
 
+
+def _build_cache(root, filt: NSynthFilter, path: Path, key: str, *, skips: SkipLog, on_start, on_note,
+                 workers: int) -> tuple[NSynthCache, dict]:
+    """`build_cache`'s building, under the cache's lock."""
     start = time.perf_counter()
     removed: dict[str, int] = {}
     notes = read_examples(root, filt, skips=skips, removed=removed)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -152,11 +153,42 @@ def render_nsynth(out_dir: str | os.PathLike, *, soundfont: str | os.PathLike | 
     soundfont = Path(soundfont) if soundfont else default_soundfont()
     start = time.perf_counter()
     _open_renderer(str(soundfont))  # checks FluidSynth and the SoundFont here, before anything is written
+    from audiogen.runtime.locks import hold_folder, release_folder
+
+    made = next((p for p in reversed((out_dir, *out_dir.parents)) if not p.exists()), None)
     try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        hold_folder(out_dir, "writing an NSynth set into it", " (or give another --out)")
         _prepare_out_dir(out_dir, force)
     except BaseException:
         _renderer.close()
+        if made is not None:
+            release_folder(out_dir)
+            shutil.rmtree(made, ignore_errors=True)
         raise
+    kept = {p.name for p in (out_dir / "audio").iterdir()}  # a set killed earlier: its notes are overwritten
+    try:
+        return _render_into(out_dir, units_of=(programs, pitches, velocities), soundfont=soundfont, jobs=jobs,
+                            on_start=on_start, on_note=on_note, start=start)
+    except BaseException:
+        # failed or interrupted (SIGTERM, Ctrl-C): no half set stays behind, only what was there before
+        for path in (out_dir / "audio").iterdir():
+            if path.name not in kept:
+                path.unlink(missing_ok=True)
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        raise
+    finally:
+        release_folder(out_dir)
+
+
+def _render_into(out_dir: Path, *, units_of, soundfont: Path, jobs, on_start, on_note, start: float) -> dict:
+    """The rendering of `render_nsynth` into a prepared, locked `out_dir`."""
+    import multiprocessing
+
+    from audiogen.runtime.atomic import atomic_write_text
+
+    programs, pitches, velocities = units_of
     units = [(program, pitch, tuple(velocities), str(out_dir / "audio"), soundfont.name)
              for program in programs for pitch in pitches]
     if jobs is None:  # worker start-up (~2 s) only pays off on a few hundred notes

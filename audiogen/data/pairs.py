@@ -230,6 +230,7 @@ def build_pairs(melodies: Iterable[PairMelody], out: str | os.PathLike, *, progr
     melodies = list(melodies)
     if not melodies:
         raise AudiogenError("no melodies to render" + (f" ({len(skips)} inputs skipped)" if skips else ""))
+    check_pair_programs(program_a, program_b)
     low = max(program_range(program_a)[0], program_range(program_b)[0])
     high = min(program_range(program_a)[1], program_range(program_b)[1])
     if low > high:
@@ -238,7 +239,15 @@ def build_pairs(melodies: Iterable[PairMelody], out: str | os.PathLike, *, progr
                             f"{program_range(program_b)[0]}-{program_range(program_b)[1]}) share no range to play in")
     report = PairReport()
     renderer = MidiRenderer(soundfont, sample_rate=sample_rate)  # a bad SoundFont fails before any folder is made
-    out.mkdir(parents=True, exist_ok=True)
+    from audiogen.runtime.locks import hold_folder, release_folder
+
+    made = next((p for p in reversed((out, *out.parents)) if not p.exists()), None)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        hold_folder(out, "writing pairs into it", " (or give another --out)")
+    except BaseException:
+        renderer.close()
+        raise
     staging = out / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
     try:
         for side in SIDES:
@@ -277,11 +286,32 @@ def build_pairs(melodies: Iterable[PairMelody], out: str | os.PathLike, *, progr
                 manifest["inputs"] = {"skip": inputs[0], "next_skip": inputs[1]}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         _publish(staging, out)
-    except BaseException:
+    except BaseException as e:
+        from audiogen.runtime.atomic import write_failure
+
         shutil.rmtree(staging, ignore_errors=True)
         renderer.close()
+        release_folder(out)
+        if made is not None:  # nothing of this run stays: the folders it made go too
+            shutil.rmtree(made, ignore_errors=True)
+        failure = write_failure(out, e) if isinstance(e, Exception) else None
+        if failure is not None:
+            raise failure from None
         raise
+    release_folder(out)
     return report
+
+
+def check_pair_programs(program_a: int, program_b: int) -> None:
+    """AudiogenError naming --from/--to when a program is not a pitched GM instrument (an effect
+    plays no melody)."""
+    from audiogen.data.gm import PITCHED_PROGRAMS
+
+    for flag, program in (("--from", program_a), ("--to", program_b)):
+        if program not in PITCHED_PROGRAMS:
+            name = f" ({GM_PROGRAMS[program].name})" if 0 <= program < len(GM_PROGRAMS) else ""
+            raise AudiogenError(f"{flag} {program}{name}: not a pitched GM instrument, so it plays no melody; "
+                                f"choose from 0-118 (119-127 are effects)")
 
 
 def read_pairs_manifest(folder: str | os.PathLike) -> dict:

@@ -6,6 +6,7 @@ loaded once per `NoteRenderer`.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import importlib.util
 import os
@@ -96,10 +97,27 @@ def find_soundfonts() -> list[Path]:
     return list(unique.values())
 
 
+# SoundFonts the README names -> the Debian/Ubuntu package that installs them
+SOUNDFONT_PACKAGES = {"FluidR3_GM.sf2": "fluid-soundfont-gm", "FluidR3_GS.sf2": "fluid-soundfont-gs",
+                      "TimGM6mb.sf2": "timgm6mb-soundfont", "sf_GMbank.sf2": "csound-soundfont",
+                      "MuseScore_General.sf3": "musescore-general-soundfont"}
+
+
+def missing_soundfont(path: str | os.PathLike, what: str = "no such SoundFont file") -> BadInputError:
+    """The one-line error for a SoundFont that is not there, naming the package that installs it."""
+    package = SOUNDFONT_PACKAGES.get(Path(path).name)
+    hint = f" (Debian/Ubuntu: sudo apt-get install {package})" if package else ""
+    return BadInputError(path, what + hint)
+
+
 def default_soundfont() -> Path:
-    """$AUDIOGEN_SOUNDFONT, else FluidR3_GM when installed, else another GM font, else TimGM6mb."""
-    fonts = find_soundfonts()
+    """$AUDIOGEN_SOUNDFONT, else FluidR3_GM when installed, else another GM font, else TimGM6mb.
+
+    BadInputError when $AUDIOGEN_SOUNDFONT is set to a path that is not a file."""
     env = os.environ.get("AUDIOGEN_SOUNDFONT")
+    if env and not Path(env).is_file():
+        raise missing_soundfont(env, "$AUDIOGEN_SOUNDFONT names no SoundFont file")
+    fonts = find_soundfonts()
     if env and fonts and fonts[0] == Path(env):
         return fonts[0]
     for name in PREFERRED_SOUNDFONTS:
@@ -178,6 +196,30 @@ def fluidsynth_available() -> tuple[bool, str]:
         return True, "unknown version"
 
 
+@contextlib.contextmanager
+def _fd2_captured():
+    """Send what C code writes to file descriptor 2 to a temporary file for the block; yields a
+    function giving its lines afterwards."""
+    import tempfile
+
+    lines: list[str] = []
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (an embedding host): nothing to capture
+        yield lambda: lines
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lambda: lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(sink.read().decode("utf-8", "replace").splitlines())
+
+
 class NoteRenderer:
     """Renders single notes of General MIDI programs from one SoundFont, loaded once.
 
@@ -193,14 +235,17 @@ class NoteRenderer:
 
         self.soundfont = Path(soundfont) if soundfont else default_soundfont()
         if not self.soundfont.is_file():
-            raise BadInputError(self.soundfont, "no such SoundFont file")
+            raise missing_soundfont(self.soundfont)
         self.sample_rate = sample_rate
-        self._synth = fluidsynth.Synth(gain=gain, samplerate=float(sample_rate),
-                                       **{"synth.reverb.active": 0, "synth.chorus.active": 0})
-        self._sfid = self._synth.sfload(str(self.soundfont))
+        with _fd2_captured() as said:  # FluidSynth writes its own complaints to stderr: fold them into ours
+            self._synth = fluidsynth.Synth(gain=gain, samplerate=float(sample_rate),
+                                           **{"synth.reverb.active": 0, "synth.chorus.active": 0})
+            self._sfid = self._synth.sfload(str(self.soundfont))
         if self._sfid < 0:
             self._synth.delete()
-            raise BadInputError(self.soundfont, "FluidSynth could not load this SoundFont")
+            reason = next((line.split("error:", 1)[-1].strip() for line in said() if "error:" in line), "")
+            raise BadInputError(self.soundfont, "FluidSynth could not load this SoundFont"
+                                + (f" ({reason})" if reason else ""))
 
     def render(self, program: int, pitch: int, velocity: int = 100, *, hold: float = 3.0,
                release: float = 1.0, drum: bool = False) -> np.ndarray:

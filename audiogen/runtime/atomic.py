@@ -72,6 +72,24 @@ def temp_name(path: Path, suffix: str | None = None) -> Path:
     return path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}{path.suffix if suffix is None else suffix}")
 
 
+def remove_stale_temps(folder: str | os.PathLike) -> int:
+    """Remove the temporary files (`temp_name`) a killed writer left in `folder` (not below it);
+    call only while holding the folder's lock, so that no live writer owns them. -> files removed."""
+    removed = 0
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        if entry.name.startswith(".") and ".tmp-" in entry.name and entry.is_file():
+            try:
+                entry.unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically.

@@ -1,7 +1,7 @@
 """One writer at a time: an advisory lock file beside what is being written.
 
 `exclusive_lock`: the lock is `.<name>.lock` next to the target (so it exists before the target
-does) and holds the holder's pid; the file stays. `hold_folder`: the lock is `.audiogen.lock`
+does) and holds the holder's pid; it is removed when let go. `hold_folder`: the lock is `.audiogen.lock`
 inside a folder one writer fills (a training run, an output set), removed when let go. Both are
 `flock`s, so a process that dies (even by SIGKILL) releases them.
 """
@@ -72,10 +72,15 @@ def exclusive_lock(target: str | os.PathLike, doing: str, hint: str = "") -> Ite
     if fcntl is None:
         yield
         return
-    fd = _acquire(lock_path(target), target, doing, hint)
+    path = lock_path(target)
+    fd = _acquire(path, target, doing, hint)
     try:
         yield
     finally:
+        try:  # removed as it is let go: a finished (or failed) run leaves no lock file beside the target
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
         _let_go(fd)
 
 

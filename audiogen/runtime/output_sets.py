@@ -26,6 +26,7 @@ class OutputSet:
     """The files one command writes into `folder` in this run; see the module docstring."""
 
     def __init__(self, folder: str | os.PathLike, command: str, *, force: bool = False):
+        from audiogen.runtime.atomic import remove_stale_temps
         from audiogen.runtime.locks import hold_folder
 
         self.folder = Path(folder)
@@ -33,6 +34,7 @@ class OutputSet:
         self.force = force
         self.staged: list[tuple[Path, Path]] = []  # (temporary file, target)
         hold_folder(self.folder, f"writing `{command}` outputs into it", " (or give another --out-dir)")
+        remove_stale_temps(self.folder)  # staged files of a set killed mid-write
         self._manifest = self._read_manifest()
 
     def _read_manifest(self) -> dict:

@@ -52,7 +52,7 @@ from pathlib import Path
 import torch
 
 from audiogen.errors import AudiogenError, BadInputError
-from audiogen.runtime.atomic import atomic_write_text
+from audiogen.runtime.atomic import atomic_write_text, remove_stale_temps
 from audiogen.runtime.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from audiogen.runtime.locks import FOLDER_LOCK, hold_folder, release_folder
 from audiogen.runtime.modelfile import NonFiniteModel, load_model, save_model
@@ -412,6 +412,7 @@ class TrainingRun:
             )
         if self.write:
             hold_folder(self.out_dir, "training into it", " (or give another --out)")
+            remove_stale_temps(self.out_dir)  # a run killed mid-write (SIGKILL) left them
         ckpt = load_checkpoint(path)
         if ckpt.get("format") != CHECKPOINT_FORMAT:
             raise BadInputError(path, "not an audiogen training checkpoint")

@@ -125,6 +125,11 @@ def leave_one_kit_out(root: str | os.PathLike, out_dir: str | os.PathLike, *, co
     if unknown:
         raise AudiogenError(f"unknown kit(s) {', '.join(unknown)}; the library has {', '.join(all_kits)}")
     folds = ["+".join(group) for group in fold_groups(files, file_kits)]
+    if len(folds) < 2:
+        found = f"{len(all_kits)} kit ({all_kits[0]})" if len(all_kits) == 1 else \
+            f"{len(all_kits)} kits sharing recordings ({', '.join(all_kits)}: one fold)"
+        raise BadInputError(root, f"leaving one kit out needs at least two kits to train and test on; "
+                                  f"found {found}")
     chosen = [f for f in folds if not kits or set(f.split("+")) & set(kits)]
     results: dict[str, dict] = {}
     todo = []

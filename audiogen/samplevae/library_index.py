@@ -266,12 +266,21 @@ def open_index(path: str | os.PathLike, *, create: bool = False) -> LibraryIndex
             raise AudiogenError(f"{path}: no sample index yet; make one with `audiogen index YOUR_SAMPLES_DIR{where}`, "
                                 f"point at another with --index DIR (default {default_index_path()}), or search a "
                                 "folder directly with --library DIR")
+        made = next((p for p in reversed((path, *path.parents)) if not p.exists()), None)
         path.mkdir(parents=True, exist_ok=True)
+    else:
+        made = None
     try:
         db = sqlite3.connect(str(path / DB_NAME), isolation_level=None, timeout=30.0)
         db.executescript(_SCHEMA) if create else None
         version = dict(db.execute("SELECT key, value FROM meta")).get("format_version")
     except sqlite3.DatabaseError as e:
+        if made is not None:  # a new index that could not be made leaves nothing behind
+            import shutil
+
+            shutil.rmtree(made, ignore_errors=True)
+        if isinstance(e, sqlite3.OperationalError) and ("full" in str(e) or "readonly" in str(e)):
+            raise BadInputError(path, f"cannot write here ({e})") from None
         raise BadInputError(path / DB_NAME, f"not an audiogen index database ({e})") from None
     if version is not None and int(version) > FORMAT_VERSION:
         raise BadInputError(path, f"index format {version} is newer than this audiogen reads ({FORMAT_VERSION})")

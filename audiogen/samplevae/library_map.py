@@ -111,12 +111,20 @@ cv.onclick = e => {
 
 
 def write_map_html(path: str | os.PathLike, points: dict) -> Path:
-    """A self-contained page: the map on a canvas; clicking a point plays its file (file:// URL)."""
+    """A self-contained page: the map on a canvas; clicking a point plays its file, linked by a path
+    relative to the page (so the page and the library can move together), percent-encoded."""
+    from urllib.parse import quote
+
     from audiogen.runtime.atomic import atomic_write_text
+
+    page_dir = Path(path).resolve().parent
+
+    def link(p: str) -> str:
+        return quote(Path(os.path.relpath(Path(p).resolve(), page_dir)).as_posix())
 
     classes = points["classes"]
     colours = _colours(len(classes))
-    rows = [[round(float(x), 4), round(float(y), 4), int(label), Path(p).resolve().as_uri(), p, float(offset or 0.0)]
+    rows = [[round(float(x), 4), round(float(y), 4), int(label), link(p), p, float(offset or 0.0)]
             for (x, y), label, p, offset in zip(points["xy"], points["labels"], points["paths"], points["offsets"])]
     key = "".join(f'<span style="color:{colours[i]}">&#9632; {html_lib.escape(name)}</span>'
                   for i, name in enumerate(classes))
