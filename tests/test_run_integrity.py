@@ -222,7 +222,7 @@ AUDIT = {
     "encode-gansynth-lr-1e30": (["encode", "gansynth", "{note}", "--pitch", "69", "--lr", "1e30", "--out",
                                  "{o}/z.npy"], 2, ["--lr", "at most 10"], ["z.npy"]),
     "gansynth-judge-weight-inf": (["train", "gansynth", "--data", "{nsynth}", "--judge-weight", "inf", "--out",
-                                   "{o}/gj"], 2, ["--judge-weight", "finite"], ["gj"]),
+                                   "{o}/gj"], 2, ["--judge-weight", "inf"], ["gj"]),
     "gansynth-judge-weight-1e30": (["train", "gansynth", "--data", "{nsynth}", "--pitch-judge", "pitch-classifier",
                                     "--judge-weight", "1e30", "--out", "{o}/gj2"], 2, ["--judge-weight", "at most"],
                                    ["gj2"]),
@@ -317,3 +317,37 @@ def test_data_nsynth_holds_its_folder_and_leaves_no_notes_when_terminated(tmp_pa
         first.communicate(timeout=TIMEOUT_S)
     assert first.returncode == 143
     assert not out.exists()  # the folder it made, and every note it wrote, are gone
+
+
+def test_a_refused_writer_never_removes_the_folder_of_the_run_holding_it(tmp_path, monkeypatch):
+    """Two runs start on one new --out: the one refused the lock leaves the winner's folder alone."""
+    import audiogen.runtime.training as training
+    from audiogen.runtime.locks import LockRefused
+
+    out = tmp_path / "new" / "run"
+
+    def holder_got_there_first(folder, *args, **kwargs):
+        (Path(folder) / "work.txt").write_text("the holder's\n")
+        raise LockRefused(f"{folder}: another audiogen run (pid 1) is training into it")
+
+    monkeypatch.setattr(training, "hold_folder", holder_got_there_first)
+    model = torch.nn.Linear(2, 1)
+    with pytest.raises(LockRefused):
+        training.TrainingRun(out, kind="toy", config={}, modules={"model": model},
+                             optimizers={"opt": torch.optim.SGD(model.parameters(), lr=0.1)}, total_steps=1,
+                             checkpoint_every=0, quiet=True)
+    assert (out / "work.txt").read_text() == "the holder's\n"
+
+
+def test_folder_locks_count_their_holds_and_say_what_the_holder_does(tmp_path):
+    from audiogen.runtime.locks import hold_folder, release_folder
+
+    hold_folder(tmp_path, "training into it")
+    hold_folder(tmp_path, "writing outputs into it")  # the same process: another hold
+    release_folder(tmp_path)
+    assert (tmp_path / ".audiogen.lock").read_text().split(" ", 1) == [str(os.getpid()), "training into it\n"]
+    probe = subprocess.run([sys.executable, "-c", "import sys; from audiogen.runtime.locks import hold_folder; "
+                            "hold_folder(sys.argv[1], 'sampling')", str(tmp_path)], capture_output=True, text=True)
+    assert probe.returncode != 0 and f"pid {os.getpid()}) is training into it" in probe.stderr
+    release_folder(tmp_path)
+    assert listing(tmp_path) == []

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import shared_options, writable_dir, writable_file
+from audiogen.cli.options import not_an_input, shared_options, writable_dir, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 from audiogen.cli.samplevae_options import OutRateOpt, SampleVAEModelOpt, WeightsOpt, parse_weights
 
@@ -54,6 +54,7 @@ def sample_samplevae_command(
         if out is None and out_dir is None:
             raise AudiogenError("--from needs --out FILE (or --out-dir DIR for DIR/mix.wav)")
         target = out if out is not None else out_dir / "mix.wav"
+        not_an_input(target, *from_files)
     else:
         if weights is not None:
             raise AudiogenError("--weights needs --from files to weigh")

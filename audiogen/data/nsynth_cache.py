@@ -159,6 +159,9 @@ def build_cache(root: str | os.PathLike, filt: NSynthFilter | None = None, *,
         return cache, {"cache": str(path), "built": False, "notes": len(cache), **_summary(cache.index)}
     path.parent.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(path, "building this NSynth cache"):
+        if (path / "index.json").is_file() and not rebuild:  # built by another process as we came
+            cache = NSynthCache.open(path)
+            return cache, {"cache": str(path), "built": False, "notes": len(cache), **_summary(cache.index)}
         return _build_cache(root, filt, path, key, skips=skips, on_start=on_start, on_note=on_note,
                             workers=workers)
 

@@ -160,11 +160,15 @@ def render_nsynth(out_dir: str | os.PathLike, *, soundfont: str | os.PathLike | 
         out_dir.mkdir(parents=True, exist_ok=True)
         hold_folder(out_dir, "writing an NSynth set into it", " (or give another --out)")
         _prepare_out_dir(out_dir, force)
-    except BaseException:
+    except BaseException as e:
+        from audiogen.runtime.atomic import undo_folder
+        from audiogen.runtime.locks import LockRefused
+
         _renderer.close()
-        if made is not None:
+        # refused: the holder's folder (only empty folders we made may go); else ours to undo
+        undo_folder(out_dir, made, contents=not isinstance(e, LockRefused) and made is not None)
+        if not isinstance(e, LockRefused):
             release_folder(out_dir)
-            shutil.rmtree(made, ignore_errors=True)
         raise
     kept = {p.name for p in (out_dir / "audio").iterdir()}  # a set killed earlier: its notes are overwritten
     try:
@@ -172,11 +176,13 @@ def render_nsynth(out_dir: str | os.PathLike, *, soundfont: str | os.PathLike | 
                             on_start=on_start, on_note=on_note, start=start)
     except BaseException:
         # failed or interrupted (SIGTERM, Ctrl-C): no half set stays behind, only what was there before
+        from audiogen.runtime.atomic import undo_folder
+
         for path in (out_dir / "audio").iterdir():
             if path.name not in kept:
                 path.unlink(missing_ok=True)
         if made is not None:
-            shutil.rmtree(made, ignore_errors=True)
+            undo_folder(out_dir, made)  # under the lock, let go of just after
         raise
     finally:
         release_folder(out_dir)

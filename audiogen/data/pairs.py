@@ -197,7 +197,9 @@ def _check_out_dir(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise BadInputError(out, "exists and is not a folder")
     if out.is_dir() and not force:
-        if any(not p.name.startswith(STAGING_PREFIX) for p in out.iterdir()):
+        from audiogen.runtime.locks import FOLDER_LOCK
+
+        if any(not p.name.startswith(STAGING_PREFIX) and p.name != FOLDER_LOCK for p in out.iterdir()):
             raise BadInputError(out, "folder is not empty; pass --force to replace the pairs in it "
                                      "(a/, b/ and manifest.json)")
 
@@ -241,13 +243,19 @@ def build_pairs(melodies: Iterable[PairMelody], out: str | os.PathLike, *, progr
     renderer = MidiRenderer(soundfont, sample_rate=sample_rate)  # a bad SoundFont fails before any folder is made
     from audiogen.runtime.locks import hold_folder, release_folder
 
+    from audiogen.runtime.atomic import remove_stale_temps, undo_folder
+
     made = next((p for p in reversed((out, *out.parents)) if not p.exists()), None)
     try:
         out.mkdir(parents=True, exist_ok=True)
         hold_folder(out, "writing pairs into it", " (or give another --out)")
     except BaseException:
         renderer.close()
+        undo_folder(out, made, contents=False)  # the holder's folder: only empty folders we made go
         raise
+    remove_stale_temps(out)
+    for old in out.glob(f"{STAGING_PREFIX}*"):  # staging of a run killed mid-way (we hold the folder)
+        shutil.rmtree(old, ignore_errors=True)
     staging = out / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
     try:
         for side in SIDES:
@@ -291,9 +299,9 @@ def build_pairs(melodies: Iterable[PairMelody], out: str | os.PathLike, *, progr
 
         shutil.rmtree(staging, ignore_errors=True)
         renderer.close()
+        if made is not None:  # nothing of this run stays: the folders it made go too, under the lock
+            undo_folder(out, made)
         release_folder(out)
-        if made is not None:  # nothing of this run stays: the folders it made go too
-            shutil.rmtree(made, ignore_errors=True)
         failure = write_failure(out, e) if isinstance(e, Exception) else None
         if failure is not None:
             raise failure from None

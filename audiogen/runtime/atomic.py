@@ -72,6 +72,27 @@ def temp_name(path: Path, suffix: str | None = None) -> Path:
     return path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}{path.suffix if suffix is None else suffix}")
 
 
+def undo_folder(folder: str | os.PathLike, made: str | os.PathLike | None, *, contents: bool = True) -> None:
+    """Undo a folder a failed writer made: remove `folder` (with what is in it when `contents`; call
+    that only while holding its lock), then each parent up to `made` (the topmost folder the writer
+    created) that is empty. A folder someone else filled meanwhile is never removed."""
+    folder = Path(folder)
+    if contents:
+        shutil.rmtree(folder, ignore_errors=True)
+    if made is None:
+        return
+    made = Path(made)
+    for path in (folder, *folder.parents):
+        try:
+            path.rmdir()
+        except FileNotFoundError:
+            pass  # removed with its contents above
+        except OSError:
+            break  # not empty (someone else's now): it and the parents above stay
+        if path == made or made not in path.parents:
+            break
+
+
 def remove_stale_temps(folder: str | os.PathLike) -> int:
     """Remove the temporary files (`temp_name`) a killed writer left in `folder` (not below it);
     call only while holding the folder's lock, so that no live writer owns them. -> files removed."""

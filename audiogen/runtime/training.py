@@ -52,7 +52,7 @@ from pathlib import Path
 import torch
 
 from audiogen.errors import AudiogenError, BadInputError
-from audiogen.runtime.atomic import atomic_write_text, remove_stale_temps
+from audiogen.runtime.atomic import atomic_write_text, remove_stale_temps, undo_folder
 from audiogen.runtime.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from audiogen.runtime.locks import FOLDER_LOCK, hold_folder, release_folder
 from audiogen.runtime.modelfile import NonFiniteModel, load_model, save_model
@@ -347,9 +347,8 @@ class TrainingRun:
         self._found_files = {p.name for p in self.out_dir.iterdir()}  # the user's, never undone
         try:
             hold_folder(self.out_dir, "training into it", " (or give another --out)")
-        except AudiogenError:
-            if self._made_root is not None:
-                shutil.rmtree(self._made_root, ignore_errors=True)
+        except AudiogenError:  # the holder's folder: only the empty folders this run made may go
+            undo_folder(self.out_dir, self._made_root, contents=False)
             raise
         if self.checkpoint_path.exists():  # written by a run that held the folder while we looked
             release_folder(self.out_dir)
@@ -373,12 +372,13 @@ class TrainingRun:
         ):
             kept = f"{self.out_dir} is kept with what the run wrote (no checkpoint to resume)"
             return f"before the first checkpoint; {kept}" if interrupted else kept
-        release_folder(self.out_dir)
         if self._made_root is not None:
-            shutil.rmtree(self._made_root, ignore_errors=True)
+            undo_folder(self.out_dir, self._made_root)  # under the lock, which goes with the folder
+            release_folder(self.out_dir)
             return f"before the first checkpoint; {self._made_root} removed" if interrupted else f"{self._made_root} removed"
         for path in (self.config_path, self.metrics_path):
             path.unlink(missing_ok=True)
+        release_folder(self.out_dir)
         return f"before the first checkpoint; nothing kept in {self.out_dir}" if interrupted else None
 
     def _init_from(self, path: str | os.PathLike) -> None:
@@ -528,6 +528,9 @@ class TrainingRun:
                     every = self.checkpoint_every
                     if self.step == self.total_steps or (every and self.step % every == 0):
                         self.save_checkpoint()
+        except (Exception, KeyboardInterrupt):  # not GeneratorExit: a caller's `break` still exports
+            self.close()  # diverged, interrupted, failed: a library caller is not left holding the folder
+            raise
         finally:
             restore()
             self._interrupted = self._terminated = False
@@ -628,7 +631,7 @@ class TrainingRun:
                 if not bool(torch.isfinite(t).all()):
                     raise TrainingDiverged(self.step, f"{name}.{key} holds non-finite values",
                                            self._last_checkpoint, self.checkpoint_path)
-                if float(t.detach().abs().max()) > EXPORT_LIMIT:  # every family exports float16
+                if t.numel() and float(t.detach().abs().max()) > EXPORT_LIMIT:  # every family exports float16
                     raise TrainingDiverged(self.step, f"{name}.{key} holds values beyond float16's range "
                                                       f"({float(t.detach().abs().max()):.3g})",
                                            self._last_checkpoint, self.checkpoint_path)

@@ -276,9 +276,9 @@ def open_index(path: str | os.PathLike, *, create: bool = False) -> LibraryIndex
         version = dict(db.execute("SELECT key, value FROM meta")).get("format_version")
     except sqlite3.DatabaseError as e:
         if made is not None:  # a new index that could not be made leaves nothing behind
-            import shutil
+            from audiogen.runtime.atomic import undo_folder
 
-            shutil.rmtree(made, ignore_errors=True)
+            undo_folder(path, made)
         if isinstance(e, sqlite3.OperationalError) and ("full" in str(e) or "readonly" in str(e)):
             raise BadInputError(path, f"cannot write here ({e})") from None
         raise BadInputError(path / DB_NAME, f"not an audiogen index database ({e})") from None
