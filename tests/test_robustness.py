@@ -161,6 +161,7 @@ def _writers(i: dict[str, Path], dest: Path, ok: Path) -> dict[str, list]:
         "data-melodies": ["data", "melodies", "--data", i["tunes"], "--out", dest / "w.npz"],
         "data-nsynth": ["data", "nsynth", "--out", dest / "ns", "--programs", "0", "--pitches", "60-60"],
         "data-drums": ["data", "drums", "--out", dest / "dr"],
+        "data-pairs": ["data", "pairs", "--melodies", i["tunes"], "--limit", "2", "--out", dest / "pp"],
         "index": ["index", i["library"], "--index", dest / "ix"],
         "train-abc": ["train", "abc", "--data", i["tunes"], "--out", dest / "run"],
         "train-musicvae": ["train", "musicvae", "--data", i["tunes"], "--out", dest / "run"],

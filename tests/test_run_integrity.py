@@ -226,6 +226,8 @@ AUDIT = {
     "gansynth-judge-weight-1e30": (["train", "gansynth", "--data", "{nsynth}", "--pitch-judge", "pitch-classifier",
                                     "--judge-weight", "1e30", "--out", "{o}/gj2"], 2, ["--judge-weight", "at most"],
                                    ["gj2"]),
+    "gansynth-data-not-a-folder": (["train", "gansynth", "--data", "{tunes}", "--out", "{o}/gf"], 2,
+                                   ["tunes.abc", "NSynth folder"], ["gf"]),
     "melodies-not-npz": (["data", "melodies", "--data", "{tunes}", "--out", "{o}/x.txt"], 2, ["x.txt", ".npz"],
                          ["x.txt"]),
     "translate-out-and-out-dir": (["translate", "{note}", "--out", "{o}/t.wav", "--out-dir", "{o}/td"], 2,

@@ -59,9 +59,10 @@ def _acquire(path: Path, target: Path, doing: str, hint: str) -> int | None:
             raise
         if not _warned_no_locks:  # a filesystem without flock (some FUSE, Lustre): carry on unlocked
             _warned_no_locks = True
-            from audiogen.data.skips import warn
+            import sys
 
-            warn(f"{target}: this filesystem has no file locks; nothing stops a second writer here")
+            sys.stderr.write(f"audiogen: warning: {target}: this filesystem has no file locks; nothing stops a "
+                             "second writer here\n")
         return None
     except BaseException:
         os.close(fd)
