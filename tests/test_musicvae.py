@@ -444,6 +444,9 @@ def test_trained_model_stores_its_fitted_prior_and_samples_reproducibly(trained,
     assert standard != fitted and out["args"]["prior"] == "standard" and out["args"]["repeats"] is False
     bad = _cli("sample", "musicvae", "--model", model, "--prior", "uniform", "--out-dir", tmp_path / "bad")
     assert bad.returncode == 2 and "--prior 'uniform'" in bad.stderr.strip().splitlines()[-1]
+    ignored = _cli("sample", "musicvae", "--model", model, "--from", trained["midi"], "--prior", "standard",
+                   "--out-dir", tmp_path / "from")
+    assert ignored.returncode == 2 and "with --from" in ignored.stderr.strip().splitlines()[-1]
 
 
 def test_fit_cli_refits_the_sampling_of_a_model_file_and_keeps_its_weights_and_record(trained, tmp_path):

@@ -88,6 +88,9 @@ def sample_musicvae_command(
         raise AudiogenError("--attribute needs --from FILE: attribute vectors move a melody's latent code")
     if start_bar is not None and from_file is None:
         raise AudiogenError("--start-bar needs --from FILE")
+    if from_file is not None and (prior != "fitted" or not repeats):
+        raise AudiogenError("--prior and --no-repeats shape new melodies; with --from the code and the bars come "
+                            "from the file")
     if meter is not None and from_file is None:
         meter = check_trained_meter(meter, loaded.extra.get("meters"))
     layout = None if meter is None else meter_layout(meter, loaded.bars)  # checks --meter before any work

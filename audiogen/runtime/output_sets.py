@@ -69,11 +69,13 @@ class OutputSet:
         record the set; -> files removed."""
         from audiogen.runtime.atomic import atomic_write_text
 
-        now = set()
+        now = {target.name for tmp, target in self.staged if tmp.exists()}  # a writer may drop a file
+        # listed before they are put in place: a commit cut short still knows these names as its own
+        self._manifest[self.command] = sorted(set(self._names(self.command)) | now)
+        atomic_write_text(self.folder / MANIFEST, json.dumps(self._manifest, indent=1) + "\n")
         for tmp, target in self.staged:
-            if tmp.exists():  # a writer may have dropped its file (a tune without notes)
+            if tmp.exists():
                 os.replace(tmp, target)
-                now.add(target.name)
         others = set()
         for command in list(self._manifest):
             if command != self.command:  # names now ours leave the other command's list
