@@ -1,4 +1,5 @@
-"""Latent-space paths shared by the generative families: spherical interpolation (slerp)."""
+"""Latent-space tools shared by the generative families: spherical interpolation (slerp), and
+directions that move a measured attribute (`fit_directions`)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,38 @@ def interpolation_path(a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Te
     if steps < 2:
         raise AudiogenError(f"--steps {steps}: an interpolation needs at least 2 steps (the two ends)")
     return torch.stack([slerp(a, b, float(t)) for t in torch.linspace(0.0, 1.0, steps, dtype=torch.float64)])
+
+
+def fit_directions(latents, values: dict, groups=None, *, ridge: float = 1e-3) -> dict[str, dict]:
+    """Latent directions of measured attributes, with the effect of `groups` (e.g. pitch) removed.
+
+    latents (N, Z); values {name: (N,) floats, NaN where not measured}; groups (N,) labels (each
+    gets its own intercept, so an attribute's dependence on pitch is not put into the direction).
+    Per name: a ridge least-squares fit value ~ w . z + intercept[group]; the direction is w / |w|
+    (unit length) and `per_unit` = |w|, the attribute's change per unit step along it, in its own
+    units; `r2` is the share of the attribute's variance (within groups) the latent explains.
+    -> {name: {"direction": (Z,) list, "per_unit", "r2", "rows"}}; AudiogenError with too few rows.
+    """
+    import numpy as np
+
+    z = np.asarray(latents.detach().cpu() if hasattr(latents, "detach") else latents, np.float64)
+    labels = np.zeros(len(z), int) if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
+    onehot = np.eye(labels.max() + 1)[labels]
+    out: dict[str, dict] = {}
+    for name, column in values.items():
+        y = np.asarray(column, np.float64)
+        rows = np.isfinite(y)
+        if rows.sum() < z.shape[1] + onehot.shape[1] + 2:
+            raise AudiogenError(f"{name}: measured on {int(rows.sum())} samples, too few to fit a "
+                                f"{z.shape[1]}-value direction")
+        x = np.concatenate([z[rows], onehot[rows]], axis=1)
+        penalty = ridge * np.diag(np.r_[np.ones(z.shape[1]), np.zeros(onehot.shape[1])])
+        coef = np.linalg.solve(x.T @ x + penalty * len(x), x.T @ y[rows])
+        w = coef[: z.shape[1]]
+        residual = y[rows] - x @ coef
+        centred = y[rows] - onehot[rows] @ (np.linalg.pinv(onehot[rows]) @ y[rows])  # around each group's mean
+        r2 = 1.0 - float(residual @ residual) / max(float(centred @ centred), 1e-12)
+        norm = float(np.linalg.norm(w))
+        out[name] = {"direction": (w / max(norm, 1e-12)).tolist(), "per_unit": norm, "r2": r2,
+                     "rows": int(rows.sum())}
+    return out

@@ -1,0 +1,69 @@
+"""The timbre attributes (`audiogen.dsp.timbre`) on synthetic signals whose answers are known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from audiogen.dsp.timbre import attack_ms, brightness, decay_s, noisiness, spectral_centroid_hz
+
+SR = 16000
+T = np.arange(2 * SR) / SR
+
+
+def _harmonics(f0: float, amplitudes: list[float]) -> np.ndarray:
+    return sum(a * np.sin(2 * np.pi * (k + 1) * f0 * T) for k, a in enumerate(amplitudes))
+
+
+def test_a_sine_is_darker_than_a_square_wave_at_the_same_f0():
+    sine = _harmonics(220.0, [1.0])
+    square = _harmonics(220.0, [1 / k if k % 2 else 0.0 for k in range(1, 31)])
+    assert spectral_centroid_hz(sine, SR) == pytest.approx(220.0, rel=0.03)
+    assert brightness(sine, SR, 220.0) == pytest.approx(1.0, rel=0.03)
+    assert brightness(square, SR, 220.0) > 2.5 * brightness(sine, SR, 220.0)
+
+
+def test_an_exponential_decay_falls_20_db_in_tau_ln_10():
+    tau = 0.3
+    note = np.sin(2 * np.pi * 440 * T) * np.exp(-T / tau)
+    assert decay_s(note, SR) == pytest.approx(tau * math.log(10), abs=0.02)  # 0.691 s, to 5-ms frames and their ripple
+    assert math.isnan(decay_s(np.sin(2 * np.pi * 440 * T), SR))  # a held tone never falls
+
+
+def test_a_linear_rise_of_50_ms_is_an_attack_of_about_50_ms():
+    note = np.sin(2 * np.pi * 440 * T) * np.minimum(T / 0.05, 1.0) * np.exp(-np.maximum(T - 0.05, 0) / 0.5)
+    assert attack_ms(note, SR) == pytest.approx(50.0, abs=6.0)
+    struck = np.sin(2 * np.pi * 440 * T) * np.exp(-T / 0.2)
+    assert attack_ms(struck, SR) < 6.0
+
+
+def test_white_noise_is_flatter_than_a_sine():
+    noise = np.random.default_rng(0).standard_normal(len(T))
+    sine = np.sin(2 * np.pi * 440 * T)
+    assert noisiness(noise, SR) > 0.5 > 0.01 > noisiness(sine, SR)
+
+
+def test_silence_has_no_centroid_and_no_noisiness():
+    silent = np.zeros(SR)
+    assert math.isnan(spectral_centroid_hz(silent, SR)) and math.isnan(noisiness(silent, SR))
+    assert math.isnan(attack_ms(silent, SR))
+
+
+def test_fitting_finds_a_planted_direction_with_the_pitch_effect_removed():
+    from audiogen.runtime.latents import fit_directions
+
+    rng = np.random.default_rng(0)
+    planted = rng.standard_normal(16)
+    planted /= np.linalg.norm(planted)
+    z = rng.standard_normal((600, 16))
+    pitch = rng.choice([48, 60, 72], 600)
+    value = 2.0 * z @ planted + 0.1 * (pitch - 60) + 0.05 * rng.standard_normal(600)  # brighter up high
+    value[:10] = np.nan  # unmeasured notes are left out
+    fitted = fit_directions(z, {"brightness": value}, groups=pitch)["brightness"]
+    assert float(np.dot(fitted["direction"], planted)) > 0.99
+    assert fitted["per_unit"] == pytest.approx(2.0, rel=0.05) and fitted["rows"] == 590
+    assert fitted["r2"] > 0.95
+    with pytest.raises(Exception, match="too few"):
+        fit_directions(z[:5], {"brightness": value[:5]})
