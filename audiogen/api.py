@@ -185,6 +185,20 @@ class GANSynthHandle(ModelHandle):
     def pitch_range(self) -> tuple[int, int]:
         return self.bundle.pitch_range
 
+    @property
+    def directions(self) -> dict:
+        """The latent directions the model file carries ({} when none): {name: {"per_unit", "unit",
+        "check", "shipped", ...}}, as `audiogen directions gansynth` lists them."""
+        from audiogen.gansynth.directions import stored_directions
+
+        return {k: {kk: vv for kk, vv in v.items() if kk != "direction"} for k, v in
+                stored_directions(self.bundle).items()}
+
+    def _steered(self, z, direction: dict | None):
+        from audiogen.gansynth.directions import steer
+
+        return steer(self.bundle, z, [f"{k}={v}" for k, v in (direction or {}).items()])
+
     def _latent(self, rng_seed: int | None):
         from audiogen.gansynth.generate import latent_from_seed
         from audiogen.runtime.seeding import seed_everything
@@ -192,9 +206,10 @@ class GANSynthHandle(ModelHandle):
         return latent_from_seed(seed_everything(rng_seed), self.bundle.config.latent)
 
     def sample(self, pitches: list[int], *, n: int = 1, same_latent: bool = False, temperature: float = 1.0,
-               rng_seed: int | None = None) -> np.ndarray:
+               rng_seed: int | None = None, direction: dict | None = None) -> np.ndarray:
         """(len(pitches) * n, samples) notes, pitch by pitch, as `sample gansynth` makes them (its
-        files before the -1 dBFS output level); `same_latent` gives note i of every pitch one timbre."""
+        files before the -1 dBFS output level); `same_latent` gives note i of every pitch one timbre;
+        `direction={"brightness": 2}` moves the timbres along the model's directions."""
         from audiogen.gansynth.generate import generate_notes, note_latents
 
         low, high = self.pitch_range
@@ -203,11 +218,11 @@ class GANSynthHandle(ModelHandle):
             raise AudiogenError(f"pitch {outside[0]} is outside this model's range {low}-{high}")
         z, midi = note_latents(n, [int(p) for p in pitches], self.bundle.config.latent, same_latent=same_latent,
                                temperature=temperature, generator=_generator(rng_seed))
-        return generate_notes(self.bundle, z, midi).numpy()
+        return generate_notes(self.bundle, self._steered(z, direction), midi).numpy()
 
-    def render(self, midi, *, rng_seed: int | None = None) -> np.ndarray:
-        """A MIDI file (path or PrettyMIDI) played with the timbre of `rng_seed`, as `render
-        gansynth --rng-seed` plays it: (samples,) at `sample_rate`."""
+    def render(self, midi, *, rng_seed: int | None = None, direction: dict | None = None) -> np.ndarray:
+        """A MIDI file (path or PrettyMIDI) played with the timbre of `rng_seed` (moved by
+        `direction`), as `render gansynth --rng-seed` plays it: (samples,) at `sample_rate`."""
         import tempfile
 
         from audiogen.gansynth.render import fit_to_range, read_played_notes, render_midi
@@ -215,11 +230,11 @@ class GANSynthHandle(ModelHandle):
         with tempfile.TemporaryDirectory(prefix="audiogen-") as folder:
             notes, _ = read_played_notes(_midi_path(midi, Path(folder)))
         notes, _ = fit_to_range(notes, *self.pitch_range)
-        wave, _ = render_midi(self.bundle, notes, self._latent(rng_seed)[None])
+        wave, _ = render_midi(self.bundle, notes, self._steered(self._latent(rng_seed)[None], direction))
         return wave
 
     def export(self, path: PathLike, *, rng_seed: int | None = None, latent=None, pitches: tuple[int, int] | None = None,
-               every: int = 1, force: bool = False) -> dict:
+               every: int = 1, force: bool = False, direction: dict | None = None) -> dict:
         """Write one timbre (`rng_seed`'s, or `latent`, a (latent,) array) as an `.sf2` or `.sfz`
         instrument, as `export gansynth` does; returns what was written."""
         import torch
@@ -227,6 +242,7 @@ class GANSynthHandle(ModelHandle):
         from audiogen.gansynth.export import export_instrument
 
         z = self._latent(rng_seed) if latent is None else torch.as_tensor(np.asarray(latent, np.float32))
+        z = self._steered(z, direction)
         low, high = pitches if pitches is not None else (None, None)
         return export_instrument(self.bundle, z, path, low=low, high=high, every=every, force=force)
 

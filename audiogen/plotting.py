@@ -107,3 +107,44 @@ def spectrogram_panels(wave, representation: str, sample_rate: int) -> list[dict
          "title": f"{kind}: instantaneous frequency (bins within 60 dB of the peak)", "vmin": -1.0,
          "vmax": 1.0, "mel_axis": mel},
     ]
+
+
+def plot_grid(path: str | os.PathLike, cells: list[list[dict]], *, title: str | None = None) -> Path:
+    """Write a grid of image panels (rows x columns) on one colour scale; each cell as in
+    `plot_panels` ("image", "times", "freqs", "title"; "mel_axis" ignored: axes are linear in Hz)."""
+    check_picture_path(path)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from audiogen.runtime.atomic import atomic_output
+
+    rows, cols = len(cells), max(len(row) for row in cells)
+    images = [cell["image"] for row in cells for cell in row]
+    vmin = float(min(np.nanmin(i) for i in images))
+    vmax = float(max(np.nanmax(i) for i in images))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 2.4 * rows), squeeze=False, sharex=True,
+                             sharey=True, constrained_layout=True)
+    mesh = None
+    for r, row in enumerate(cells):
+        for c, cell in enumerate(row):
+            ax = axes[r, c]
+            mesh = ax.pcolormesh(cell["times"], cell["freqs"], cell["image"], shading="nearest", cmap="magma",
+                                 vmin=vmin, vmax=vmax, rasterized=True)
+            ax.set_title(cell["title"], fontsize=8)
+            if c == 0:
+                ax.set_ylabel("Hz")
+            if r == rows - 1:
+                ax.set_xlabel("s")
+    if mesh is not None:
+        fig.colorbar(mesh, ax=axes, label=cells[0][0].get("label", "dB"), shrink=0.8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    path = Path(path)
+    try:
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, dpi=90, format=path.suffix.lstrip(".").lower())
+    finally:
+        plt.close(fig)
+    return path

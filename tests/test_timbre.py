@@ -67,3 +67,75 @@ def test_fitting_finds_a_planted_direction_with_the_pitch_effect_removed():
     assert fitted["r2"] > 0.95
     with pytest.raises(Exception, match="too few"):
         fit_directions(z[:5], {"brightness": value[:5]})
+
+
+@pytest.fixture(scope="module")
+def steerable(tmp_path_factory):
+    """A copy of the bundled GANSynth carrying two test directions: one shipped, one not."""
+    from audiogen.gansynth.config import KIND
+    from audiogen.runtime.assets import resolve_model
+    from audiogen.runtime.modelfile import load_model, rewrite_model
+
+    source = resolve_model("gansynth")
+    latent = load_model(source, kind=KIND).config["latent"]
+    unit = np.zeros(latent)
+    unit[0] = 1.0
+    directions = {"brightness": {"direction": unit.tolist(), "per_unit": 0.5, "unit": "harmonics", "r2": 0.5,
+                                 "shipped": True},
+                  "attack": {"direction": unit.tolist(), "per_unit": 1.0, "unit": "ms", "r2": 0.2, "shipped": False}}
+    out = tmp_path_factory.mktemp("steer") / "steerable.safetensors"
+    rewrite_model(source, out, kind=KIND, extra={"directions": directions})
+    return out
+
+
+def test_direction_options_are_refused_in_one_line_before_any_work(steerable, tmp_path):
+    import os
+
+    from clitools import assert_one_line_error, run_cli
+
+    env = dict(os.environ)
+    base = ["sample", "gansynth", "--pitch", "60", "--out-dir", str(tmp_path / "o")]
+    cases = {
+        ("--direction", "brightness=2"): ["gansynth.safetensors", "no latent directions"],  # the bundled model
+        ("--model", str(steerable), "--direction", "nope=1"): ["--direction nope", "choose from brightness"],
+        ("--model", str(steerable), "--direction", "attack=1"): ["--direction attack", "did not pass its check"],
+        ("--model", str(steerable), "--direction", "brightness=inf"): ["finite"],
+        ("--model", str(steerable), "--direction", "brightness"): ["NAME=AMOUNT"],
+    }
+    for extra, words in cases.items():
+        assert_one_line_error(run_cli(base + list(extra), env, tmp_path), *words)
+        assert not (tmp_path / "o").exists()
+
+
+def test_a_direction_moves_the_latent_in_the_cli_and_the_api_alike(steerable):
+    import audiogen
+
+    gan = audiogen.load(str(steerable), device="cpu")
+    assert set(gan.directions) == {"brightness", "attack"} and "direction" not in gan.directions["brightness"]
+    plain = gan.sample([60], rng_seed=3)
+    moved = gan.sample([60], rng_seed=3, direction={"brightness": 2.0})
+    assert plain.shape == moved.shape and not np.allclose(plain, moved)
+    with pytest.raises(audiogen.AudiogenError, match="--direction nope"):
+        gan.sample([60], rng_seed=3, direction={"nope": 1.0})
+
+
+def test_directions_command_lists_a_model_s_directions_and_refuses_what_it_cannot_do(steerable, tmp_path):
+    import json
+    import os
+
+    from clitools import assert_one_line_error, run_cli
+
+    env = dict(os.environ)
+    listed = run_cli(["directions", "gansynth", "--model", str(steerable), "--json"], env, tmp_path)
+    assert listed.code == 0, listed
+    found = json.loads(listed.stdout)["directions"]
+    assert set(found) == {"brightness", "attack"} and found["brightness"]["shipped"] is True
+    assert "direction" not in found["brightness"]  # the vector stays in the file
+    assert_one_line_error(run_cli(["directions", "gansynth"], env, tmp_path), "carries no latent directions")
+    assert_one_line_error(run_cli(["directions", "gansynth", "--fit"], env, tmp_path), "--out")
+    assert_one_line_error(run_cli(["directions", "gansynth", "--model", str(steerable), "--picture",
+                                   str(tmp_path / "p.png")], env, tmp_path), "--show")
+    picture = run_cli(["directions", "gansynth", "--model", str(steerable), "--picture", str(tmp_path / "p.png"),
+                       "--show", "brightness", "-q"], env, tmp_path)
+    assert picture.code == 0, picture
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"

@@ -87,12 +87,15 @@ def _char_id(abc_model: AbcModel, char: str) -> int:
     return abc_model.vocab.chars.find(char)
 
 
+GREEDY_BELOW = 1e-4  # temperatures under this draw the argmax
+
+
 def draw(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int | None = None,
          top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
     """logits (B, V) -> ids (B,) int64: argmax for temperature 0, else a draw from
     softmax(logits / temperature) restricted to the `top_k` likeliest ids and to the smallest
     set whose probability reaches `top_p` (nucleus)."""
-    if temperature == 0:
+    if temperature < GREEDY_BELOW:  # logits / 1e-300 overflow to inf - inf; this close to 0 is argmax anyway
         return logits.argmax(dim=-1)
     logits = logits.float() / temperature
     if top_k is not None and top_k < logits.shape[-1]:

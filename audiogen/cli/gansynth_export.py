@@ -9,7 +9,7 @@ import typer
 
 from audiogen.cli.gansynth_interpolate import load_latent
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import shared_options
+from audiogen.cli.options import DirectionOpt, shared_options
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
@@ -36,6 +36,7 @@ def export_gansynth_command(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing instrument (and its sample "
                                         "folder).")] = False,
     model: GANSynthModelOpt = None,
+    direction: DirectionOpt = None,
     *, rng_seed, device, json_out, quiet,
 ) -> None:
     """Write one GANSynth timbre as a multisampled instrument that FluidSynth, a DAW or any SF2/SFZ
@@ -47,6 +48,7 @@ def export_gansynth_command(
     from audiogen.data.ranges import parse_int_range
     from audiogen.errors import AudiogenError
     from audiogen.gansynth.export import check_destination, export_instrument
+    from audiogen.gansynth.directions import steer
     from audiogen.gansynth.generate import latent_from_seed
     from audiogen.gansynth.load import load_gansynth_model
     from audiogen.runtime.atomic import check_writable
@@ -74,6 +76,7 @@ def export_gansynth_command(
     if at is not None:
         end = load_latent(to_latent, size) if to_latent else latent_from_seed(to_rng_seed, size)
         z = slerp(z, end, at)
+    z = steer(bundle, z, direction)
     with make_progress(quiet=quiet or json_out, unit="note") as progress:
         tasks: list = []
         result = export_instrument(bundle, z, out, low=low, high=high, every=every, force=force, name=name,

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import shared_options, writable_dir
+from audiogen.cli.options import DirectionOpt, shared_options, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
 LatentOpt = Annotated[Optional[Path], typer.Option(help="A latent from `audiogen encode gansynth` (.npy).",
@@ -49,6 +49,7 @@ def interpolate_gansynth_command(
     to_latent: Annotated[Optional[Path], typer.Option("--to-latent", help="End latent (.npy) instead of --to-rng-seed.",
                                                       show_default=False)] = None,
     model: GANSynthModelOpt = None,
+    direction: DirectionOpt = None,
     *, audio_format, subtype, gain, device, json_out, quiet, force,
 ) -> None:
     """Interpolate timbres at a fixed pitch (slerp in latent space), or walk pitches with one timbre.
@@ -62,6 +63,7 @@ def interpolate_gansynth_command(
 
     from audiogen.cli.gansynth_sample import parse_pitches
     from audiogen.errors import AudiogenError
+    from audiogen.gansynth.directions import steer
     from audiogen.gansynth.generate import generate_notes, latent_from_seed
     from audiogen.gansynth.load import load_gansynth_model
     from audiogen.runtime.device import resolve_device
@@ -84,7 +86,7 @@ def interpolate_gansynth_command(
         z = interpolation_path(start, end, steps).float()
         walk = [chosen] * steps
         names = [f"step-{i:02d}.{ext}" for i in range(steps)]
-    waves = generate_notes(bundle, z, torch.tensor(walk))
+    waves = generate_notes(bundle, steer(bundle, z, direction), torch.tensor(walk))
     from audiogen.runtime.output_sets import output_set
 
     hop = bundle.sample_rate  # notes 1 s apart, each ringing out under the next

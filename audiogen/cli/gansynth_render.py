@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from audiogen.cli.gansynth_sample import GANSynthModelOpt
-from audiogen.cli.options import shared_options, writable_file
+from audiogen.cli.options import DirectionOpt, shared_options, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
 MIN_GLIDE_SECONDS = 0.05
@@ -45,6 +45,7 @@ def render_gansynth_command(
                                               "the share of notes within a semitone over their first 0.4 s, and "
                                               "the spread of the note levels.")] = False,
     model: GANSynthModelOpt = None,
+    direction: DirectionOpt = None,
     *, audio_format, subtype, gain, rng_seed, device, json_out, quiet,
 ) -> None:
     """Play a MIDI file with one GANSynth instrument, as a sampler would: every note generated at
@@ -61,6 +62,7 @@ def render_gansynth_command(
 
     from audiogen.data.skips import warn
     from audiogen.errors import AudiogenError
+    from audiogen.gansynth.directions import steer
     from audiogen.gansynth.generate import prior_latents
     from audiogen.gansynth.load import load_gansynth_model
     from audiogen.gansynth.render import fit_to_range, read_played_notes, render_midi
@@ -85,7 +87,8 @@ def render_gansynth_command(
         warn(f"{midi}: {moved} notes outside the model's range {low}-{high} moved by octaves")
     used_seed = seed_everything(rng_seed)
     anchors_needed = 1 if every is None else math.ceil(max(n.start for n in notes) / every) + 2
-    anchors = prior_latents(anchors_needed, bundle.config.latent, generator=make_generator(used_seed))
+    anchors = steer(bundle, prior_latents(anchors_needed, bundle.config.latent, generator=make_generator(used_seed)),
+                    direction)
     began = time.perf_counter()
     with make_progress(quiet=quiet_notes, unit="note") as progress:
         tasks: list = []

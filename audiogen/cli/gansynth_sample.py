@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import shared_options, writable_dir
+from audiogen.cli.options import DirectionOpt, shared_options, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 
 GANSynthModelOpt = Annotated[Optional[Path], typer.Option("--model", help="GANSynth model file or bundled name "
@@ -42,9 +42,10 @@ def sample_gansynth_command(
     num: Annotated[int, typer.Option("--num", "-n", min=1, max=10000, help="Notes per pitch.")] = 1,
     same_latent: Annotated[bool, typer.Option("--same-latent", help="One timbre for every pitch: note I of each "
                                               "pitch shares latent I.")] = False,
-    temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Latent standard deviation "
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0, max=10.0, help="Latent standard deviation "
                                                "(below 1: safer, less varied timbres).")] = 1.0,
     model: GANSynthModelOpt = None,
+    direction: DirectionOpt = None,
     *, audio_format, subtype, gain, rng_seed, device, json_out, quiet, force,
 ) -> None:
     """Generate notes with GANSynth: 16 kHz, 4 s, one WAV per pitch and index.
@@ -53,6 +54,7 @@ def sample_gansynth_command(
     """
     import time
 
+    from audiogen.gansynth.directions import steer
     from audiogen.gansynth.generate import generate_notes, note_latents
     from audiogen.gansynth.load import load_gansynth_model
     from audiogen.runtime.device import resolve_device
@@ -66,6 +68,7 @@ def sample_gansynth_command(
     generator = make_generator(used_seed)
     z, pitch_list = note_latents(num, chosen, bundle.config.latent, same_latent=same_latent,
                                  temperature=temperature, generator=generator)
+    z = steer(bundle, z, direction)
     began = time.perf_counter()
     waves = generate_notes(bundle, z, pitch_list)
     seconds = time.perf_counter() - began

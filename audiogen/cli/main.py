@@ -26,6 +26,7 @@ from audiogen.cli import translate as translate_cmd
 from audiogen.cli.data import data_app
 from audiogen.cli.verbs import (
     add_command,
+    directions_app,
     encode_app,
     eval_app,
     export_app,
@@ -103,6 +104,7 @@ app.add_typer(render_app, name="render")
 app.add_typer(encode_app, name="encode")
 app.add_typer(export_app, name="export")
 app.add_typer(fit_app, name="fit")
+app.add_typer(directions_app, name="directions")
 app.add_typer(eval_app, name="eval")
 
 

@@ -13,7 +13,7 @@ from audiogen.cli.options import shared_options, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line
 
 
-@shared_options("strict", "json_out", "quiet", "force")
+@shared_options("strict", "json_out", "quiet")
 def fit_musicvae_command(
     data: Annotated[list[Path], typer.Option("--data", help="The model's training melodies: a .npz window set from "
                                              "`data melodies`, MIDI/ABC files or folders; repeatable.",
@@ -25,7 +25,8 @@ def fit_musicvae_command(
         "--heldout-tunes", help="Leave out the melodies of this window set (the run's heldout.npz), as training did.",
         show_default=False, metavar="NPZ")] = None,
     track: TrackOpt = None,
-    *, strict, json_out, quiet, force,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
+    *, strict, json_out, quiet,
 ) -> None:
     """Fit a MusicVAE's sampling on its training windows: the Gaussian of their latent codes (the default prior of sample musicvae) and, for a hierarchical model, the bar forms new melodies repeat in.
 
@@ -41,6 +42,10 @@ def fit_musicvae_command(
         raise BadInputError(out, "a model file ends in .safetensors")
     if out.exists() and not force:
         raise BadInputError(out, "already exists; use --force to replace it")
+    from audiogen.cli.options import not_an_input
+    from audiogen.runtime.assets import resolve_model
+
+    not_an_input(out, Path(resolve_model(model or "musicvae-2bar")))
     summary = refit_model_file(model or "musicvae-2bar", data, out, heldout_tunes=heldout_tunes, track=track,
                                skips=SkipLog(strict=strict))
     if json_out:

@@ -107,6 +107,8 @@ def sample_musicvae_command(
         events, melody, bar = file_window(from_file, loaded.bars, track=track, start_bar=start_bar)
         mu, _ = encode(loaded.model, events)
         z = apply_attributes(mu, vectors, amounts).expand(num, -1)
+        if not bool(z.isfinite().all()):
+            raise AudiogenError("--attribute: amounts this large move the latent code to infinity")
         source = {"file": str(from_file), "start_bar": bar, "meter": melody.meter(bar), "track": melody.track,
                   "attributes": {k: _finite(v[0]) for k, v in measure(events[None]).items()}}
         generated = decode(loaded.model, z, temperature=temperature, generator=generator, layout=layout)

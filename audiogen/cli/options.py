@@ -115,6 +115,11 @@ def not_an_input(output: Path | None, *inputs: Path | None) -> None:
             raise BadInputError(output, "is also the input; write the output to another file")
 
 
+DirectionOpt = Annotated[Optional[list[str]], typer.Option(
+    "--direction", help="NAME=AMOUNT: move the timbre AMOUNT unit steps along one of the model's latent directions "
+    "(`audiogen directions ...` lists them, e.g. brightness=2); repeatable.", show_default=False, metavar="NAME=AMOUNT")]
+
+
 # The options many commands end with, declared once: `@shared_options("device", "json_out", "quiet")`
 # on a command whose signature ends `*, device, json_out, quiet` gives it these exact options.
 SHARED_OPTIONS = {

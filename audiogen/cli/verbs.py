@@ -9,6 +9,7 @@ from audiogen.cli import (
     abc_render,
     abc_sample,
     abc_train,
+    directions,
     gansynth_encode,
     gansynth_eval,
     gansynth_export,
@@ -91,6 +92,8 @@ encode_app = command_group("encode", "Find a model's latent for a real input.\n\
                     "Example: audiogen encode gansynth cello.wav --pitch 48 --out cello.npy")
 export_app = command_group("export", "Write a model's sound as an instrument for a sampler (SoundFont 2 or SFZ).\n\n"
                     "Example: audiogen export gansynth --out flute.sf2 --rng-seed 7")
+directions_app = command_group("directions", "Latent directions that steer a model's output (brighter, noisier, ...), "
+                               "measured on the model.\n\nExample: audiogen directions gansynth --json")
 fit_app = command_group("fit", "Fit what a trained model samples from, without training it.\n\n"
                         "Example: audiogen fit musicvae --model old.safetensors --data folk-16bar.npz --out new.safetensors")
 eval_app = command_group("eval", "Measure a model.\n\nExample: audiogen eval abc --data held-out.abc -n 200")
@@ -104,6 +107,7 @@ add_command(sample_app, "musicvae", musicvae_sample.sample_musicvae_command)
 add_command(interpolate_app, "musicvae", musicvae_interpolate.interpolate_musicvae_command)
 add_command(eval_app, "musicvae", musicvae_eval.eval_musicvae_command)
 add_command(fit_app, "musicvae", musicvae_fit.fit_musicvae_command)
+add_command(directions_app, "gansynth", directions.directions_gansynth_command)
 add_command(train_app, "samplevae", samplevae_train.train_samplevae_command)
 add_command(sample_app, "samplevae", samplevae_sample.sample_samplevae_command)
 add_command(interpolate_app, "samplevae", samplevae_interpolate.interpolate_samplevae_command)
@@ -120,4 +124,5 @@ add_command(export_app, "gansynth", gansynth_export.export_gansynth_command)
 add_command(train_app, "translate", translate_train.train_translate_command)
 add_command(eval_app, "translate", translate_eval.eval_translate_command)
 
-GROUPS = (train_app, sample_app, interpolate_app, render_app, encode_app, export_app, fit_app, eval_app)
+GROUPS = (train_app, sample_app, interpolate_app, render_app, encode_app, export_app, fit_app, directions_app,
+          eval_app)

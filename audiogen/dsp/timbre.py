@@ -97,3 +97,23 @@ def noisiness(wave, sample_rate: int, *, window: tuple[float, float] = SUSTAIN_W
     power = power[loud] + TINY
     flatness = np.exp(np.mean(np.log(power), axis=1)) / np.mean(power, axis=1)
     return float(np.mean(flatness))
+
+
+def measure_attributes(waves, sample_rate: int, f0_hz=None) -> dict[str, np.ndarray]:
+    """(N, T) sounds -> {"brightness", "attack", "decay", "noisiness"}: (N,) arrays. Brightness is
+    in harmonics of `f0_hz` ((N,) Hz) when given (pitched notes), else the centroid in Hz (drums)."""
+    waves = [_array(w) for w in waves]
+    f0s = [None] * len(waves) if f0_hz is None else list(np.asarray(f0_hz, np.float64).reshape(-1))
+    return {"brightness": np.array([spectral_centroid_hz(w, sample_rate) if f is None else brightness(w, sample_rate, f)
+                                    for w, f in zip(waves, f0s)]),
+            "attack": np.array([attack_ms(w, sample_rate) for w in waves]),
+            "decay": np.array([decay_s(w, sample_rate) for w in waves]),
+            "noisiness": np.array([noisiness(w, sample_rate) for w in waves])}
+
+
+def moved_the_named_way(low: np.ndarray, high: np.ndarray) -> dict:
+    """Per-sound values of an attribute at -amount and +amount along its direction -> {"moved_share"
+    (rose from low to high; an unmeasured end counts as not moved), "median_change"}."""
+    both = np.isfinite(low) & np.isfinite(high)
+    return {"moved_share": round(float((high[both] > low[both]).sum() / max(len(low), 1)), 3),
+            "median_change": round(float(np.median(high[both] - low[both])), 4) if both.any() else None}

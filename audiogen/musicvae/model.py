@@ -225,7 +225,7 @@ class MusicVAE(nn.Module):
             if layout is not None:
                 force = layout[:, t].repeat(b)[:, None]  # (B*U, 1): pass u of every batch row
                 logits = logits.masked_fill(force & ~is_pad | ~force & is_pad, float("-inf"))
-            if temperature <= 0:
+            if temperature < 1e-4:  # greedy (and logits / 1e-300 would overflow)
                 previous = logits.argmax(dim=-1)
             else:
                 probs = torch.softmax(logits.float() / temperature, dim=-1)

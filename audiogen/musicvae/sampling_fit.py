@@ -72,7 +72,7 @@ def fit_sampling(model: MusicVAE, events: np.ndarray, meters: np.ndarray, *, see
 
 def refit_model_file(model_path: str | os.PathLike, data, out: str | os.PathLike, *,
                      heldout_tunes: str | os.PathLike | None = None, track: int | None = None, skips=None,
-                     seed: int = 0) -> dict:
+                     seed: int | None = None) -> dict:
     """Write `out`: the model file `model_path` with its sampling (prior and forms) fitted on the
     windows of `data` (.npz window sets, MIDI/ABC files or folders), leaving out the melodies of
     the window set `heldout_tunes`. Weights, config and the training record are copied unchanged.
@@ -82,19 +82,19 @@ def refit_model_file(model_path: str | os.PathLike, data, out: str | os.PathLike
     from audiogen.musicvae.config import KIND, config_from_dict
     from audiogen.musicvae.data import read_window_sets, split_by_names, subset
     from audiogen.musicvae.load import load_musicvae_model
-    from audiogen.runtime.modelfile import load_model, save_model
+    from audiogen.runtime.modelfile import rewrite_model
 
     loaded = load_musicvae_model(model_path)
-    stored = load_model(loaded.path, kind=KIND)
     arrays = read_window_sets(data, loaded.bars, config_from_dict(loaded.config).hop_bars,
                               skips=skips if skips is not None else SkipLog(), track=track)
     held = 0
     if heldout_tunes is not None:
         rows, held_rows = split_by_names(arrays, heldout_tunes)
         arrays, held = subset(arrays, rows), len(held_rows)
+    if seed is None:  # as the export at the end of training draws them
+        seed = config_from_dict(loaded.config).seed
     fitted = fit_sampling(loaded.model, arrays["events"], arrays["meter"], seed=seed)
-    tensors = {name: t for name, t in stored.tensors.items() if name.startswith("model.")}
-    save_model(out, {**tensors, **fitted.tensors}, kind=KIND, config=stored.config,
-               extra={**stored.extra, "sampling": fitted.meta}, dtype=torch.float16)
+    rewrite_model(loaded.path, out, kind=KIND, extra={"sampling": fitted.meta},  # an earlier fit's are replaced
+                  tensors={k: v.to(torch.float16) if v.is_floating_point() else v for k, v in fitted.tensors.items()})
     return {"out": str(Path(out)), "sampling": fitted.meta, "windows": int(len(arrays["events"])),
             "melodies": int(len(np.unique(arrays["source"]))), "heldout_windows": int(held)}

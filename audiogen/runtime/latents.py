@@ -63,3 +63,46 @@ def fit_directions(latents, values: dict, groups=None, *, ridge: float = 1e-3) -
         out[name] = {"direction": (w / max(norm, 1e-12)).tolist(), "per_unit": norm, "r2": r2,
                      "rows": int(rows.sum())}
     return out
+
+
+def parse_direction_amounts(settings, directions: dict | None, *, where: str = "this model") -> list[tuple[str, float]]:
+    """`NAME=AMOUNT` strings (`--direction brightness=2`) -> [(name, amount)], checked against the
+    shipped `directions` of a model file ({name: {"direction", "shipped", ...}}). AudiogenError
+    naming --direction for a malformed setting, a non-finite amount, an unknown or unshipped name,
+    or a model without directions."""
+    import math
+
+    amounts = []
+    for setting in settings or []:
+        name, sep, value = str(setting).partition("=")
+        name = name.strip()
+        try:
+            amount = float(value)
+        except ValueError:
+            amount = None
+        if not sep or not name or amount is None:
+            raise AudiogenError(f"--direction {setting!r}: expected NAME=AMOUNT, e.g. brightness=2")
+        if not math.isfinite(amount):
+            raise AudiogenError(f"--direction {setting!r}: the amount must be a finite number")
+        shipped = {k: v for k, v in (directions or {}).items() if v.get("shipped", True)}
+        if not directions:
+            raise AudiogenError(f"--direction {name}: {where} has no latent directions (fit them with "
+                                "`audiogen directions ... --fit`)")
+        if name not in shipped:
+            why = ""
+            if name in directions:
+                check = directions[name].get("check") or {}
+                figures = ", ".join(f"{k.replace('_share', '')} {v:.0%}" for k, v in check.items()
+                                    if k.endswith("_share") and isinstance(v, (int, float)))
+                why = f" (measured, but it did not pass its check{': ' + figures if figures else ''})"
+            raise AudiogenError(f"--direction {name}: not a direction of {where}{why}; choose from "
+                                f"{', '.join(sorted(shipped)) or 'none'}")
+        amounts.append((name, amount))
+    return amounts
+
+
+def apply_directions(z: torch.Tensor, directions: dict, amounts: list[tuple[str, float]]) -> torch.Tensor:
+    """z (..., Z) moved `amount` unit steps along each named direction."""
+    for name, amount in amounts:
+        z = z + amount * torch.as_tensor(directions[name]["direction"], dtype=z.dtype, device=z.device)
+    return z

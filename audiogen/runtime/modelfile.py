@@ -247,3 +247,13 @@ def load_family_model(path: str | os.PathLike | None, *, kind: str, bundled_name
     except (RuntimeError, TypeError, ValueError) as e:
         raise BadInputError(path, f"weights do not match its config ({str(e).splitlines()[0]})") from None
     return module.to(device).eval(), loaded
+
+
+def rewrite_model(path: str | os.PathLike, out: str | os.PathLike, *, kind: str,
+                  extra: dict[str, object] | None = None, tensors: dict[str, torch.Tensor] | None = None) -> Path:
+    """Write `out`: the model file `path` (of `kind`) with `extra` metadata entries and `tensors`
+    added or replaced; every other tensor, the config and the rest of the record copied unchanged
+    (tensors keep the dtype they were stored with). Returns `out`."""
+    loaded = load_model(path, kind=kind)
+    return save_model(out, {**loaded.tensors, **(tensors or {})}, kind=kind, config=loaded.config,
+                      extra={**loaded.extra, **(extra or {})})

@@ -117,13 +117,23 @@ class OutputSet:
 
 @contextmanager
 def output_set(folder: str | os.PathLike, command: str, *, force: bool = False) -> Iterator[OutputSet]:
-    """`with output_set(out_dir, "sample musicvae") as outputs: write(outputs.stage(target))`."""
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    outputs = OutputSet(folder, command, force=force)
+    """`with output_set(out_dir, "sample musicvae") as outputs: write(outputs.stage(target))`. A
+    failed set leaves no folder it made."""
+    from audiogen.runtime.atomic import undo_folder
+
+    folder = Path(folder)
+    made = next((p for p in reversed((folder, *folder.parents)) if not p.exists()), None)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        outputs = OutputSet(folder, command, force=force)
+    except BaseException:
+        undo_folder(folder, made, contents=False)
+        raise
     try:
         yield outputs
     except BaseException as e:
         reworded = outputs.fail(e)
+        undo_folder(folder, made, contents=False)  # empty folders only: a refused set's folder is someone's
         if reworded is not None:
             raise reworded from None
         raise

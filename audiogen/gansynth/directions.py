@@ -1,0 +1,144 @@
+"""Latent directions that steer a GANSynth timbre (brighter, noisier, ...) at the same pitch,
+found by measuring generated notes (docs/design.md §9).
+
+`fit_directions_for` samples latents at several pitches, measures each note's timbre attributes
+(`dsp.timbre`) and fits one direction per attribute with the pitch effect removed
+(`runtime.latents.fit_directions`). `check_directions` moves fresh latents -2 and +2 along each
+and counts, per note, whether the attribute moved the named way and whether pYIN still reads the
+note within a semitone of its pitch at both ends; only directions that pass are `shipped`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from audiogen.dsp.pitch import midi_to_hz
+from audiogen.dsp.timbre import measure_attributes, moved_the_named_way
+
+ATTRIBUTES = {  # name -> (unit, what "more" means)
+    "brightness": ("harmonics", "a higher spectral centroid over f0"),
+    "attack": ("ms", "a slower rise from onset to peak"),
+    "decay": ("s", "a longer fall of 20 dB after the peak"),
+    "noisiness": ("flatness", "a flatter, noisier spectrum"),
+}
+CHECK_PITCHES = (48, 60, 72)
+PASS_SHARE = 0.9  # of notes that must move the named way, and keep their pitch at both ends
+
+
+def measure_notes(waves: np.ndarray, pitches, sample_rate: int) -> dict[str, np.ndarray]:
+    """(N, T) notes at MIDI `pitches` (N,) -> {attribute: (N,) values in its unit (NaN: not measured)}."""
+    return measure_attributes(waves, sample_rate, midi_to_hz(np.asarray(pitches)))
+
+
+def fit_directions_for(bundle, *, notes: int = 600, pitches=CHECK_PITCHES, seed: int = 0, on_notes=None) -> dict:
+    """Directions of the bundle's generator: `notes` latents from N(0, I), spread over `pitches`,
+    measured and fitted. -> {name: {"direction", "per_unit", "r2", "rows", "unit"}}."""
+    from audiogen.gansynth.generate import generate_notes
+    from audiogen.runtime.latents import fit_directions
+
+    generator = torch.Generator().manual_seed(seed)
+    z = torch.randn(notes, bundle.config.latent, generator=generator)
+    chosen = torch.tensor([pitches[i % len(pitches)] for i in range(notes)])
+    waves = generate_notes(bundle, z.to(bundle.device), chosen.to(bundle.device), on_notes=on_notes).numpy()
+    fitted = fit_directions(z, measure_notes(waves, chosen.numpy(), bundle.sample_rate), groups=chosen.numpy())
+    return {name: {**entry, "unit": ATTRIBUTES[name][0]} for name, entry in fitted.items()}
+
+
+def check_directions(bundle, directions: dict, *, latents: int = 50, pitches=CHECK_PITCHES, amount: float = 2.0,
+                     seed: int = 1, pitch_check: bool = True) -> dict:
+    """For each direction: `latents` fresh latents x `pitches`, moved -amount and +amount. ->
+    {name: {"moved_share" (notes whose attribute rose from - to +), "median_change" (its unit),
+    "pitch_kept_share" (pYIN within a semitone at both ends; None without `pitch_check`),
+    "notes", "shipped"}}."""
+    from audiogen.dsp.pitch import semitone_error
+    from audiogen.gansynth.generate import generate_notes
+    from audiogen.gansynth.pitch_check import VOICED_SHARE, pyin_f0
+
+    generator = torch.Generator().manual_seed(seed)
+    base = torch.randn(latents, bundle.config.latent, generator=generator)
+    report = {}
+    for name, entry in directions.items():
+        unit = torch.tensor(entry["direction"], dtype=torch.float32)
+        z = torch.cat([(base - amount * unit).repeat_interleave(len(pitches), 0),
+                       (base + amount * unit).repeat_interleave(len(pitches), 0)])
+        chosen = torch.tensor(list(pitches) * latents * 2)
+        waves = generate_notes(bundle, z.to(bundle.device), chosen.to(bundle.device)).numpy()
+        values = measure_notes(waves, chosen.numpy(), bundle.sample_rate)[name]
+        moved = moved_the_named_way(values[: len(values) // 2], values[len(values) // 2:])
+        kept = None
+        if pitch_check:
+            f0, voiced = pyin_f0(waves, bundle.sample_rate)
+            errors = np.abs(semitone_error(f0, chosen.numpy()))
+            ok = (np.nan_to_num(errors, nan=99.0) <= 1.0) & (voiced >= VOICED_SHARE)
+            kept = float((ok[: len(ok) // 2] & ok[len(ok) // 2:]).mean())
+        report[name] = {**moved, "pitch_kept_share": None if kept is None else round(kept, 3),
+                        "notes": int(len(values) // 2),
+                        "shipped": moved["moved_share"] >= PASS_SHARE and (kept is None or kept >= PASS_SHARE)}
+    return report
+
+
+def stored_directions(bundle) -> dict:
+    """The directions a loaded model file carries ({} when none): {name: {"direction", "per_unit",
+    "unit", "r2", "check": {...}, "shipped"}}."""
+    return dict(bundle.extra.get("directions") or {})
+
+
+def fit_model_directions(model_path, out, *, notes: int = 900, latents: int = 50, device: str = "cpu",
+                         on_notes=None) -> dict:
+    """Fit, check and store the directions of the GANSynth model file `model_path` in a copy `out`
+    (weights, config and record unchanged). Returns the stored {name: entry}."""
+    from audiogen.gansynth.config import KIND
+    from audiogen.gansynth.load import load_gansynth_model
+    from audiogen.runtime.modelfile import rewrite_model
+
+    bundle = load_gansynth_model(model_path, device)
+    fitted = fit_directions_for(bundle, notes=notes, on_notes=on_notes)
+    checked = check_directions(bundle, fitted, latents=latents)
+    stored = {name: {**entry, "check": {k: v for k, v in checked[name].items() if k != "shipped"},
+                     "shipped": checked[name]["shipped"]} for name, entry in fitted.items()}
+    rewrite_model(bundle.path, out, kind=KIND, extra={"directions": stored})
+    return stored
+
+
+def steer(bundle, z: torch.Tensor, settings) -> torch.Tensor:
+    """z (..., latent) moved along the model's directions by `settings` (["brightness=2", ...];
+    `--direction`); AudiogenError for an unknown name, a bad amount or a model without them."""
+    from audiogen.runtime.latents import apply_directions, parse_direction_amounts
+
+    if not settings:
+        return z
+    directions = stored_directions(bundle)
+    amounts = parse_direction_amounts(settings, directions, where=str(bundle.path))
+    return apply_directions(z, directions, amounts)
+
+
+def direction_grid(bundle, name: str, *, pitches=CHECK_PITCHES, steps=(-2.0, -1.0, 0.0, 1.0, 2.0),
+                   seed: int = 7) -> list[list[dict]]:
+    """Cells for `plotting.plot_grid`: one timbre (the latent of `seed`) at each of `pitches`
+    (rows), stepped along direction `name` (columns); each cell's title gives its measured attribute."""
+    from audiogen.dsp.mel import hz_to_mel, mel_spectrogram, mel_to_hz
+    from audiogen.gansynth.generate import generate_notes, latent_from_seed
+    from audiogen.runtime.latents import apply_directions, parse_direction_amounts
+
+    directions = stored_directions(bundle)
+    if name not in directions:  # a picture may show a direction that did not pass its check, to see why
+        parse_direction_amounts([f"{name}=1"], directions, where=str(bundle.path))
+    base = latent_from_seed(seed, bundle.config.latent)
+    z = torch.stack([apply_directions(base, directions, [(name, a)]) for _ in pitches for a in steps])
+    chosen = torch.tensor([p for p in pitches for _ in steps])
+    waves = generate_notes(bundle, z.to(bundle.device), chosen.to(bundle.device))
+    values = measure_notes(waves.numpy(), chosen.numpy(), bundle.sample_rate)[name]
+    unit = ATTRIBUTES[name][0]
+    cells, k = [], 0
+    for pitch in pitches:
+        row = []
+        for amount in steps:
+            db = mel_spectrogram(waves[k], sample_rate=bundle.sample_rate, n_fft=1024, hop=256, n_mels=80)
+            freqs = mel_to_hz(np.linspace(0.0, hz_to_mel(bundle.sample_rate / 2), db.shape[0] + 2))[1:-1]
+            row.append({"image": db.numpy(), "times": np.arange(db.shape[-1]) * 256 / bundle.sample_rate,
+                        "freqs": freqs, "label": "log-mel dB",
+                        "title": f"MIDI {pitch}, {name} {amount:+g}: {values[k]:.3g} {unit}"})
+            k += 1
+        cells.append(row)
+    return cells
