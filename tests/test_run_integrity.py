@@ -212,7 +212,7 @@ AUDIT = {
     "musicvae-temperature-inf": (["sample", "musicvae", "--temperature", "inf", "-n", "1", "--out-dir", "{o}/mv-inf"],
                                  2, ["--temperature", "finite"], ["mv-inf"]),
     "gansynth-temperature-inf": (["sample", "gansynth", "--pitch", "60", "--temperature", "inf", "--out-dir",
-                                  "{o}/gs-inf"], 2, ["--temperature", "finite"], ["gs-inf"]),
+                                  "{o}/gs-inf"], 2, ["--temperature", "inf"], ["gs-inf"]),
     "abc-temperature-inf": (["sample", "abc", "--temperature", "inf", "-n", "1", "--out", "{o}/inf.abc"],
                             2, ["--temperature", "finite"], ["inf.abc"]),
     "abc-temperature-nan": (["sample", "abc", "--temperature", "nan", "-n", "1", "--out", "{o}/nan.abc"],
