@@ -36,8 +36,6 @@ def plot_panels(path: str | os.PathLike, panels: list[dict], *, title: str | Non
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
-    from audiogen.runtime.atomic import atomic_output
-
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 3.2 * len(panels)), squeeze=False,
                              sharex=True, constrained_layout=True)
     for ax, panel in zip(axes[:, 0], panels):
@@ -57,13 +55,7 @@ def plot_panels(path: str | os.PathLike, panels: list[dict], *, title: str | Non
     axes[-1, 0].set_xlabel("time (s)")
     if title:
         fig.suptitle(title, fontsize=11)
-    path = Path(path)
-    try:
-        with atomic_output(path) as tmp:
-            fig.savefig(tmp, dpi=100, format=path.suffix.lstrip(".").lower())
-    finally:
-        plt.close(fig)
-    return path
+    return _save(fig, path, dpi=100)
 
 
 def frame_times(frames: int, *, hop: int, n_fft: int, pad_left: int, sample_rate: int) -> np.ndarray:
@@ -118,8 +110,6 @@ def plot_grid(path: str | os.PathLike, cells: list[list[dict]], *, title: str | 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from audiogen.runtime.atomic import atomic_output
-
     rows, cols = len(cells), max(len(row) for row in cells)
     images = [cell["image"] for row in cells for cell in row]
     vmin = float(min(np.nanmin(i) for i in images))
@@ -141,10 +131,19 @@ def plot_grid(path: str | os.PathLike, cells: list[list[dict]], *, title: str | 
         fig.colorbar(mesh, ax=axes, label=cells[0][0].get("label", "dB"), shrink=0.8)
     if title:
         fig.suptitle(title, fontsize=10)
+    return _save(fig, path, dpi=90)
+
+
+def _save(fig, path: str | os.PathLike, *, dpi: int) -> Path:
+    """Write a figure atomically in the format of `path`'s extension, and close it."""
+    import matplotlib.pyplot as plt
+
+    from audiogen.runtime.atomic import atomic_output
+
     path = Path(path)
     try:
         with atomic_output(path) as tmp:
-            fig.savefig(tmp, dpi=90, format=path.suffix.lstrip(".").lower())
+            fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".").lower())
     finally:
         plt.close(fig)
     return path
