@@ -133,8 +133,10 @@ def train_gansynth_command(
                                  on_cache=lambda s: report_cache(s, quiet=quiet), pitch_judge=pitch_judge,
                                  check_melodies=check_melodies,
                                  requested=requested_fields(chosen, ctx, changed, SHAPE_FIELDS))
-    finally:
+    except BaseException:
         shutdown()
+        raise
+    shutdown(together=True)
     if not main:
         return
     if json_out:
