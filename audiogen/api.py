@@ -98,13 +98,10 @@ class MusicVAEHandle(ModelHandle):
 
     def _samples(self, n: int, rng_seed: int | None, meter: str | None, temperature: float, prior: str,
                  repeats: bool) -> np.ndarray:
-        from audiogen.musicvae.generate import check_trained_meter, sample_prior
+        from audiogen.musicvae.generate import sample_new
 
-        if meter is not None:
-            meter = check_trained_meter(meter, self.bundle.extra.get("meters"))
-        return sample_prior(self.bundle.model, n, _generator(rng_seed, self.device), prior=prior,
-                            fitted=self.bundle.prior, forms=self.bundle.forms if repeats else None, meter=meter,
-                            temperature=temperature)
+        return sample_new(self.bundle, n, _generator(rng_seed, self.device), prior=prior, repeats=repeats,
+                          meter=meter, temperature=temperature)
 
     def sample(self, n: int = 1, *, rng_seed: int | None = None, meter: str | None = None,
                temperature: float = 0.5, prior: str = "fitted", repeats: bool = True) -> list:

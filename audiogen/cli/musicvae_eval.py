@@ -53,7 +53,7 @@ def eval_musicvae_command(
 
     from audiogen.data.skips import SkipLog
     from audiogen.musicvae.evaluate import heldout_windows, reconstruction_metrics
-    from audiogen.musicvae.generate import check_trained_meter, meter_layout, sample_prior
+    from audiogen.musicvae.generate import check_trained_meter, meter_layout, sample_new
     from audiogen.musicvae.load import load_musicvae_model
     from audiogen.musicvae.melody_counts import melody_counts
     from audiogen.musicvae.prior import check_prior
@@ -79,9 +79,8 @@ def eval_musicvae_command(
     counts = used_seed = None
     if samples:
         used_seed = seed_everything(rng_seed)
-        generated = sample_prior(loaded.model, samples, make_generator(used_seed, torch_device), prior=prior,
-                                 fitted=loaded.prior, forms=loaded.forms if repeats else None,
-                                 meter=meter.strip() if meter else None, temperature=temperature)
+        generated = sample_new(loaded, samples, make_generator(used_seed, torch_device), prior=prior,
+                               repeats=repeats, meter=meter, temperature=temperature)
         counts = {"samples": melody_counts(generated), "heldout": melody_counts(events),
                   "prior": prior if loaded.prior is not None else "standard", "temperature": temperature,
                   "repeats": bool(repeats and loaded.forms is not None), "meter": meter}

@@ -72,7 +72,7 @@ def sample_musicvae_command(
     from audiogen.musicvae.attributes import measure, parse_attribute
     from audiogen.musicvae.data import file_window
     from audiogen.musicvae.generate import (apply_attributes, check_trained_meter, decode, encode, meter_layout,
-                                           sample_prior, step_accuracy)
+                                           sample_new, step_accuracy)
     from audiogen.musicvae.prior import check_prior
     from audiogen.musicvae.load import load_musicvae_model
     from audiogen.musicvae.melody_counts import melody_counts
@@ -100,9 +100,8 @@ def sample_musicvae_command(
     source = None
     began = time.perf_counter()
     if from_file is None:
-        generated = sample_prior(loaded.model, num, generator, prior=prior, fitted=loaded.prior,
-                                 forms=loaded.forms if repeats else None, meter=meter.strip() if meter else None,
-                                 temperature=temperature)
+        generated = sample_new(loaded, num, generator, prior=prior, repeats=repeats, meter=meter,
+                               temperature=temperature)
     else:
         events, melody, bar = file_window(from_file, loaded.bars, track=track, start_bar=start_bar)
         mu, _ = encode(loaded.model, events)

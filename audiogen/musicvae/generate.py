@@ -116,3 +116,13 @@ def sample_prior(model: MusicVAE, count: int, generator: torch.Generator, *, pri
     drawn = None if forms is None else forms.draw(count, generator, meter)
     events = decode(model, z, temperature=temperature, generator=generator, layout=layout)
     return events if drawn is None else play_forms(events, drawn)
+
+
+def sample_new(loaded, count: int, generator: torch.Generator, *, prior: str = "fitted", repeats: bool = True,
+               meter: str | None = None, temperature: float = DEFAULT_TEMPERATURE) -> np.ndarray:
+    """`sample_prior` with what a loaded model file (`load.MusicVAEModel`) carries: its fitted prior,
+    and its bar forms unless `repeats` is False; `meter` must be one the model trained on."""
+    if meter is not None:
+        meter = check_trained_meter(meter, loaded.extra.get("meters"))
+    return sample_prior(loaded.model, count, generator, prior=prior, fitted=loaded.prior,
+                        forms=loaded.forms if repeats else None, meter=meter, temperature=temperature)
