@@ -169,7 +169,25 @@ class MusicVAEHandle(ModelHandle):
         return mu[0].float().cpu().numpy().astype(np.float32)
 
 
-class GANSynthHandle(ModelHandle):
+class _Steerable:
+    """Latent directions for the handles of families that have them (`audiogen directions ...`)."""
+
+    @property
+    def directions(self) -> dict:
+        """The latent directions the model file carries ({} when none): {name: {"per_unit", "unit",
+        "check", "shipped", ...}}, as `audiogen directions gansynth|samplevae` lists them."""
+        from audiogen.runtime.latents import stored_directions
+
+        return {k: {kk: vv for kk, vv in v.items() if kk != "direction"} for k, v in
+                stored_directions(self.bundle).items()}
+
+    def _steered(self, z, direction: dict | None):
+        from audiogen.runtime.latents import steer
+
+        return steer(self.bundle, z, [f"{k}={v}" for k, v in (direction or {}).items()])
+
+
+class GANSynthHandle(_Steerable, ModelHandle):
     """GANSynth: pitched 4-s notes, melodies played with one timbre, sampler instruments."""
 
     kind = "gansynth"
@@ -181,20 +199,6 @@ class GANSynthHandle(ModelHandle):
     @property
     def pitch_range(self) -> tuple[int, int]:
         return self.bundle.pitch_range
-
-    @property
-    def directions(self) -> dict:
-        """The latent directions the model file carries ({} when none): {name: {"per_unit", "unit",
-        "check", "shipped", ...}}, as `audiogen directions gansynth` lists them."""
-        from audiogen.gansynth.directions import stored_directions
-
-        return {k: {kk: vv for kk, vv in v.items() if kk != "direction"} for k, v in
-                stored_directions(self.bundle).items()}
-
-    def _steered(self, z, direction: dict | None):
-        from audiogen.gansynth.directions import steer
-
-        return steer(self.bundle, z, [f"{k}={v}" for k, v in (direction or {}).items()])
 
     def _latent(self, rng_seed: int | None):
         from audiogen.gansynth.generate import latent_from_seed
@@ -244,7 +248,7 @@ class GANSynthHandle(ModelHandle):
         return export_instrument(self.bundle, z, path, low=low, high=high, every=every, force=force)
 
 
-class SampleVAEHandle(ModelHandle):
+class SampleVAEHandle(_Steerable, ModelHandle):
     """SampleVAE: drum one-shots classified, searched and generated."""
 
     kind = "samplevae"
@@ -301,13 +305,28 @@ class SampleVAEHandle(ModelHandle):
         found = find_similar(file, index_path=index_path, library=folder, k=k, model=self.path, device=self.device)
         return [(r["path"], float(r["distance"])) for r in found["results"]]
 
-    def sample(self, n: int = 1, *, temperature: float = 1.0, rng_seed: int | None = None) -> np.ndarray:
-        """(n, samples) new sounds from the prior, as `sample samplevae` makes them."""
+    def sample(self, n: int = 1, *, temperature: float = 1.0, rng_seed: int | None = None,
+               direction: dict | None = None) -> np.ndarray:
+        """(n, samples) new sounds from the prior, as `sample samplevae` makes them;
+        `direction={"brightness": 2}` moves them along the model's directions."""
         from audiogen.samplevae.generate import decode_audio, prior_latents
 
         generator = _generator(rng_seed)
-        z = prior_latents(n, self.bundle.latent, temperature=temperature, generator=generator)
+        z = self._steered(prior_latents(n, self.bundle.latent, temperature=temperature, generator=generator), direction)
         return decode_audio(self.bundle.model, z, self.bundle.features, generator=generator).numpy()
+
+    def interpolate(self, a, b, *, steps: int = 8, sample_rate: int | None = None, rng_seed: int | None = None,
+                    direction: dict | None = None) -> np.ndarray:
+        """(steps, samples): sound `a` morphed into sound `b` (file paths, or (samples,) arrays at
+        `sample_rate`) along the line between their latent means, as `interpolate samplevae` makes
+        it; `direction` moves every step along the model's directions."""
+        from audiogen.samplevae.generate import decode_audio, embed_clips, interpolate_latents
+
+        if steps < 2:
+            raise AudiogenError(f"steps={steps}: an interpolation needs at least 2 steps (the two ends)")
+        means, _ = embed_clips(self.bundle.model, self._clips([a, b], sample_rate), self.bundle.features)
+        z = self._steered(interpolate_latents(means[0], means[1], steps), direction)
+        return decode_audio(self.bundle.model, z, self.bundle.features, generator=_generator(rng_seed)).numpy()
 
 
 class TranslateHandle(ModelHandle):

@@ -139,3 +139,96 @@ def test_directions_command_lists_a_model_s_directions_and_refuses_what_it_canno
                        "--show", "brightness", "-q"], env, tmp_path)
     assert picture.code == 0, picture
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_step_report_counts_the_named_attribute_and_what_moved_with_it():
+    from audiogen.dsp.timbre import peak_level_db, step_report
+
+    assert peak_level_db(np.sign(np.sin(2 * np.pi * 100 * T)), SR) == pytest.approx(0.0, abs=0.01)
+    low = {"brightness": np.array([1.0, 2.0, 3.0, np.nan]), "level": np.array([-10.0, -10.0, -10.0, -10.0])}
+    high = {"brightness": np.array([2.0, 1.0, 4.0, 5.0]), "level": np.array([-7.0, -7.0, -7.0, -7.0])}
+    report = step_report("brightness", low, high)
+    assert report["moved_share"] == 0.5  # 2 of 4 rose; the unmeasured end counts as not moved
+    assert report["median_change"] == 1.0 and report["moves_with"] == {"level": 3.0}
+
+
+@pytest.fixture(scope="module")
+def steerable_drums(tmp_path_factory):
+    """Copies of the bundled SampleVAE: one carrying two test directions (one shipped), one none."""
+    from audiogen.runtime.assets import resolve_model
+    from audiogen.runtime.modelfile import load_model, rewrite_model
+    from audiogen.samplevae.config import KIND
+
+    source = resolve_model("samplevae-drums")
+    latent = load_model(source, kind=KIND).config["latent"]
+    unit = np.zeros(latent)
+    unit[1] = 1.0
+    directions = {"brightness": {"direction": unit.tolist(), "per_unit": 500.0, "unit": "Hz", "r2": 0.5,
+                                 "shipped": True},
+                  "decay": {"direction": unit.tolist(), "per_unit": 0.01, "unit": "s", "r2": 0.2, "shipped": False}}
+    folder = tmp_path_factory.mktemp("steer-drums")
+    rewrite_model(source, folder / "steerable.safetensors", kind=KIND, extra={"directions": directions})
+    rewrite_model(source, folder / "plain.safetensors", kind=KIND, extra={"directions": {}})
+    return folder / "steerable.safetensors", folder / "plain.safetensors"
+
+
+def test_samplevae_directions_in_the_cli_and_the_api(steerable_drums, tmp_path):
+    import json
+    import os
+
+    import soundfile as sf
+
+    import audiogen
+    from clitools import assert_one_line_error, run_cli
+
+    steerable, plain = steerable_drums
+    env = dict(os.environ)
+    listed = run_cli(["directions", "samplevae", "--model", str(steerable), "--json"], env, tmp_path)
+    assert listed.code == 0, listed
+    assert json.loads(listed.stdout)["directions"]["brightness"]["shipped"] is True
+    assert_one_line_error(run_cli(["directions", "samplevae", "--model", str(plain)], env, tmp_path),
+                          "carries no latent directions")
+    base = ["sample", "samplevae", "-n", "2", "--rng-seed", "4", "--model", str(steerable)]
+    for extra, words in {("--direction", "decay=1"): ["did not pass its check"],
+                         ("--direction", "nope=1"): ["choose from brightness"],
+                         ("--direction", "brightness=nan"): ["finite"]}.items():
+        assert_one_line_error(run_cli(base + ["--out-dir", str(tmp_path / "x")] + list(extra), env, tmp_path), *words)
+        assert not (tmp_path / "x").exists()
+    assert_one_line_error(run_cli(["sample", "samplevae", "--model", str(plain), "--out-dir", str(tmp_path / "x"),
+                                   "--direction", "brightness=1"], env, tmp_path), "no latent directions")
+    for name, extra in (("a", []), ("b", ["--direction", "brightness=2"])):
+        done = run_cli(base + ["--out-dir", str(tmp_path / name), "-q"] + extra, env, tmp_path)
+        assert done.code == 0, done
+    first, moved = (sf.read(tmp_path / n / "sample-000.wav")[0] for n in ("a", "b"))
+    assert first.shape == moved.shape and not np.allclose(first, moved)
+
+    drums = audiogen.load(str(steerable), device="cpu")
+    assert set(drums.directions) == {"brightness", "decay"}
+    api_plain = drums.sample(2, rng_seed=4)
+    api_moved = drums.sample(2, rng_seed=4, direction={"brightness": 2})
+    assert not np.allclose(api_plain, api_moved)
+    path = drums.interpolate(api_plain[0], api_plain[1], steps=3, sample_rate=drums.sample_rate, rng_seed=0,
+                             direction={"brightness": -1})
+    assert path.shape == (3, api_plain.shape[1])
+    with pytest.raises(audiogen.AudiogenError, match="did not pass"):
+        drums.sample(1, direction={"decay": 1})
+    morph = run_cli(["interpolate", "samplevae", str(tmp_path / "a" / "sample-000.wav"),
+                     str(tmp_path / "a" / "sample-001.wav"), "--steps", "3", "--out-dir", str(tmp_path / "m"),
+                     "--model", str(steerable), "--direction", "brightness=1", "-q"], env, tmp_path)
+    assert morph.code == 0, morph
+    assert len(list((tmp_path / "m").glob("step-*.wav"))) == 3
+
+
+def test_samplevae_directions_are_fitted_checked_and_stored(tmp_path):
+    """A small fit on the bundled model: every attribute gets a unit direction, a check and a verdict."""
+    from audiogen.runtime.latents import stored_directions
+    from audiogen.samplevae.directions import fit_model_directions
+    from audiogen.samplevae.load import load_samplevae_model
+
+    stored = fit_model_directions("samplevae-drums", tmp_path / "d.safetensors", sounds=160, per_class=3)
+    assert set(stored) == {"brightness", "attack", "decay", "noisiness"}
+    loaded = stored_directions(load_samplevae_model(tmp_path / "d.safetensors"))
+    for name, entry in loaded.items():
+        assert np.linalg.norm(entry["direction"]) == pytest.approx(1.0, abs=1e-6)
+        assert 0.0 <= entry["check"]["moved_share"] <= 1.0 and isinstance(entry["shipped"], bool)
+        assert "class_kept_share" in entry["check"] and "level" in entry["check"]["moves_with"]

@@ -48,7 +48,7 @@ def export_gansynth_command(
     from audiogen.data.ranges import parse_int_range
     from audiogen.errors import AudiogenError
     from audiogen.gansynth.export import check_destination, export_instrument
-    from audiogen.gansynth.directions import steer
+    from audiogen.runtime.latents import steer
     from audiogen.gansynth.generate import latent_from_seed
     from audiogen.gansynth.load import load_gansynth_model
     from audiogen.runtime.atomic import check_writable

@@ -63,7 +63,7 @@ def interpolate_gansynth_command(
 
     from audiogen.cli.gansynth_sample import parse_pitches
     from audiogen.errors import AudiogenError
-    from audiogen.gansynth.directions import steer
+    from audiogen.runtime.latents import steer
     from audiogen.gansynth.generate import generate_notes, latent_from_seed
     from audiogen.gansynth.load import load_gansynth_model
     from audiogen.runtime.device import resolve_device

@@ -62,7 +62,7 @@ def render_gansynth_command(
 
     from audiogen.data.skips import warn
     from audiogen.errors import AudiogenError
-    from audiogen.gansynth.directions import steer
+    from audiogen.runtime.latents import steer
     from audiogen.gansynth.generate import prior_latents
     from audiogen.gansynth.load import load_gansynth_model
     from audiogen.gansynth.render import fit_to_range, read_played_notes, render_midi

@@ -54,7 +54,7 @@ def sample_gansynth_command(
     """
     import time
 
-    from audiogen.gansynth.directions import steer
+    from audiogen.runtime.latents import steer
     from audiogen.gansynth.generate import generate_notes, note_latents
     from audiogen.gansynth.load import load_gansynth_model
     from audiogen.runtime.device import resolve_device

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from audiogen.cli.options import shared_options, writable_dir
+from audiogen.cli.options import DirectionOpt, shared_options, writable_dir
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 from audiogen.cli.samplevae_options import OutRateOpt, SampleVAEModelOpt
 
@@ -21,6 +21,7 @@ def interpolate_samplevae_command(
     steps: Annotated[int, typer.Option("--steps", min=2, max=1000, help="Sounds on the path, both ends included.")] = 8,
     model: SampleVAEModelOpt = None,
     sample_rate: OutRateOpt = None,
+    direction: DirectionOpt = None,
     *, audio_format, subtype, gain, rng_seed, device, json_out, quiet, force,
 ) -> None:
     """Morph sound A into sound B along the straight line between their latent means.
@@ -32,6 +33,7 @@ def interpolate_samplevae_command(
     import torch
 
     from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.latents import steer
     from audiogen.runtime.seeding import make_generator, seed_everything
     from audiogen.samplevae.generate import decode_audio, encode_files, interpolate_latents
     from audiogen.samplevae.load import load_samplevae_model
@@ -42,6 +44,7 @@ def interpolate_samplevae_command(
     generator = make_generator(used_seed)
     means, _ = encode_files(bundle, [file_a, file_b])
     z = interpolate_latents(means[0], means[1], steps)
+    z = steer(bundle, z, direction)
     waves = decode_audio(bundle.model, z, bundle.features, generator=generator)
     rate = bundle.features.sample_rate
     ext = audio_format.value if audio_format else "wav"
@@ -63,7 +66,7 @@ def interpolate_samplevae_command(
                    "model_sha256": bundle.sha256, **provenance("interpolate samplevae", {
                        "a": file_a, "b": file_b, "steps": steps, "out_dir": out_dir, "model": model,
                        "sample_rate": sample_rate, "format": audio_format, "subtype": subtype, "gain": gain,
-                       "device": str(torch_device)}, rng_seed=used_seed)})
+                       "direction": direction, "device": str(torch_device)}, rng_seed=used_seed)})
     result_line(f"{steps} steps from {file_a.name} to {file_b.name} -> {out_dir} (and {together.name})",
                 json_mode=json_out)
     note(f"model {bundle.path} (sha256 {bundle.sha256[:12]}), rng seed {used_seed}", quiet=quiet or json_out)

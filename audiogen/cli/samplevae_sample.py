@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audiogen.cli.options import not_an_input, shared_options, writable_dir, writable_file
+from audiogen.cli.options import DirectionOpt, not_an_input, shared_options, writable_dir, writable_file
 from audiogen.cli.output import emit_json, note, provenance, result_line, write_clip
 from audiogen.cli.samplevae_options import OutRateOpt, SampleVAEModelOpt, WeightsOpt, parse_weights
 
@@ -26,6 +26,7 @@ def sample_samplevae_command(
                                                 show_default=False, callback=writable_file)] = None,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Prior standard deviation.")] = 1.0,
     sample_rate: OutRateOpt = None,
+    direction: DirectionOpt = None,
     *, audio_format, subtype, gain, rng_seed, device, json_out, quiet, force,
 ) -> None:
     """Generate one-shots with SampleVAE: from the prior, or a weighted latent mix of sounds.
@@ -38,6 +39,7 @@ def sample_samplevae_command(
 
     from audiogen.errors import AudiogenError
     from audiogen.runtime.device import resolve_device
+    from audiogen.runtime.latents import steer
     from audiogen.runtime.seeding import make_generator, seed_everything
     from audiogen.samplevae.generate import (
         class_table,
@@ -72,6 +74,7 @@ def sample_samplevae_command(
         z = mix_latents(means, mix_weights)[None]
     else:
         z = prior_latents(num, bundle.latent, temperature=temperature, generator=generator)
+    z = steer(bundle, z, direction)
     waves = decode_audio(bundle.model, z, bundle.features, generator=generator)
     labels = class_table(classify_latents(bundle.model, z), bundle.classes) if bundle.classes else None
     seconds = time.perf_counter() - began
@@ -94,7 +97,7 @@ def sample_samplevae_command(
                    **provenance("sample samplevae", {
                        "model": model, "num": num, "out_dir": out_dir, "from": [str(f) for f in from_files or []],
                        "weights": weights, "out": out, "temperature": temperature, "sample_rate": sample_rate,
-                       "format": audio_format, "subtype": subtype, "gain": gain, "device": str(torch_device)}, rng_seed=used_seed)})
+                       "format": audio_format, "subtype": subtype, "gain": gain, "direction": direction, "device": str(torch_device)}, rng_seed=used_seed)})
     if from_files:
         parts = " + ".join(f"{w:g} x {f.name}" for w, f in zip(mix_weights, from_files))
         result_line(f"mixed {parts} -> {target}", json_mode=json_out)

@@ -108,6 +108,7 @@ add_command(interpolate_app, "musicvae", musicvae_interpolate.interpolate_musicv
 add_command(eval_app, "musicvae", musicvae_eval.eval_musicvae_command)
 add_command(fit_app, "musicvae", musicvae_fit.fit_musicvae_command)
 add_command(directions_app, "gansynth", directions.directions_gansynth_command)
+add_command(directions_app, "samplevae", directions.directions_samplevae_command)
 add_command(train_app, "samplevae", samplevae_train.train_samplevae_command)
 add_command(sample_app, "samplevae", samplevae_sample.sample_samplevae_command)
 add_command(interpolate_app, "samplevae", samplevae_interpolate.interpolate_samplevae_command)

@@ -12,6 +12,8 @@ level envelope is the RMS of 5-ms frames, in dB; spectra are 2048-point Hann fra
 - `attack_ms`: from the first frame within 40 dB of the peak to the peak, ms.
 - `decay_s`: from the peak to the first frame 20 dB under it, s (an exponential decay with time
   constant tau gives tau ln 10).
+- `peak_level_db`: the loudest 5-ms frame's RMS level, dB full scale (what a direction should not
+  move much: loudness).
 - `noisiness`: spectral flatness, the geometric over the arithmetic mean of the power spectrum,
   averaged over frames: near 1 for white noise, near 0 for a sine.
 """
@@ -77,6 +79,12 @@ def attack_ms(wave, sample_rate: int) -> float:
     return (peak - onset) * ENVELOPE_FRAME_S * 1000.0
 
 
+def peak_level_db(wave, sample_rate: int) -> float:
+    """The loudest 5-ms frame's RMS level, dB (0 dB: a unit square wave)."""
+    envelope = level_envelope_db(wave, sample_rate)
+    return float(envelope.max()) if len(envelope) else float("nan")
+
+
 def decay_s(wave, sample_rate: int, *, drop_db: float = DECAY_DB) -> float:
     """Time from the peak to the first 5-ms frame `drop_db` under it, s; NaN when the note never
     falls that far (it rings to the end)."""
@@ -99,16 +107,18 @@ def noisiness(wave, sample_rate: int, *, window: tuple[float, float] = SUSTAIN_W
     return float(np.mean(flatness))
 
 
-def measure_attributes(waves, sample_rate: int, f0_hz=None) -> dict[str, np.ndarray]:
-    """(N, T) sounds -> {"brightness", "attack", "decay", "noisiness"}: (N,) arrays. Brightness is
-    in harmonics of `f0_hz` ((N,) Hz) when given (pitched notes), else the centroid in Hz (drums)."""
+def measure_attributes(waves, sample_rate: int, f0_hz=None, *, level: bool = False) -> dict[str, np.ndarray]:
+    """(N, T) sounds -> {"brightness", "attack", "decay", "noisiness"}: (N,) arrays (and "level",
+    dB, with `level`). Brightness is in harmonics of `f0_hz` ((N,) Hz) when given (pitched notes),
+    else the centroid in Hz (drums)."""
     waves = [_array(w) for w in waves]
     f0s = [None] * len(waves) if f0_hz is None else list(np.asarray(f0_hz, np.float64).reshape(-1))
     return {"brightness": np.array([spectral_centroid_hz(w, sample_rate) if f is None else brightness(w, sample_rate, f)
                                     for w, f in zip(waves, f0s)]),
             "attack": np.array([attack_ms(w, sample_rate) for w in waves]),
             "decay": np.array([decay_s(w, sample_rate) for w in waves]),
-            "noisiness": np.array([noisiness(w, sample_rate) for w in waves])}
+            "noisiness": np.array([noisiness(w, sample_rate) for w in waves]),
+            **({"level": np.array([peak_level_db(w, sample_rate) for w in waves])} if level else {})}
 
 
 def moved_the_named_way(low: np.ndarray, high: np.ndarray) -> dict:
@@ -117,3 +127,15 @@ def moved_the_named_way(low: np.ndarray, high: np.ndarray) -> dict:
     both = np.isfinite(low) & np.isfinite(high)
     return {"moved_share": round(float((high[both] > low[both]).sum() / max(len(low), 1)), 3),
             "median_change": round(float(np.median(high[both] - low[both])), 4) if both.any() else None}
+
+
+def step_report(name: str, low: dict[str, np.ndarray], high: dict[str, np.ndarray]) -> dict:
+    """What moving from `low` to `high` ({attribute: (N,) values}, as `measure_attributes` gives)
+    did: `moved_the_named_way` for attribute `name`, and "moves_with": the median change of every
+    other attribute measured (level in dB included), in its own unit."""
+    others = {}
+    for other in low:
+        both = np.isfinite(low[other]) & np.isfinite(high[other])
+        if other != name and both.any():
+            others[other] = round(float(np.median(high[other][both] - low[other][both])), 4)
+    return {**moved_the_named_way(low[name], high[name]), "moves_with": others}

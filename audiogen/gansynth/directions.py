@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from audiogen.dsp.pitch import midi_to_hz
-from audiogen.dsp.timbre import measure_attributes, moved_the_named_way
+from audiogen.dsp.timbre import measure_attributes, step_report
 
 ATTRIBUTES = {  # name -> (unit, what "more" means)
     "brightness": ("harmonics", "a higher spectral centroid over f0"),
@@ -49,6 +49,7 @@ def check_directions(bundle, directions: dict, *, latents: int = 50, pitches=CHE
                      seed: int = 1, pitch_check: bool = True) -> dict:
     """For each direction: `latents` fresh latents x `pitches`, moved -amount and +amount. ->
     {name: {"moved_share" (notes whose attribute rose from - to +), "median_change" (its unit),
+    "moves_with" (median change of the other attributes and of the level, dB),
     "pitch_kept_share" (pYIN within a semitone at both ends; None without `pitch_check`),
     "notes", "shipped"}}."""
     from audiogen.dsp.pitch import semitone_error
@@ -64,8 +65,9 @@ def check_directions(bundle, directions: dict, *, latents: int = 50, pitches=CHE
                        (base + amount * unit).repeat_interleave(len(pitches), 0)])
         chosen = torch.tensor(list(pitches) * latents * 2)
         waves = generate_notes(bundle, z.to(bundle.device), chosen.to(bundle.device)).numpy()
-        values = measure_notes(waves, chosen.numpy(), bundle.sample_rate)[name]
-        moved = moved_the_named_way(values[: len(values) // 2], values[len(values) // 2:])
+        values = measure_attributes(waves, bundle.sample_rate, midi_to_hz(chosen.numpy()), level=True)
+        half = len(waves) // 2
+        moved = step_report(name, {k: v[:half] for k, v in values.items()}, {k: v[half:] for k, v in values.items()})
         kept = None
         if pitch_check:
             f0, voiced = pyin_f0(waves, bundle.sample_rate)
@@ -73,15 +75,9 @@ def check_directions(bundle, directions: dict, *, latents: int = 50, pitches=CHE
             ok = (np.nan_to_num(errors, nan=99.0) <= 1.0) & (voiced >= VOICED_SHARE)
             kept = float((ok[: len(ok) // 2] & ok[len(ok) // 2:]).mean())
         report[name] = {**moved, "pitch_kept_share": None if kept is None else round(kept, 3),
-                        "notes": int(len(values) // 2),
+                        "notes": int(half),
                         "shipped": moved["moved_share"] >= PASS_SHARE and (kept is None or kept >= PASS_SHARE)}
     return report
-
-
-def stored_directions(bundle) -> dict:
-    """The directions a loaded model file carries ({} when none): {name: {"direction", "per_unit",
-    "unit", "r2", "check": {...}, "shipped"}}."""
-    return dict(bundle.extra.get("directions") or {})
 
 
 def fit_model_directions(model_path, out, *, notes: int = 900, latents: int = 50, device: str = "cpu",
@@ -90,36 +86,20 @@ def fit_model_directions(model_path, out, *, notes: int = 900, latents: int = 50
     (weights, config and record unchanged). Returns the stored {name: entry}."""
     from audiogen.gansynth.config import KIND
     from audiogen.gansynth.load import load_gansynth_model
-    from audiogen.runtime.modelfile import rewrite_model
+    from audiogen.runtime.latents import save_directions
 
     bundle = load_gansynth_model(model_path, device)
     fitted = fit_directions_for(bundle, notes=notes, on_notes=on_notes)
-    checked = check_directions(bundle, fitted, latents=latents)
-    stored = {name: {**entry, "check": {k: v for k, v in checked[name].items() if k != "shipped"},
-                     "shipped": checked[name]["shipped"]} for name, entry in fitted.items()}
-    rewrite_model(bundle.path, out, kind=KIND, extra={"directions": stored})
-    return stored
-
-
-def steer(bundle, z: torch.Tensor, settings) -> torch.Tensor:
-    """z (..., latent) moved along the model's directions by `settings` (["brightness=2", ...];
-    `--direction`); AudiogenError for an unknown name, a bad amount or a model without them."""
-    from audiogen.runtime.latents import apply_directions, parse_direction_amounts
-
-    if not settings:
-        return z
-    directions = stored_directions(bundle)
-    amounts = parse_direction_amounts(settings, directions, where=str(bundle.path))
-    return apply_directions(z, directions, amounts)
+    return save_directions(bundle.path, out, kind=KIND, fitted=fitted,
+                           checked=check_directions(bundle, fitted, latents=latents))
 
 
 def direction_grid(bundle, name: str, *, pitches=CHECK_PITCHES, steps=(-2.0, -1.0, 0.0, 1.0, 2.0),
                    seed: int = 7) -> list[list[dict]]:
-    """Cells for `plotting.plot_grid`: one timbre (the latent of `seed`) at each of `pitches`
-    (rows), stepped along direction `name` (columns); each cell's title gives its measured attribute."""
-    from audiogen.dsp.mel import hz_to_mel, mel_spectrogram, mel_to_hz
+    """One timbre (the latent of `seed`) at each of `pitches` (rows), stepped along direction `name`
+    (columns): [[{"wave": (T,) tensor, "title": with the measured attribute}]] for a picture."""
     from audiogen.gansynth.generate import generate_notes, latent_from_seed
-    from audiogen.runtime.latents import apply_directions, parse_direction_amounts
+    from audiogen.runtime.latents import apply_directions, parse_direction_amounts, stored_directions
 
     directions = stored_directions(bundle)
     if name not in directions:  # a picture may show a direction that did not pass its check, to see why
@@ -129,16 +109,6 @@ def direction_grid(bundle, name: str, *, pitches=CHECK_PITCHES, steps=(-2.0, -1.
     chosen = torch.tensor([p for p in pitches for _ in steps])
     waves = generate_notes(bundle, z.to(bundle.device), chosen.to(bundle.device))
     values = measure_notes(waves.numpy(), chosen.numpy(), bundle.sample_rate)[name]
-    unit = ATTRIBUTES[name][0]
-    cells, k = [], 0
-    for pitch in pitches:
-        row = []
-        for amount in steps:
-            db = mel_spectrogram(waves[k], sample_rate=bundle.sample_rate, n_fft=1024, hop=256, n_mels=80)
-            freqs = mel_to_hz(np.linspace(0.0, hz_to_mel(bundle.sample_rate / 2), db.shape[0] + 2))[1:-1]
-            row.append({"image": db.numpy(), "times": np.arange(db.shape[-1]) * 256 / bundle.sample_rate,
-                        "freqs": freqs, "label": "log-mel dB",
-                        "title": f"MIDI {pitch}, {name} {amount:+g}: {values[k]:.3g} {unit}"})
-            k += 1
-        cells.append(row)
-    return cells
+    unit, k = ATTRIBUTES[name][0], iter(range(len(values)))
+    return [[{"wave": waves[i], "title": f"MIDI {pitch}, {name} {amount:+g}: {values[i]:.3g} {unit}"}
+             for amount in steps for i in [next(k)]] for pitch in pitches]

@@ -1,5 +1,6 @@
 """Latent-space tools shared by the generative families: spherical interpolation (slerp), and
-directions that move a measured attribute (`fit_directions`)."""
+directions that move a measured attribute (`fit_directions`), stored in a model file's metadata
+and applied by name (`steer`)."""
 
 from __future__ import annotations
 
@@ -106,3 +107,30 @@ def apply_directions(z: torch.Tensor, directions: dict, amounts: list[tuple[str,
     for name, amount in amounts:
         z = z + amount * torch.as_tensor(directions[name]["direction"], dtype=z.dtype, device=z.device)
     return z
+
+
+def stored_directions(bundle) -> dict:
+    """The directions a loaded model file (any family's bundle with `.extra`) carries ({} when
+    none): {name: {"direction", "per_unit", "unit", "r2", "check": {...}, "shipped"}}."""
+    return dict(bundle.extra.get("directions") or {})
+
+
+def steer(bundle, z: torch.Tensor, settings) -> torch.Tensor:
+    """z (..., latent) moved along the model's stored directions by `settings` (["brightness=2",
+    ...]: `--direction`); AudiogenError for an unknown name, a bad amount or a model without them."""
+    if not settings:
+        return z
+    directions = stored_directions(bundle)
+    return apply_directions(z, directions, parse_direction_amounts(settings, directions, where=str(bundle.path)))
+
+
+def save_directions(model_path, out, *, kind: str, fitted: dict, checked: dict) -> dict:
+    """Write `out`: the model file `model_path` (of `kind`) carrying the `fitted` directions with
+    their `checked` figures ({name: {..., "shipped"}}); weights, config and record unchanged.
+    Returns the stored {name: entry}."""
+    from audiogen.runtime.modelfile import rewrite_model
+
+    stored = {name: {**entry, "check": {k: v for k, v in checked[name].items() if k != "shipped"},
+                     "shipped": bool(checked[name]["shipped"])} for name, entry in fitted.items()}
+    rewrite_model(model_path, out, kind=kind, extra={"directions": stored})
+    return stored
