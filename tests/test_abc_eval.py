@@ -71,6 +71,14 @@ def test_abc2midi_counts_notes_and_refuses_what_is_not_a_tune(tmp_path):
     assert not ok and "no MIDI file" in message and not (tmp_path / "none.mid").exists()
 
 
+def test_our_reader_counts_notes():
+    from audiogen.abc.validate import reader_notes
+
+    assert reader_notes(GOOD) == 22
+    assert reader_notes(RESTS) == 0
+    assert reader_notes("X:1\nT:chord\nL:1/4\nK:C\n\"Am\"[CEG] {d}C|\n") == 4  # chord notes count; symbols, graces not
+
+
 def test_music21_counts_notes():
     assert music21_notes(GOOD) == 22
     assert music21_notes(RESTS) == 0
@@ -142,13 +150,14 @@ def test_histogram_comparison_top_values_other_and_distance():
     assert histogram_comparison({"a": 1}, {})["tv_distance"] is None
 
 
-def test_evaluate_samples_with_music21_as_the_judge():
+def test_evaluate_samples_with_our_reader_as_the_judge():
     extra = {"train_fingerprints": [fingerprint(TRAIN_TUNES[0])], "meter_histogram": {"6/8": 3, "C|": 1},
              "key_histogram": {"D": 4}}
-    result = evaluate_samples([TRAIN_TUNES[0], RESTS, SHORT, "X:4\nT:junk\n"], extra, converter="music21")
-    assert result["converter"] == "music21" and result["n"] == 4
+    result = evaluate_samples([TRAIN_TUNES[0], RESTS, SHORT, "X:4\nT:junk\n"], extra, converter="audiogen")
+    assert result["converter"] == "audiogen" and result["n"] == 4
     assert result["playable"] == 0.25 and result["playable_count"] == 1
-    assert result["music21"]["parsed"] >= 0.75
+    assert result["audiogen"]["playable_count"] == 1
+    assert result["music21"]["parsed"] >= 0.75  # the second opinion
     assert result["copies"]["count"] == 1
     assert result["headers"]["valid"] == 0.75
     assert result["meter"]["samples"] == {"6/8": 2, "4/4": 1, "(none)": 1}
@@ -175,7 +184,7 @@ def test_render_midi_and_wav(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["tunes"] == 3 and summary["midi"] == 2 and summary["failed"] == 1
-    assert summary["converter"] == ("abc2midi" if HAS_ABC2MIDI else "music21")
+    assert summary["converter"] == ("abc2midi" if HAS_ABC2MIDI else "audiogen")
     assert summary["skipped"]["count"] == 1 and "tune 2" in summary["skipped"]["files"][0]["path"]
     assert "tune 2 (X:2, line 8)" in result.stderr and str(tunes) in result.stderr  # the warning
     names = sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith("."))
@@ -191,20 +200,17 @@ def test_render_midi_and_wav(tmp_path):
     _one_error_line(strict, str(tunes), "tune 2", "--strict", alone=False)
 
 
-def test_music21_writes_midi_where_abc2midi_is_missing(tmp_path):
+def test_our_reader_writes_the_midi_abc2midi_would_where_abc2midi_is_missing(tmp_path):
     from audiogen.abc.render import tune_to_midi
 
-    # M: then a bar too long for it: music21 splits it and shares one TimeSignature between two
-    # measures, which its MIDI writer refuses unless each measure gets its own copy.
     overlong = "X:1\nT:Overlong\nM:2/4\nL:1/8\nK:G\nGABc|defga|gfed|cBAG|\n"
-    # "::" with no closing repeat: music21 cannot expand the repeats; the tune is played once
+    # "::" with no opening repeat: played from the start again, as abc2midi plays it
     open_repeat = "X:1\nT:Open repeat\nM:2/4\nL:1/16\nK:G\ndBB2 ABdB|GBdf g2fg::\ndggg g2af|gbaf gfed|]\n"
-    for text, notes, expected in ((GOOD, 22, "converted"), (overlong, 17, "converted"),
-                                  (open_repeat, 29, "converted; badly formed repeats, played once as written")):
-        assert tune_to_midi(text, tmp_path / "t.mid", "music21") == (True, expected)
+    for text, notes in ((GOOD, 22), (overlong, 17), (open_repeat, 43)):  # abc2midi's counts
+        assert tune_to_midi(text, tmp_path / "t.mid", "audiogen") == (True, "converted")
         assert count_midi_notes(tmp_path / "t.mid") == notes
-    ok, message = tune_to_midi("X:1\nT:no unit, no meter\nK:C\nzzz|\n", tmp_path / "bad.mid", "music21")
-    assert not ok and "music21 cannot parse this tune" in message and not (tmp_path / "bad.mid").exists()
+    ok, message = tune_to_midi("X:1\nT:no unit, no meter\nK:C\nzzz|\n", tmp_path / "bad.mid", "audiogen")
+    assert not ok and message == "no notes" and not (tmp_path / "bad.mid").exists()
 
 
 # --- eval abc --------------------------------------------------------------------------------

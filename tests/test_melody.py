@@ -329,9 +329,11 @@ def test_expanded_repeats_play_each_part_and_ending_in_turn():
     assert windows(played, 2, 1).shape == (7, 32) and windows(written, 2, 1).shape == (4, 32)
 
 
-def test_malformed_repeats_are_read_as_written():
+def test_a_second_ending_without_a_first_is_played_as_abc2midi_plays_it():
     tune = "X:6\nT:Odd\nM:4/4\nL:1/4\nK:C\nC D E F:|G A B c|[2 c4|]\n"  # a second ending with no first
     as_written = melody_from_abc(tune, "tunes.abc:1")
     expanded = melody_from_abc(tune, "tunes.abc:1", expand_repeats=True)
-    assert len(as_written.bar_steps) == 3 and expanded.bar_steps.tolist() == as_written.bar_steps.tolist()
-    assert np.array_equal(segments(expanded)[0], segments(as_written)[0])
+    assert len(as_written.bar_steps) == 3
+    # abc2midi 4.84: C D E F C D E F G A B c (the repeat taken; [2 is not this pass's ending)
+    segs, _ = segments(expanded)
+    assert [row[0] for row in segs] == [note_on(60), note_on(60), note_on(67)]

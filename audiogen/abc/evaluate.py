@@ -1,8 +1,8 @@
 """Measuring an ABC model: held-out bits per character, and what its sampled tunes are like.
 
 For sampled tunes (`evaluate_samples`): the share that converts to MIDI with at least
-`min_notes` notes (abc2midi when installed, else music21: the result names the converter), the
-share music21 parses, the share with valid M:/L:/K: headers, meter and key histograms next to the
+`min_notes` notes (abc2midi when installed, else our reader: the result names the converter), the
+share music21 parses (a second opinion), the share with valid M:/L:/K: headers, meter and key histograms next to the
 training data's, and the share that are verbatim copies of a training tune (same body
 fingerprint; the model file holds its training tunes' fingerprints and histograms).
 """
@@ -16,24 +16,24 @@ from collections.abc import Callable, Sequence
 
 from audiogen.notation.tunes import fingerprint, header_field, histogram
 from audiogen.abc.validate import (INSTALL_HINT, Abc2midiResult, abc2midi_available, abc2midi_check,
-                                   header_checks, load_pretty_midi, music21_notes)
+                                   header_checks, load_pretty_midi, music21_notes, reader_notes)
 from audiogen.errors import AudiogenError
 
-CONVERTERS = ("auto", "abc2midi", "music21")
+CONVERTERS = ("auto", "abc2midi", "audiogen")
 MUSIC21_POOL_MIN = 100  # below this many tunes, worker start-up (~3 s each: music21's import) does not pay
 
 OnDone = Callable[[int], None]  # called with the number of tunes just finished
 
 
 def resolve_converter(name: str = "auto") -> str:
-    """"abc2midi" or "music21": auto picks abc2midi when installed; AudiogenError when abc2midi is asked
-    for and missing."""
+    """"abc2midi" or "audiogen" (our reader): auto picks abc2midi when installed; AudiogenError when
+    abc2midi is asked for and missing."""
     if name not in CONVERTERS:
         raise AudiogenError(f"--converter {name}: choose from {', '.join(CONVERTERS)}")
     if name == "auto":
-        return "abc2midi" if abc2midi_available() else "music21"
+        return "abc2midi" if abc2midi_available() else "audiogen"
     if name == "abc2midi" and not abc2midi_available():
-        raise AudiogenError(f"abc2midi is not installed ({INSTALL_HINT}); use --converter music21")
+        raise AudiogenError(f"abc2midi is not installed ({INSTALL_HINT}); use --converter audiogen")
     return name
 
 
@@ -187,7 +187,7 @@ def evaluate_samples(texts: Sequence[str], extra: dict, *, converter: str = "aut
     """Every figure about sampled tune texts; `extra` is the model file's extra (fingerprints,
     histograms of the training data). See the module docstring; shares are in [0, 1].
 
-    `converter` (auto|abc2midi|music21) decides which judge's note count gives "playable".
+    `converter` (auto|abc2midi|audiogen) decides which judge's note count gives "playable".
     `on_abc2midi` / `on_music21` are called as tunes finish (progress bars).
     """
     converter = resolve_converter(converter)
@@ -216,6 +216,10 @@ def evaluate_samples(texts: Sequence[str], extra: dict, *, converter: str = "aut
     playable = sum(1 for c in parsed if c >= min_notes)
     out["music21"] = {"parsed": _share(len(parsed), n), "playable": _share(playable, n), "playable_count": playable,
                       "median_notes": _median(parsed)}
+
+    ours = [reader_notes(text) for text in texts]
+    playable = sum(1 for c in ours if c >= min_notes)
+    out["audiogen"] = {"playable": _share(playable, n), "playable_count": playable, "median_notes": _median(ours)}
 
     out["playable"] = out[converter]["playable"]
     out["playable_count"] = out[converter]["playable_count"]

@@ -1,4 +1,4 @@
-"""ABC tunes -> MIDI files (abc2midi, else music21) -> WAV (FluidSynth, the SoundFont loaded once).
+"""ABC tunes -> MIDI files (abc2midi, else our own reader) -> WAV (FluidSynth, the SoundFont loaded once).
 
 Each tune becomes `NNN-title.mid` (+ `.wav`): NNN is its position among the tunes read (1-based,
 zero-padded to at least 3 digits; X: numbers may repeat), the title is sanitised for file names.
@@ -13,8 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from audiogen.abc.evaluate import resolve_converter
-from audiogen.abc.validate import abc2midi_midi, count_midi_notes
-from audiogen.data.abc import music21_score
+from audiogen.abc.validate import abc2midi_midi, count_midi_notes, load_pretty_midi
 from audiogen.data.abc import AbcTune, tune_stem
 from audiogen.data.midi_edit import set_tempo_and_program
 from audiogen.data.skips import SkipLog
@@ -22,66 +21,42 @@ from audiogen.data.soundfonts import MidiRenderer
 from audiogen.errors import BadInputError
 from audiogen.runtime.output_sets import OutputSet
 
+DEFAULT_QPM = 120.0  # quarter notes a minute for a tune without Q:, as abc2midi plays it
+
+
 def tune_to_midi(text: str, out_path: str | os.PathLike, converter: str) -> tuple[bool, str]:
-    """Write one tune as a MIDI file (atomically) with "abc2midi" or "music21"; (ok, message)."""
+    """Write one tune as a MIDI file (atomically) with "abc2midi" or "audiogen" (our reader); (ok, message)."""
     if converter == "abc2midi":
         return abc2midi_midi(text, Path(out_path))
+    return write_tune_midi(text, out_path)
+
+
+def write_tune_midi(text: str, out_path: str | os.PathLike) -> tuple[bool, str]:
+    """One tune read by `notation.notes` (first voice, repeats and endings played out, grace notes
+    left out) as a one-track piano MIDI file at its Q: tempo (else 120 a minute), written
+    atomically; (ok, message)."""
+    from audiogen.data.midi_notes import first_voice
+    from audiogen.notation.notes import played_out, read_tune
     from audiogen.runtime.atomic import atomic_output
 
-    from music21.repeat import ExpanderException
-
-    message = "converted"
-    try:
-        score = music21_score(text)
-        _unshare_context_objects(score)
-        try:
-            with atomic_output(out_path) as tmp:
-                score.write("midi", fp=str(tmp))
-        except ExpanderException:  # badly formed repeats: play the tune once, as written
-            _drop_repeats(score)
-            with atomic_output(out_path) as tmp:
-                score.write("midi", fp=str(tmp))
-            message = "converted; badly formed repeats, played once as written"
-    except ValueError as e:
-        return False, str(e)
-    except Exception as e:  # music21's MIDI writer fails on some half-parsed streams
-        return False, f"music21 cannot write MIDI for this tune ({type(e).__name__}: {e})"
-    return True, message
-
-
-def _unshare_context_objects(score) -> None:
-    """Give each measure its own meter/key/clef/tempo objects.
-
-    music21's ABC reader, splitting an overlong bar, puts one TimeSignature object into two
-    measures; its MIDI writer then fails ("already found in this Stream"). Copies fix that.
-    """
-    import copy
-
-    from music21 import clef, key, meter, stream, tempo
-
-    seen: set[int] = set()
-    for measure in score.recurse().getElementsByClass(stream.Measure):
-        for element in list(measure.getElementsByClass((meter.TimeSignature, key.KeySignature, clef.Clef,
-                                                        tempo.MetronomeMark))):
-            if id(element) in seen:
-                measure.replace(element, copy.deepcopy(element))
-            seen.add(id(element))
-
-
-def _drop_repeats(score) -> None:
-    """Remove repeat bar lines, volta brackets and D.C./segno marks from a music21 score."""
-    from music21 import bar, repeat, spanner, stream
-
-    for measure in score.recurse().getElementsByClass(stream.Measure):
-        if isinstance(measure.leftBarline, bar.Repeat):
-            measure.leftBarline = None
-        if isinstance(measure.rightBarline, bar.Repeat):
-            measure.rightBarline = bar.Barline("regular")
-        for mark in list(measure.getElementsByClass(repeat.RepeatExpression)):
-            measure.remove(mark)
-    for part in list(score.parts) or [score]:
-        for bracket in list(part.spanners.getElementsByClass(spanner.RepeatBracket)):
-            part.remove(bracket)
+    pretty_midi = load_pretty_midi()
+    tune = played_out(read_tune(first_voice(text)))
+    notes = [n for n in tune.notes if not n.grace and n.length > 0 and 0 <= n.pitch <= 127]
+    if not notes:
+        return False, "no notes"
+    seconds_per_quarter = 60.0 / (tune.tempo_qpm or DEFAULT_QPM)
+    midi = pretty_midi.PrettyMIDI(initial_tempo=60.0 / seconds_per_quarter)
+    piano = pretty_midi.Instrument(program=0, name=tune.title[:60])
+    for n in notes:
+        start = tune.quarters(n.start) * seconds_per_quarter
+        piano.notes.append(pretty_midi.Note(velocity=n.velocity, pitch=n.pitch, start=start,
+                                            end=start + tune.quarters(n.length) * seconds_per_quarter))
+    midi.instruments.append(piano)
+    if tune.meter is not None:
+        midi.time_signature_changes.append(pretty_midi.TimeSignature(tune.meter[0], tune.meter[1], 0.0))
+    with atomic_output(out_path) as tmp:
+        midi.write(str(tmp))
+    return True, "converted"
 
 
 def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: bool = False,

@@ -36,11 +36,11 @@ def eval_abc_command(
 ) -> None:
     """Measure an ABC model: held-out bits/char, and how good its sampled tunes are.
 
-    For the sampled tunes: the share that abc2midi turns into MIDI with >= 8 notes, that music21 parses, with valid M:/L:/K: headers, and copied from the training tunes; meter and key histograms next to the training data's.
+    For the sampled tunes: the share that abc2midi turns into MIDI with >= 8 notes, that music21 parses (a second opinion), with valid M:/L:/K: headers, and copied from the training tunes; meter and key histograms next to the training data's.
 
     "scans": the share of tunes whose every bar is in meter (pickups allowed), by audiogen's bar reader and by abc2midi's own bar check, for the samples, the held-out tunes and the training tunes side by side, with the most common failures.
 
-    Without abc2midi (Debian abcmidi) "playable" falls back to music21; the output names the converter.
+    Without abc2midi (Debian abcmidi) "playable" falls back to our own ABC reader; the output names the converter.
 
     Example: audiogen eval abc --data held-out.abc -n 200 --keep-samples samples.abc
     """

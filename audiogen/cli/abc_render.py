@@ -15,11 +15,12 @@ from audiogen.cli.output import emit_json, note, provenance, result_line
 class Converter(str, Enum):
     auto = "auto"
     abc2midi = "abc2midi"
-    music21 = "music21"
+    audiogen = "audiogen"
 
 
 ConverterOpt = Annotated[Converter, typer.Option(
-    "--converter", help="ABC to MIDI: abc2midi (Debian abcmidi), music21, or auto (abc2midi when installed).")]
+    "--converter", help="ABC to MIDI: abc2midi (Debian abcmidi), audiogen (our own ABC reader), or auto "
+    "(abc2midi when installed).")]
 
 
 def read_tunes(paths: list[Path], *, strict: bool = False, quiet: bool = False):
@@ -73,7 +74,7 @@ def render_abc_command(
     quiet: QuietOpt = False,
     force: ForceOutputsOpt = False,
 ) -> None:
-    """Turn each ABC tune into a MIDI file (abc2midi, else music21), and with --wav into audio.
+    """Turn each ABC tune into a MIDI file (abc2midi, else our own reader), and with --wav into audio.
 
     Tunes that do not convert (or convert to no notes) are skipped with a warning naming the tune and its file; --strict makes the first one fatal.
 

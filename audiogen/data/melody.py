@@ -159,7 +159,7 @@ def melody_from_midi(path: str | os.PathLike, track: int | None = None) -> Melod
 
 
 def melody_from_abc(text: str, source: str, *, expand_repeats: bool = False) -> Melody:
-    """The melody of one ABC tune (its whole text from X:), parsed with music21; `source` names it.
+    """The melody of one ABC tune (its whole text from X:), read by our ABC reader; `source` names it.
 
     `expand_repeats`: repeats and endings played out (`read_abc_notes`).
     """
@@ -439,8 +439,8 @@ def collect_windows(paths: Iterable[str | os.PathLike], bars: int, hop_bars: int
     already are).
     Unusable melodies go to `skips` (a SkipLog). `on_start(total inputs)` is called once the files
     are listed and the ABC tunes read, `on_item()` after each input. `jobs` worker processes read
-    the melodies (default: the command's thread count, at most 4, for 200 inputs or more; else
-    1); the windows and their order do not depend on it. Returns the collector and counts {"midi_files",
+    the melodies (default: the command's thread count, at most 4, for 200 MIDI files or more;
+    else 1); the windows and their order do not depend on it. Returns the collector and counts {"midi_files",
     "abc_files", "abc_tunes", "abc_read" (AbcReadReport dict or None), "jobs"}.
     """
     import multiprocessing
@@ -455,10 +455,10 @@ def collect_windows(paths: Iterable[str | os.PathLike], bars: int, hop_bars: int
     collector = WindowCollector(bars, hop_bars)
     items = [("midi", str(p), track) for p in midi_files]
     items += [("abc" + ("-expanded" if expand_repeats else ""), t.text, f"{t.source}:{t.line}") for t in tunes]
-    if jobs is None:  # a worker's start (importing music21, ~3 s) pays off only on a few hundred inputs
-        from audiogen.runtime.threads import threads_in_use
+    if jobs is None:  # a worker's start (~2 s of imports) pays off only on a few hundred MIDI files; an ABC
+        from audiogen.runtime.threads import threads_in_use  # tune takes ~2 ms to read in this process
 
-        jobs = min(threads_in_use(), 4) if len(items) >= 200 else 1
+        jobs = min(threads_in_use(), 4) if len(midi_files) >= 200 else 1
     jobs = max(1, min(jobs, len(items) or 1))
     if on_start is not None:
         on_start(len(items))

@@ -19,18 +19,16 @@ instruments) overrides the choice. Otherwise, among the pitched instruments with
      notes, discounted by how polyphonic the track is (a 3-note chord track keeps a third),
   4. the higher mean pitch of the kept notes.
 
-**ABC** (music21): the first part of the parsed tune; tied notes are merged, grace notes and chord
-symbols are dropped, a chord gives all its notes (the skyline keeps the top one). Repeats are not
-expanded unless asked (`expand_repeats`): the tune is read once, as written, endings included. Bars
-are music21's measures, with
-two repairs so that bar lines fall where the tune's bar lines are:
+**ABC** (our reader, `audiogen.notation.notes`, as abc2midi plays a tune): the first voice; tied
+notes are merged, grace notes and chord symbols are dropped, a chord gives all its notes (the
+skyline keeps the top one). Repeats are not expanded unless asked (`expand_repeats`): the tune is
+read once, as written, endings included. Bars lie between the tune's bar lines, each in the meter
+in force at its closing line, with two repairs:
   - a first bar shorter than its meter is a pickup (anacrusis): everything moves later so that the
     pickup ends the first, full-length bar (which then starts with silence);
   - two short bars in a row whose lengths add up to one bar (the last bar of a part and the pickup
     of the next, split by a section line ``||`` or ``:|``) become one bar.
-Any other bar keeps its written length: a short last bar stays short, an overlong bar stays long
-(music21 splits an overlong bar and gives the rest a meter of its own, e.g. 1/16; in a tune with no
-M: field in its body that meter is undone and the rest joins its bar again).
+Any other bar keeps its written length: a short last bar stays short, an overlong bar stays long.
 
 **Skyline** (`skyline`): on the 16th-note grid, at each step where notes start only the highest
 onset counts; it becomes the melody note unless a higher melody note is still sounding, in which
@@ -247,37 +245,24 @@ def read_midi_notes(path: str | os.PathLike, track: int | None = None) -> NoteLi
 
 # ----------------------------------------------------------------------------------------------- ABC
 
-_BODY_METER = re.compile(r"^\s*M:|\[M:", re.MULTILINE)
-
-
-def _written_meter_changes(text: str) -> bool:
-    """Whether the tune body (after its first K: line) holds an M: field or an inline [M:...]."""
-    key = re.search(r"^\s*K:.*$", text, re.MULTILINE)
-    return bool(key and _BODY_METER.search(text, key.end()))
-
-
-def _abc_bars(measures, source: str, meter_changes: bool) -> list[Bar]:
-    """Bars from music21 measures: written lengths and meters, then the repairs (module docstring).
-
-    music21 splits a bar longer than its meter in two and gives the rest a time signature of its
-    own (a 2/4 bar of 9 sixteenths -> 2/4 + 1/16). Without written meter changes (`meter_changes`
-    False) such a time signature is that artefact, and the rest goes back into its bar.
-    """
+def abc_bars(tune, source: str) -> list[Bar]:
+    """Bars (quarters) of a tune read by `notation.notes.read_tune`, between its bar lines, each with
+    the meter in force at its closing line (4/4 where free); two short bars in a row whose lengths
+    add up to one bar (a part's last bar and the next part's pickup around ``||`` or ``:|``)
+    become one bar."""
+    lines = sorted({m.time for m in tune.markers if m.kind == "bar" and 0 < m.time < tune.end})
+    meters = {}
+    for m in tune.markers:
+        if m.kind == "bar":
+            meters.setdefault(m.time, m.meter)
     bars: list[Bar] = []
-    numerator, denominator = 4, 4
-    for m in measures:
-        ts = m.timeSignature
-        length = float(m.duration.quarterLength)
-        if ts is not None and bars and not meter_changes:
-            if (int(ts.numerator), int(ts.denominator)) != (numerator, denominator):
-                last = bars.pop()
-                bars.append(Bar(last.start, last.length + length, last.numerator, last.denominator))
-                continue
-        elif ts is not None:
-            numerator, denominator = int(ts.numerator), int(ts.denominator)
-            _check_meter(source, numerator, denominator)
-        if length > 0:
-            bars.append(Bar(float(m.offset), length, numerator, denominator))
+    last_meter = tune.meter or (4, 4)
+    for start, stop in zip([0, *lines], [*lines, tune.end]):
+        numerator, denominator = meters.get(stop) or last_meter
+        last_meter = (numerator, denominator)
+        _check_meter(source, numerator, denominator)
+        if stop > start:
+            bars.append(Bar(tune.quarters(start), tune.quarters(stop - start), numerator, denominator))
     merged: list[Bar] = []
     i = 0
     while i < len(bars):
@@ -293,44 +278,9 @@ def _abc_bars(measures, source: str, meter_changes: bool) -> list[Bar]:
     return merged
 
 
-def _tied_rows(notes) -> list[list[float]]:
-    """[start, end, pitch] rows (quarters) of music21 notes and chords in time order, ties merged.
-
-    (music21's own `stripTies` deep-copies the part: it took ~40% of the reading time.)
-    """
-    rows: list[list[float]] = []
-    open_ties: dict[int, int] = {}  # pitch -> row of the note an open tie continues
-    for n in notes:
-        length = float(n.duration.quarterLength)
-        if length <= 0:  # grace notes
-            continue
-        start = float(n.offset)
-        tie = n.tie.type if n.tie is not None else None
-        for pitch in (p.midi for p in n.pitches):
-            row = open_ties.pop(pitch, None)
-            if row is not None and tie in ("stop", "continue"):
-                rows[row][1] = start + length
-            else:
-                row = len(rows)
-                rows.append([start, start + length, pitch])
-            if tie in ("start", "continue"):
-                open_ties[pitch] = row
-    return rows
-
-
-def _expanded(part):
-    """A music21 part with its repeats played out, or the part itself when they cannot be."""
-    try:
-        return part.expandRepeats()
-    except Exception:  # music21's expander raises several kinds on badly formed repeat marks
-        return part
-
-
 def first_voice(text: str) -> str:
-    """An ABC tune with only its first voice: `V:` sections of other voices and the `V:` lines go.
-
-    music21 turns every `V:` switch into a separate part, so a two-voice fife tune would come out
-    as a dozen fragments; the melody is the first voice. Tunes without `V:` come back unchanged.
+    """An ABC tune with only its first voice: `V:` sections of other voices and the `V:` lines go
+    (the melody is the first voice). Tunes without `V:` come back unchanged.
     """
     lines = text.splitlines(keepends=True)
     voices = [ln[2:].strip().split()[0] for ln in lines if ln.startswith("V:") and ln[2:].strip()]
@@ -349,38 +299,27 @@ def first_voice(text: str) -> str:
 
 
 def read_abc_notes(text: str, source: str, *, expand_repeats: bool = False) -> NoteList:
-    """The notes and bars of one ABC tune (its whole text, X: header first), parsed with music21.
+    """The notes and bars of one ABC tune (its whole text, X: header first), read by our own ABC
+    reader (`notation.notes`), as abc2midi plays them.
 
     Only the first voice of a multi-voice tune is read (see `first_voice`). `expand_repeats` plays
-    repeats and first/second endings out as a player would (|: A :| -> A A; [1 and [2 in turn);
-    a tune whose repeat marks music21 cannot expand is read as written.
-    `source` names the tune in messages (e.g. "tunes.abc:120"). Raises MelodyInputError when
-    music21 cannot parse it or it has no notes. Imports music21 (about 1-2 s the first time).
+    repeats and first/second endings out as a player would (|: A :| -> A A; [1 and [2 in turn;
+    a single-section `|: A :|` too). Grace notes are left out; tied notes are one note.
+    `source` names the tune in messages (e.g. "tunes.abc:120"). Raises MelodyInputError when the
+    tune has no notes.
     """
-    import music21
+    from audiogen.notation.notes import played_out, read_tune
 
-    from audiogen.data.abc import music21_score
-
-    try:
-        parsed = music21_score(first_voice(text))
-        part = (list(parsed.parts) or [parsed])[0]
-        if expand_repeats:
-            part = _expanded(part)
-        measures = list(part.getElementsByClass(music21.stream.Measure))
-        rows = _tied_rows(n for n in part.flatten().notes if not isinstance(n, music21.harmony.ChordSymbol))
-    except MelodyInputError:
-        raise
-    except ValueError as e:
-        raise MelodyInputError(source, str(e), kind="unreadable ABC") from None
-    except Exception as e:  # music21 can also fail while walking what it parsed
-        raise MelodyInputError(source, f"music21 cannot parse this tune ({type(e).__name__}: {e})",
-                               kind="unreadable ABC") from None
-    title = (parsed.metadata.title or "") if parsed.metadata is not None else ""
+    tune = read_tune(first_voice(text))
+    if expand_repeats:
+        tune = played_out(tune)
+    rows = [(tune.quarters(n.start), tune.quarters(n.start + n.length), n.pitch)
+            for n in tune.notes if not n.grace and n.length > 0]
     notes = _in_range(np.array(rows, dtype=np.float64).reshape(-1, 3))
     if not len(notes):
         raise MelodyInputError(source, "no notes", kind="no notes")
-    bars = _abc_bars(measures, source, _written_meter_changes(text))
-    if not bars:  # a tune without bar lines: a 4/4 grid over its notes
+    bars = abc_bars(tune, source)
+    if not bars:
         bars = midi_bars(source, [], float(notes[:, 1].max()))
     first = bars[0]
     if first.length < first.nominal and len(bars) > 1:
@@ -388,4 +327,4 @@ def read_abc_notes(text: str, source: str, *, expand_repeats: bool = False) -> N
         notes[:, :2] += shift
         bars = [Bar(0.0, first.nominal, first.numerator, first.denominator)] + [
             Bar(b.start + shift, b.length, b.numerator, b.denominator) for b in bars[1:]]
-    return NoteList(notes=notes, bars=bars, source=source, title=str(title))
+    return NoteList(notes=notes, bars=bars, source=source, title=tune.title)

@@ -62,6 +62,10 @@ FIELD_LETTERS = frozenset("ABCDFGHIKLMNOPQRSTUVWXZmrsw")
 MUSIC, HEADER_LINE, FIELD_LINE, COMMENT, QUOTE, BANG, PLUS, GRACE, INLINE_FIELD = range(9)
 _CLOSERS = {QUOTE: '"', BANG: "!", PLUS: "+", GRACE: "}", INLINE_FIELD: "]"}
 
+# what may stand between two "!" as a decoration (!trill!, !D.C.!, !<(!, !8va(!); anything else
+# (a space, a bar line) means the "!" was an old-style line break
+_DECORATION = re.compile(r"[A-Za-z0-9.+()<>^_/-]{1,24}")
+
 # how abc2midi reads bar lines: "|:|" is "|:" then "|", ":||" is ":|" then "|"
 _BAR_TOKEN_GOES_ON = {"|": "|]:", ":": "|:", ":|": ":]", "[|": "]"}
 
@@ -159,6 +163,7 @@ class _Note:
     bar_rest: bool = False   # Z / X
     octaves: int = 0         # octave marks (, ') after the letter
     broken: bool = False     # the second note of a broken rhythm (A>B)
+    written: str = ""        # accidentals, letter and octave marks as written ("^c'"): the pitch
 
     chord: tuple[int, int] | None = None  # a chord's first-note ratio, its length while it has no suffix
 
@@ -219,6 +224,8 @@ class BarTracker:
         self._line_letter: BarTracker | None = None  # state before a letter at a body line's start
         self._line_first = ""
         self.previous = ""              # the last character read
+        self.staccato_next = False      # "." read: the next note is staccato
+        self.last_staccato = False      # the last note was
 
     def copy(self) -> "BarTracker":
         """An independent tracker in the same state (the sampler copies a read seed per tune)."""
@@ -267,17 +274,31 @@ class BarTracker:
             if char == "\n":
                 self.context = MUSIC if self.in_body else HEADER_LINE
                 self.line_start = True
+        elif context == BANG and (char == "\n" or (char == "!" and not _DECORATION.fullmatch(self.line))):
+            # "!" with no decoration after it: an old ABC line break; what followed it is music
+            text, self.line, self.context = self.line, "", MUSIC
+            for c in text:
+                self.feed(c)
+            if char == "!":
+                self.context = BANG
+            else:
+                self.feed(char)
         elif char == _CLOSERS[context] or char == "\n":
             if context == INLINE_FIELD:
                 self._field(self.line)
-            elif context == BANG and self.line == "fermata":
-                self.fermata = True
+            elif context == BANG:
+                self._decoration(self.line)
             self.line = ""
             self.context = MUSIC
             if char == "\n":
                 self._newline()
         elif context in (INLINE_FIELD, BANG):
             self.line += char
+
+    def _decoration(self, name: str) -> None:
+        """A `!name!` decoration was read (`!fermata!` lengthens the next note, as `H` does)."""
+        if name == "fermata":
+            self.fermata = True
 
     def end(self) -> TuneScan:
         """The tune ended: close the last bar (a short last bar is right) and return the scan."""
@@ -417,6 +438,7 @@ class BarTracker:
                 return
             if char in OCTAVE_MARKS and note.stage == "letter":
                 note.octaves += 1
+                note.written += char
                 return
         if char in DIGITS:
             if self.after_bar:   # |1 :|2 [1: an ending's number
@@ -440,12 +462,16 @@ class BarTracker:
                     self._finish_pending()
                 if self.note is None:
                     self.note = _Note(base=0, stage="accidental")
+                self.note.written += char
                 return
+            accidental = ""
             if self.note is not None and self.note.stage == "accidental":
-                self.note = None
+                accidental, self.note = self.note.written, None
             else:
                 self._finish_pending()
             self._start_note(char)
+            if self.note is not None:
+                self.note.written = accidental + char
             return
         self._finish_pending()
         if char in BAR_CHARS:
@@ -461,6 +487,8 @@ class BarTracker:
                 self.note = _Note(base=self._note_base(), chord=self.chord or (0, 1))
         elif char == "(":
             self.paren = True
+        elif char == ".":
+            self.staccato_next = True
         elif char == '"':
             self.context = QUOTE
         elif char == "!":
@@ -498,12 +526,21 @@ class BarTracker:
         if char in BAR_RESTS:
             self.note = _Note(base=0, bar_rest=True)
             return
+        staccato, self.staccato_next = self.staccato_next, False
+        if self.broken_sign and staccato != self.last_staccato:
+            # abc2midi drops a broken rhythm between a staccato note and a plain one ("A>.B", ".A>B")
+            self._cancel_broken()
+        self.last_staccato = staccato
         self.note = _Note(base=self._note_base(), broken=self.broken_next != (1, 1))
 
     def _finish_pending(self) -> None:
-        """The note being read is complete: add its length to the bar."""
+        """The note being read is complete: add its length to the bar. An accidental with no
+        letter after it (`=` at a line's end) is dropped, as abc2midi drops it."""
         note = self.note
-        if note is None or note.stage == "accidental":
+        if note is None:
+            return
+        if note.stage == "accidental":
+            self.note = None
             return
         self.note = None
         if note.base < 0:  # a note inside a chord
@@ -541,6 +578,17 @@ class BarTracker:
         self.bar_len += rescaled - self.last_length
         self.last_length = rescaled
         self.broken_next = second
+
+    def _cancel_broken(self) -> None:
+        """Undo the running broken rhythm: the last note gets its written length back."""
+        n = self.broken_count
+        den = 2 ** n
+        factor = (2 * den - 1, den) if self.broken_sign == ">" else (1, den)
+        written = _scale(self.last_length, factor[1], factor[0])
+        self.bar_len += written - self.last_length
+        self.last_length = written
+        self.broken_next = (1, 1)
+        self.broken_sign, self.broken_count = "", 0
 
     def _start_tuplet(self) -> None:
         spec, self.tuplet_spec = self.tuplet_spec, None
@@ -606,12 +654,13 @@ class BarTracker:
             self._close_bar(self.bar_len)
 
     def compound_meter(self) -> bool:
-        """6/8, 9/8, 12/8 ...: the written numerator a multiple of 3 above 3."""
+        """Whether a tuplet of 5, 7 or 9 counts in threes here: as abc2midi decides it, when the
+        written numerator is a multiple of 3 (6/8, 9/8, and 3/4, 3/8 too)."""
         meter = self._meter_fraction()
         if meter is None:
             return False
         beats = meter / self.meter_unit
-        return beats.denominator == 1 and beats.numerator % 3 == 0 and beats.numerator > 3
+        return beats.denominator == 1 and beats.numerator % 3 == 0
 
     def _close_bar(self, length) -> None:
         if self.record:
