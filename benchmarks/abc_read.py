@@ -28,7 +28,6 @@ import os
 import platform
 import re
 import subprocess
-import sys
 import tempfile
 import time
 import warnings
@@ -37,8 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from audiogen.data.abc import music21_score, read_abc_file
-from audiogen.data.midi_notes import (Bar, MelodyInputError, NoteList, _check_meter, _in_range, first_voice,
-                                      midi_bars, read_abc_notes)
+from audiogen.data.midi_notes import (Bar, MelodyInputError, NoteList, _check_meter, abc_note_list, first_voice,
+                                      join_split_bars, read_abc_notes)
 from audiogen.data.skips import SkipLog
 
 _BODY_METER = re.compile(r"^\s*M:|\[M:", re.MULTILINE)
@@ -72,19 +71,7 @@ def _abc_bars(measures, source: str, meter_changes: bool) -> list[Bar]:
             _check_meter(source, numerator, denominator)
         if length > 0:
             bars.append(Bar(float(m.offset), length, numerator, denominator))
-    merged: list[Bar] = []
-    i = 0
-    while i < len(bars):
-        bar = bars[i]
-        if (i > 0 and i + 1 < len(bars) and bar.length < bar.nominal
-                and (bars[i + 1].numerator, bars[i + 1].denominator) == (bar.numerator, bar.denominator)
-                and abs(bar.length + bars[i + 1].length - bar.nominal) < 1e-6):
-            merged.append(Bar(bar.start, bar.nominal, bar.numerator, bar.denominator))
-            i += 2
-        else:
-            merged.append(bar)
-            i += 1
-    return merged
+    return join_split_bars(bars)
 
 
 def _tied_rows(notes) -> list[list[float]]:
@@ -151,19 +138,7 @@ def music21_notes(text: str, source: str, *, expand_repeats: bool = False) -> No
         raise MelodyInputError(source, f"music21 cannot parse this tune ({type(e).__name__}: {e})",
                                kind="unreadable ABC") from None
     title = (parsed.metadata.title or "") if parsed.metadata is not None else ""
-    notes = _in_range(np.array(rows, dtype=np.float64).reshape(-1, 3))
-    if not len(notes):
-        raise MelodyInputError(source, "no notes", kind="no notes")
-    bars = _abc_bars(measures, source, _written_meter_changes(text))
-    if not bars:  # a tune without bar lines: a 4/4 grid over its notes
-        bars = midi_bars(source, [], float(notes[:, 1].max()))
-    first = bars[0]
-    if first.length < first.nominal and len(bars) > 1:
-        shift = first.nominal - first.length
-        notes[:, :2] += shift
-        bars = [Bar(0.0, first.nominal, first.numerator, first.denominator)] + [
-            Bar(b.start + shift, b.length, b.numerator, b.denominator) for b in bars[1:]]
-    return NoteList(notes=notes, bars=bars, source=source, title=str(title))
+    return abc_note_list(rows, _abc_bars(measures, source, _written_meter_changes(text)), source, str(title))
 
 
 # ------------------------------------------------------------------------------------- measuring
@@ -189,22 +164,24 @@ def _name(tune) -> str:
     return f"{tune.source} X:{number.group(1) if number else '?'}"
 
 
+def _timed(read, tune, expand_repeats: bool):
+    """(the NoteList `read` makes of a tune, or the kind of its MelodyInputError; seconds taken)."""
+    began = time.perf_counter()
+    try:
+        notes = read(tune.text, tune.source, expand_repeats=expand_repeats)
+    except MelodyInputError as e:
+        notes = e.kind
+    return notes, time.perf_counter() - began
+
+
 def agreement_with_music21(tunes, *, expand_repeats: bool, examples: int = 5) -> dict:
     """Our reader and the music21 reference on each tune: speed and agreement (module docstring)."""
     ours, ref, ours_s, ref_s = {}, {}, 0.0, 0.0
     for tune in tunes:
-        began = time.perf_counter()
-        try:
-            ours[_name(tune)] = read_abc_notes(tune.text, tune.source, expand_repeats=expand_repeats)
-        except MelodyInputError as e:
-            ours[_name(tune)] = e.kind
-        ours_s += time.perf_counter() - began
-        began = time.perf_counter()
-        try:
-            ref[_name(tune)] = music21_notes(tune.text, tune.source, expand_repeats=expand_repeats)
-        except MelodyInputError as e:
-            ref[_name(tune)] = e.kind
-        ref_s += time.perf_counter() - began
+        ours[_name(tune)], seconds = _timed(read_abc_notes, tune, expand_repeats)
+        ours_s += seconds
+        ref[_name(tune)], seconds = _timed(music21_notes, tune, expand_repeats)
+        ref_s += seconds
     kinds: dict[str, list[str]] = collections.defaultdict(list)
     read_by_music21 = [s for s, r in ref.items() if isinstance(r, NoteList)]
     for source in read_by_music21:

@@ -232,3 +232,19 @@ def test_samplevae_directions_are_fitted_checked_and_stored(tmp_path):
         assert np.linalg.norm(entry["direction"]) == pytest.approx(1.0, abs=1e-6)
         assert 0.0 <= entry["check"]["moved_share"] <= 1.0 and isinstance(entry["shipped"], bool)
         assert "class_kept_share" in entry["check"] and "level" in entry["check"]["moves_with"]
+
+
+def test_directions_made_free_of_group_means_no_longer_move_between_groups():
+    import torch
+
+    from audiogen.runtime.latents import fit_directions, without_group_means
+
+    g = torch.Generator().manual_seed(1)
+    z = torch.randn(2000, 8, generator=g)
+    group = (z[:, 0] > 0).numpy().astype(int)          # the group lies along latent 0
+    value = 2.0 * z[:, 0].numpy() + z[:, 1].numpy()    # the attribute rises with the group and along latent 1
+    fitted = fit_directions(z, {"b": value})
+    free = without_group_means(fitted, z, group)["b"]
+    direction = np.asarray(free["direction"])
+    assert abs(direction[0]) < 0.05 and direction[1] > 0.95
+    assert free["per_unit"] == pytest.approx(1.0, abs=0.1) and 0 < free["kept"] < 1

@@ -263,6 +263,29 @@ def abc_bars(tune, source: str) -> list[Bar]:
         _check_meter(source, numerator, denominator)
         if stop > start:
             bars.append(Bar(tune.quarters(start), tune.quarters(stop - start), numerator, denominator))
+    return join_split_bars(bars)
+
+
+def abc_note_list(rows, bars: list[Bar], source: str, title: str) -> NoteList:
+    """A tune's NoteList from its (start, end, pitch) rows and bars (quarters): notes outside the
+    piano's range dropped (MelodyInputError when none is left), a 4/4 grid where it has no bar
+    lines, and a short first bar made a pickup (module docstring)."""
+    notes = _in_range(np.array(rows, dtype=np.float64).reshape(-1, 3))
+    if not len(notes):
+        raise MelodyInputError(source, "no notes", kind="no notes")
+    if not bars:
+        bars = midi_bars(source, [], float(notes[:, 1].max()))
+    first = bars[0]
+    if first.length < first.nominal and len(bars) > 1:
+        shift = first.nominal - first.length
+        notes[:, :2] += shift
+        bars = [Bar(0.0, first.nominal, first.numerator, first.denominator)] + [
+            Bar(b.start + shift, b.length, b.numerator, b.denominator) for b in bars[1:]]
+    return NoteList(notes=notes, bars=bars, source=source, title=title)
+
+
+def join_split_bars(bars: list[Bar]) -> list[Bar]:
+    """Two short bars in a row (not the first) whose lengths add up to one bar of their meter -> one bar."""
     merged: list[Bar] = []
     i = 0
     while i < len(bars):
@@ -315,16 +338,4 @@ def read_abc_notes(text: str, source: str, *, expand_repeats: bool = False) -> N
         tune = played_out(tune)
     rows = [(tune.quarters(n.start), tune.quarters(n.start + n.length), n.pitch)
             for n in tune.notes if not n.grace and n.length > 0]
-    notes = _in_range(np.array(rows, dtype=np.float64).reshape(-1, 3))
-    if not len(notes):
-        raise MelodyInputError(source, "no notes", kind="no notes")
-    bars = abc_bars(tune, source)
-    if not bars:
-        bars = midi_bars(source, [], float(notes[:, 1].max()))
-    first = bars[0]
-    if first.length < first.nominal and len(bars) > 1:
-        shift = first.nominal - first.length
-        notes[:, :2] += shift
-        bars = [Bar(0.0, first.nominal, first.numerator, first.denominator)] + [
-            Bar(b.start + shift, b.length, b.numerator, b.denominator) for b in bars[1:]]
-    return NoteList(notes=notes, bars=bars, source=source, title=tune.title)
+    return abc_note_list(rows, abc_bars(tune, source), source, tune.title)

@@ -73,15 +73,12 @@ _BAR_TOKEN_GOES_ON = {"|": "|]:", ":": "|:", ":|": ":]", "[|": "]"}
 _TUPLET_Q = {2: 3, 3: 2, 4: 3, 5: None, 6: 2, 7: None, 8: 3, 9: None}
 
 
-def parse_meter(text: str) -> Fraction | None | bool:
-    """An M: value -> the bar length (Fraction of a whole note), None for free meter ("none"), or
-    False when it is not a meter this reader knows (the tracker then keeps the meter it had, as
-    abc2midi does: 4/4 before any M:)."""
+def meter_numbers(text: str) -> tuple[int, int] | None | bool:
+    """An M: value as written -> (numerator, denominator): "6/8" -> (6, 8), "2+3/8" -> (5, 8),
+    "C" -> (4, 4), "C|" -> (2, 2); None for free meter ("none"); False when it is not a meter."""
     value = text.split("%", 1)[0].strip()
-    if value in ("C", ""):
-        return Fraction(1) if value == "C" else False
-    if value == "C|":
-        return Fraction(1)
+    if value in ("C", "C|"):
+        return (4, 4) if value == "C" else (2, 2)
     if value.lower() == "none":
         return None
     top, _, bottom = value.partition("/")
@@ -90,7 +87,15 @@ def parse_meter(text: str) -> Fraction | None | bool:
         unit = int(bottom)
     except ValueError:
         return False
-    return Fraction(beats, unit) if beats > 0 and unit > 0 else False
+    return (beats, unit) if beats > 0 and unit > 0 else False
+
+
+def parse_meter(text: str) -> Fraction | None | bool:
+    """An M: value -> the bar length (Fraction of a whole note), None for free meter ("none"), or
+    False when it is not a meter this reader knows (the tracker then keeps the meter it had, as
+    abc2midi does: 4/4 before any M:)."""
+    numbers = meter_numbers(text)
+    return Fraction(*numbers) if numbers else numbers
 
 
 def meter_unit(text: str) -> Fraction:

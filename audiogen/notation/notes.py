@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from audiogen.notation.bars import GRACE, MUSIC, TICKS, BarTracker
+from audiogen.notation.bars import GRACE, MUSIC, TICKS, BarTracker, meter_numbers
 
 NATURAL = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 SHARP_ORDER, FLAT_ORDER = "FCGDAEB", "BEADGCF"
@@ -84,21 +84,6 @@ def key_signature(value: str) -> dict[str, int]:
     return steps
 
 
-def meter_numbers(value: str) -> tuple[int, int] | None:
-    """An `M:` value -> (numerator, denominator): "6/8" -> (6, 8), "C" -> (4, 4), "C|" -> (2, 2);
-    None for free or unreadable meters."""
-    value = value.split("%", 1)[0].strip()
-    if value in ("C", "C|"):
-        return (4, 4) if value == "C" else (2, 2)
-    top, _, bottom = value.partition("/")
-    try:
-        numerator = sum(int(part) for part in top.strip("() ").split("+"))
-        denominator = int(bottom)
-    except ValueError:
-        return None
-    return (numerator, denominator) if numerator > 0 and denominator > 0 else None
-
-
 @dataclass
 class AbcNote:
     """One sounding note: onset and length in ticks, MIDI pitch and velocity; `grace`: no length."""
@@ -148,7 +133,7 @@ class NoteReader(BarTracker):
         self.key: dict[str, int] = {}
         self.bar_accidentals: dict[str, int] = {}
         self.velocity = DEFAULT_VELOCITY
-        self.meter_numbers: tuple[int, int] | None = (4, 4)
+        self.written_meter: tuple[int, int] | None = (4, 4)
         self.chord_notes_read: list[tuple[int, str]] = []   # (pitch, letter) of the chord being read
         self.chord_ties: set[int] = set()
         self.open_ties: dict[int, AbcNote] = {}              # pitch -> the note a tie continues
@@ -166,8 +151,8 @@ class NoteReader(BarTracker):
             self.bar_accidentals = {}
         elif letter == "M":
             numbers = meter_numbers(value)
-            if numbers is not None or value.strip().lower() == "none":
-                self.meter_numbers = numbers
+            if numbers is not False:  # not a meter: the one in force stays
+                self.written_meter = numbers
             if self.tune.meter is None and numbers is not None and not self.in_body:
                 self.tune.meter = numbers
         elif letter == "T" and not self.tune.title and not self.in_body:
@@ -252,15 +237,15 @@ class NoteReader(BarTracker):
     def _broken_rescale(self) -> None:
         before = self.last_length
         super()._broken_rescale()
-        change = self.last_length - before
-        self.time += change
-        if self.last_sounded:
-            for note in self.last_notes:
-                note.length += change
+        self._last_length_changed(before)
 
     def _cancel_broken(self) -> None:
         before = self.last_length
         super()._cancel_broken()
+        self._last_length_changed(before)
+
+    def _last_length_changed(self, before) -> None:
+        """A broken rhythm changed the last note's length: so is its end, and the time."""
         change = self.last_length - before
         self.time += change
         if self.last_sounded:
@@ -294,19 +279,19 @@ class NoteReader(BarTracker):
     # bar lines and endings
 
     def _bar_line(self, token: str) -> None:
-        self.tune.markers.append(Marker(self.time, "bar", token, self.meter_numbers))
+        self.tune.markers.append(Marker(self.time, "bar", token, self.written_meter))
         self.bar_accidentals = {}
         super()._bar_line(token)
 
     def _ending(self, number: str) -> None:
-        self.tune.markers.append(Marker(self.time, "ending", number, self.meter_numbers))
+        self.tune.markers.append(Marker(self.time, "ending", number, self.written_meter))
         super()._ending(number)
 
     def finish(self) -> TuneNotes:
         self.end()
         self.tune.end = self.time
         if self.tune.meter is None:
-            self.tune.meter = self.meter_numbers
+            self.tune.meter = self.written_meter
         for note in self.tune.notes:  # a tie to nothing: the note keeps its written length
             note.tied = False
         self.tune.notes.sort(key=lambda n: (n.start, not n.grace))

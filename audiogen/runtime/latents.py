@@ -66,6 +66,27 @@ def fit_directions(latents, values: dict, groups=None, *, ridge: float = 1e-3) -
     return out
 
 
+def without_group_means(fitted: dict, latents, groups) -> dict:
+    """`fit_directions` results with each direction made orthogonal to the span of the groups'
+    mean latents (minus the overall mean), so that a step along it does not move a latent towards
+    another group (a kick towards a hi-hat); `per_unit` becomes the fitted change per unit step
+    along the new direction, and "kept" the cosine between the old direction and the new."""
+    import numpy as np
+
+    z = np.asarray(latents.detach().cpu() if hasattr(latents, "detach") else latents, np.float64)
+    labels = np.asarray(groups)
+    means = np.stack([z[labels == g].mean(0) for g in np.unique(labels)]) - z.mean(0)
+    basis, _ = np.linalg.qr(means.T)
+    out = {}
+    for name, entry in fitted.items():
+        d = np.asarray(entry["direction"], np.float64)
+        e = d - basis @ (basis.T @ d)
+        e /= max(float(np.linalg.norm(e)), 1e-12)
+        out[name] = {**entry, "direction": e.tolist(), "per_unit": entry["per_unit"] * float(d @ e),
+                     "kept": round(float(d @ e), 3)}
+    return out
+
+
 def parse_direction_amounts(settings, directions: dict | None, *, where: str = "this model") -> list[tuple[str, float]]:
     """`NAME=AMOUNT` strings (`--direction brightness=2`) -> [(name, amount)], checked against the
     shipped `directions` of a model file ({name: {"direction", "shipped", ...}}). AudiogenError

@@ -3,7 +3,9 @@ measuring decoded sounds (docs/design.md §9); the drum counterpart of `gansynth
 
 Sounds are drawn from the prior and decoded; each is labelled by the class head's reading of
 what it decodes to, and the directions are fitted with one intercept per class (a hat is
-brighter than a kick: that is not what "brighter" should move). The check moves fresh latents,
+brighter than a kick: that is not what "brighter" should move), then made orthogonal to the
+classes' mean latents (a brighter kick should stay a kick: on the bundled model this raised the
+share of sounds the class head still reads as their class at -2 and +2 from 27% to 50%). The check moves fresh latents,
 `per_class` of each class, -2 and +2 along each direction, and counts the sounds whose attribute
 moved the named way and those the class head still reads as the same class at both ends.
 Brightness is the centroid in Hz.
@@ -39,12 +41,15 @@ def _decoded(bundle, z: torch.Tensor) -> np.ndarray:
 
 
 def fit_directions_for(bundle, *, sounds: int = 900, seed: int = 0) -> dict:
-    """{name: {"direction", "per_unit", "r2", "rows", "unit"}} from `sounds` decoded prior draws."""
-    from audiogen.runtime.latents import fit_directions
+    """{name: {"direction", "per_unit", "r2", "rows", "unit", "kept"}} from `sounds` decoded prior
+    draws ("kept": the cosine between the fitted direction and the class-free one)."""
+    from audiogen.runtime.latents import fit_directions, without_group_means
 
     z = torch.randn(sounds, bundle.latent, generator=torch.Generator().manual_seed(seed))
-    fitted = fit_directions(z, measure_attributes(_decoded(bundle, z), bundle.features.sample_rate),
-                            groups=_labels(bundle, z))
+    labels = _labels(bundle, z)
+    fitted = fit_directions(z, measure_attributes(_decoded(bundle, z), bundle.features.sample_rate), groups=labels)
+    if len(np.unique(labels)) > 1:
+        fitted = without_group_means(fitted, z, labels)
     return {name: {**entry, "unit": ATTRIBUTES[name][0]} for name, entry in fitted.items()}
 
 
