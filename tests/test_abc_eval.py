@@ -247,7 +247,7 @@ def test_eval_cli_reports_every_figure(tiny_model, tmp_path):
     assert held["tunes"] == 4 and held["used"] == 3 and held["left_out"] == 1 and held["in_training"] >= 1
     assert held["bpc"] > 0 and held["headers"]["valid"] == 1.0
     samples = out["samples"]
-    assert samples["n"] == 6 and samples["converter"] == ("abc2midi" if HAS_ABC2MIDI else "music21")
+    assert samples["n"] == 6 and samples["converter"] == ("abc2midi" if HAS_ABC2MIDI else "audiogen")
     for share in (samples["playable"], samples["music21"]["parsed"], samples["headers"]["valid"],
                   samples["copies"]["share"], samples["ended"]):
         assert 0 <= share <= 1

@@ -147,3 +147,28 @@ def test_notes_agree_with_abc2midi(text, tmp_path):
     from types import SimpleNamespace
 
     assert judged_by_abc2midi(SimpleNamespace(text=text), str(tmp_path)) == "same"
+
+
+def test_bars_between_bar_lines_with_pickup_and_missing_bar_lines():
+    from audiogen.data.midi_notes import read_abc_notes
+
+    read = read_abc_notes("X:1\nT:t\nM:3/4\nL:1/4\nK:C\nC | D E F | G A B c d e | f2 ||\n", "t.abc:1")
+    assert [(b.start, b.length) for b in read.bars] == [(0, 3), (3, 3), (6, 3), (9, 3), (12, 2)]
+    assert read.notes[0].tolist() == [2, 3, 60]  # the pickup ends the first, full-length bar
+
+
+@pytest.mark.parametrize("body, played", [
+    ("|: C |1 D :|2 E :: F |1 G :|2 A |]", [60, 62, 60, 64, 65, 67, 65, 69]),  # abc2midi's order
+    ("|: C |1 D :|2 E :: F :|", [60, 62, 60, 64, 65, 65]),                     # :: closing a last ending
+    ("|: C |1-2 D :|3 E ||", [60, 62, 60, 62, 60, 64]),                        # an ending for passes 1 and 2
+    ("C ||: D E :|", [60, 62, 64, 62, 64]),                                    # ||: opens a repeat
+])
+def test_repeats_and_endings_played_out(body, played):
+    assert pitches(body, expand=True) == played
+
+
+def test_broken_rhythm_only_between_notes_written_alike_and_ties_across_a_key_change():
+    assert notes("A2>B C") == [(0, 2, 69), (2, 1, 71), (3, 1, 60)]   # abc2midi: A2>B is not dotted
+    assert notes("A2>B2 C") == [(0, 3, 69), (3, 1, 71), (4, 1, 60)]
+    assert pitches("F- [K:D] F F") == [65, 66, 66]                   # the new key: no longer one note
+    assert sorted(notes("[{g}CE] D")) == [(0, 1, 60), (0, 1, 64), (1, 1, 62)]

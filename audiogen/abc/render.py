@@ -52,11 +52,19 @@ def write_tune_midi(text: str, out_path: str | os.PathLike) -> tuple[bool, str]:
         piano.notes.append(pretty_midi.Note(velocity=n.velocity, pitch=n.pitch, start=start,
                                             end=start + tune.quarters(n.length) * seconds_per_quarter))
     midi.instruments.append(piano)
-    if tune.meter is not None:
+    if tune.meter is not None and _midi_meter(*tune.meter):
         midi.time_signature_changes.append(pretty_midi.TimeSignature(tune.meter[0], tune.meter[1], 0.0))
-    with atomic_output(out_path) as tmp:
-        midi.write(str(tmp))
+    try:
+        with atomic_output(out_path) as tmp:
+            midi.write(str(tmp))
+    except (ValueError, OverflowError) as e:  # a note or tempo MIDI cannot hold
+        return False, f"cannot be written as MIDI ({e})"
     return True, "converted"
+
+
+def _midi_meter(numerator: int, denominator: int) -> bool:
+    """Whether a MIDI time signature can hold this meter (a power-of-2 denominator, numbers < 256)."""
+    return 0 < numerator < 256 and 0 < denominator < 256 and denominator & (denominator - 1) == 0
 
 
 def render_tunes(tunes: Sequence[AbcTune], out_dir: str | os.PathLike, *, wav: bool = False,

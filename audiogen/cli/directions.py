@@ -23,7 +23,7 @@ ShowOpt = Annotated[Optional[str], typer.Option("--show", help="The direction --
 
 
 def _family(name: str):
-    """(load, fit_model_directions, direction_grid, ATTRIBUTES, default model, what a check counts)."""
+    """(the family's model loader, its directions module, its default model, what a check counts)."""
     if name == "gansynth":
         from audiogen.gansynth import directions
         from audiogen.gansynth.load import load_gansynth_model as load
@@ -82,11 +82,13 @@ def _directions(family: str, model, fit: bool, out, count: int, picture, show, *
         check = entry.get("check") or {}
         kept = check.get("pitch_kept_share", check.get("class_kept_share"))
         what_kept = "pitch" if "pitch_kept_share" in check else "class"
+        before = check.get("pitch_kept_unmoved_share")
         result_line(f"{name:10s} {'shipped' if entry.get('shipped') else 'not shipped':11s} one unit step: "
                     f"{entry['per_unit']:.4g} {entry['unit']} ({module.ATTRIBUTES.get(name, ('', ''))[1]}); -2 -> +2 "
                     f"moved it on {check.get('moved_share', float('nan')):.0%} of {check.get(counted, 0)} {counted}, "
                     f"median {check.get('median_change')} {entry['unit']}; {what_kept} kept on "
-                    f"{'-' if kept is None else f'{kept:.0%}'}", json_mode=False)
+                    f"{'-' if kept is None else f'{kept:.0%}'}"
+                    f"{'' if before is None else f' ({before:.0%} before moving)'}", json_mode=False)
     note(f"model {where}", quiet=quiet)
 
 

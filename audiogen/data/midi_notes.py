@@ -23,11 +23,12 @@ instruments) overrides the choice. Otherwise, among the pitched instruments with
 notes are merged, grace notes and chord symbols are dropped, a chord gives all its notes (the
 skyline keeps the top one). Repeats are not expanded unless asked (`expand_repeats`): the tune is
 read once, as written, endings included. Bars lie between the tune's bar lines, each in the meter
-in force at its closing line, with two repairs:
+in force at its closing line, with three repairs:
   - a first bar shorter than its meter is a pickup (anacrusis): everything moves later so that the
     pickup ends the first, full-length bar (which then starts with silence);
   - two short bars in a row whose lengths add up to one bar (the last bar of a part and the pickup
-    of the next, split by a section line ``||`` or ``:|``) become one bar.
+    of the next, split by a section line ``||`` or ``:|``) become one bar;
+  - a bar exactly k bars long is k bars (bar lines left out, e.g. at a line break).
 Any other bar keeps its written length: a short last bar stays short, an overlong bar stays long.
 
 **Skyline** (`skyline`): on the 16th-note grid, at each step where notes start only the highest
@@ -247,29 +248,36 @@ def read_midi_notes(path: str | os.PathLike, track: int | None = None) -> NoteLi
 
 def abc_bars(tune, source: str) -> list[Bar]:
     """Bars (quarters) of a tune read by `notation.notes.read_tune`, between its bar lines, each with
-    the meter in force at its closing line (4/4 where free); two short bars in a row whose lengths
-    add up to one bar (a part's last bar and the next part's pickup around ``||`` or ``:|``)
-    become one bar."""
-    lines = sorted({m.time for m in tune.markers if m.kind == "bar" and 0 < m.time < tune.end})
+    the meter in force at its closing line (4/4 where free; the last, unclosed bar: the meter at
+    the end); a bar exactly k bars long becomes k bars (its bar lines were left out); two short
+    bars in a row whose lengths add up to one bar (a part's last bar and the next part's pickup
+    around ``||`` or ``:|``) become one bar. A tune without bar lines gets its meter's grid."""
     meters = {}
     for m in tune.markers:
         if m.kind == "bar":
             meters.setdefault(m.time, m.meter)
+    lines = sorted(t for t in meters if 0 < t < tune.end)
+    if not lines and tune.end not in meters:
+        numerator, denominator = tune.end_meter or tune.meter or (4, 4)
+        return midi_bars(source, [(0.0, numerator, denominator)], tune.quarters(tune.end))
     bars: list[Bar] = []
-    last_meter = tune.meter or (4, 4)
     for start, stop in zip([0, *lines], [*lines, tune.end]):
-        numerator, denominator = meters.get(stop) or last_meter
-        last_meter = (numerator, denominator)
+        numerator, denominator = meters.get(stop) or tune.end_meter or (4, 4)
         _check_meter(source, numerator, denominator)
         if stop > start:
-            bars.append(Bar(tune.quarters(start), tune.quarters(stop - start), numerator, denominator))
+            length, nominal = tune.quarters(stop - start), numerator * 4 / denominator
+            whole = length / nominal
+            # a bar of exactly k bars' length: bar lines left out (a line break with no "|")
+            count = int(round(whole)) if whole >= 2 and abs(whole - round(whole)) < 1e-9 else 1
+            for k in range(count):
+                bars.append(Bar(tune.quarters(start) + k * length / count, length / count, numerator, denominator))
     return join_split_bars(bars)
 
 
 def abc_note_list(rows, bars: list[Bar], source: str, title: str) -> NoteList:
     """A tune's NoteList from its (start, end, pitch) rows and bars (quarters): notes outside the
-    piano's range dropped (MelodyInputError when none is left), a 4/4 grid where it has no bar
-    lines, and a short first bar made a pickup (module docstring)."""
+    piano's range dropped (MelodyInputError when none is left), a 4/4 grid where there are no
+    bars, and a short first bar made a pickup (module docstring)."""
     notes = _in_range(np.array(rows, dtype=np.float64).reshape(-1, 3))
     if not len(notes):
         raise MelodyInputError(source, "no notes", kind="no notes")

@@ -51,13 +51,24 @@ def check_directions(bundle, directions: dict, *, latents: int = 50, pitches=CHE
     {name: {"moved_share" (notes whose attribute rose from - to +), "median_change" (its unit),
     "moves_with" (median change of the other attributes and of the level, dB),
     "pitch_kept_share" (pYIN within a semitone at both ends; None without `pitch_check`),
-    "notes", "shipped"}}."""
+    "pitch_kept_unmoved_share" (the same for the latents before they are moved), "notes", "shipped"}}."""
     from audiogen.dsp.pitch import semitone_error
     from audiogen.gansynth.generate import generate_notes
     from audiogen.gansynth.pitch_check import VOICED_SHARE, pyin_f0
 
     generator = torch.Generator().manual_seed(seed)
     base = torch.randn(latents, bundle.config.latent, generator=generator)
+
+    def pitch_kept(waves: np.ndarray, chosen: torch.Tensor) -> np.ndarray:
+        f0, voiced = pyin_f0(waves, bundle.sample_rate)
+        errors = np.abs(semitone_error(f0, chosen.numpy()))
+        return (np.nan_to_num(errors, nan=99.0) <= 1.0) & (voiced >= VOICED_SHARE)
+
+    unmoved = None
+    if pitch_check:  # the model's own pitch on these latents: what a direction's figure compares with
+        chosen = torch.tensor(list(pitches) * latents)
+        waves = generate_notes(bundle, base.repeat_interleave(len(pitches), 0).to(bundle.device), chosen.to(bundle.device))
+        unmoved = round(float(pitch_kept(waves.numpy(), chosen).mean()), 3)
     report = {}
     for name, entry in directions.items():
         unit = torch.tensor(entry["direction"], dtype=torch.float32)
@@ -70,12 +81,10 @@ def check_directions(bundle, directions: dict, *, latents: int = 50, pitches=CHE
         moved = step_report(name, {k: v[:half] for k, v in values.items()}, {k: v[half:] for k, v in values.items()})
         kept = None
         if pitch_check:
-            f0, voiced = pyin_f0(waves, bundle.sample_rate)
-            errors = np.abs(semitone_error(f0, chosen.numpy()))
-            ok = (np.nan_to_num(errors, nan=99.0) <= 1.0) & (voiced >= VOICED_SHARE)
-            kept = float((ok[: len(ok) // 2] & ok[len(ok) // 2:]).mean())
+            ok = pitch_kept(waves, chosen)
+            kept = float((ok[:half] & ok[half:]).mean())
         report[name] = {**moved, "pitch_kept_share": None if kept is None else round(kept, 3),
-                        "notes": int(half),
+                        "pitch_kept_unmoved_share": unmoved, "notes": int(half),
                         "shipped": moved["moved_share"] >= PASS_SHARE and (kept is None or kept >= PASS_SHARE)}
     return report
 

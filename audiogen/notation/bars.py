@@ -66,8 +66,8 @@ _CLOSERS = {QUOTE: '"', BANG: "!", PLUS: "+", GRACE: "}", INLINE_FIELD: "]"}
 # (a space, a bar line) means the "!" was an old-style line break
 _DECORATION = re.compile(r"[A-Za-z0-9.+()<>^_/-]{1,24}")
 
-# how abc2midi reads bar lines: "|:|" is "|:" then "|", ":||" is ":|" then "|"
-_BAR_TOKEN_GOES_ON = {"|": "|]:", ":": "|:", ":|": ":]", "[|": "]"}
+# how abc2midi reads bar lines: "|:|" is "|:" then "|", ":||" is ":|" then "|", "||:" one token
+_BAR_TOKEN_GOES_ON = {"|": "|]:", ":": "|:", ":|": ":]", "[|": "]", "||": ":"}
 
 # q of a tuplet (p:q:r) when it is not given (ABC 2.1 §4.13); None: 3 in compound meters, else 2
 _TUPLET_Q = {2: 3, 3: 2, 4: 3, 5: None, 6: 2, 7: None, 8: 3, 9: None}
@@ -220,7 +220,8 @@ class BarTracker:
         self.bracket = False            # "[" just read: chord, inline field, [| or [1
         self.bracket_letter = ""        # "[" and a letter that is not a note: a field if ":" follows
         self.in_ending = False          # inside |1 or :|2 ...: its closing bar line starts a section
-        self.ending = ""                # the number of the section's last ending ("1", "2")
+        self.ending = ""                # the number(s) of the section's last ending ("1", "2", "1-2")
+        self.ending_open = False        # an ending's number was just read: "-2", ",3" may follow
         self.chord: tuple[int, int] | None = None  # inside [..]: the first note's ratio (None: no note yet)
         self.in_chord = False
         self.chord_notes = 0            # notes in the chord being read
@@ -229,6 +230,7 @@ class BarTracker:
         self._line_letter: BarTracker | None = None  # state before a letter at a body line's start
         self._line_first = ""
         self.previous = ""              # the last character read
+        self.last_ratio = (1, 1)        # the last note's written length suffix (A3/2 -> (3, 2))
         self.staccato_next = False      # "." read: the next note is staccato
         self.last_staccato = False      # the last note was
 
@@ -415,7 +417,7 @@ class BarTracker:
             self.in_chord, self.chord, self.chord_notes = True, None, 0  # "[T...": a decorated chord
         if self.bracket:
             self.bracket = False
-            if char in NOTE_STARTS:
+            if char in NOTE_STARTS or char == "{":  # "[{g}CE]": a chord that starts with a grace note
                 self.in_chord, self.chord, self.chord_notes = True, None, 0
             elif char == "|":
                 self.bar_token = "[|"
@@ -426,6 +428,12 @@ class BarTracker:
             elif char.isalpha():  # [M:3/4] or a decorated chord: the next character tells
                 self.bracket_letter = char
                 return
+        if self.ending_open:
+            if char in DIGITS or char in ",-":  # |1-2, |1,3: more numbers of the same ending
+                self.ending += char
+                self._ending_extended()
+                return
+            self.ending_open = False
         note = self.note
         if note is not None:
             if char in DIGITS:
@@ -556,9 +564,15 @@ class BarTracker:
             if self.bar_len == 0 and self.checked:
                 self.bar_len = self.meter
             return
+        if note.broken and self.broken_sign and note.ratio() != self.last_ratio:
+            # abc2midi plays a broken rhythm only between notes written alike (A>B, A2>B2; not A2>B)
+            num, den = self.broken_next
+            note.base = _scale(note.base, den, num)
+            self._cancel_broken()
         length = note.length()
         self.bar_len += length
         self.last_length = length
+        self.last_ratio = note.ratio()
         self.broken_next = (1, 1)
         self.broken_sign, self.broken_count = "", 0
         if self.tuplet_left:
@@ -651,12 +665,16 @@ class BarTracker:
         self.after_bar = False
         self.in_ending = True
         self.ending = number
+        self.ending_open = True
         if self.section_first is None:
             self.section_first = self._section_before
         if self._last_token.startswith(":") and self.carried and self.bar_len == self.carried:
             # a short first ending: played, then the repeat (checked at :|); the next ending
             # starts a bar of its own
             self._close_bar(self.bar_len)
+
+    def _ending_extended(self) -> None:
+        """The ending being read got another number or a separator (`self.ending`: "1-2")."""
 
     def compound_meter(self) -> bool:
         """Whether a tuplet of 5, 7 or 9 counts in threes here: as abc2midi decides it, when the

@@ -14,7 +14,8 @@ plays its repeats and endings out. What follows abc2midi (4.84), checked against
 - dynamics (`!p!`, `!ff!`, ...) set the velocity of the notes after them;
 - repeats: `:|` goes back to the last `|:`, or past the last `:|`/`::` played, or to the tune's start; the
   first time through a section plays ending 1, the second ending 2 (`|1`, `:|2`, `[1`), a third
-  time (a later `:|` that goes back as far) neither; a
+  time (a later `:|` that goes back as far) neither; `|1-2` and `|1,3` are played on each pass
+  they name; a `:|` or `::` that closes a section's last ending goes on (a new section); a
   skipped ending runs to the next ending, repeat mark, `||`, `|]` or `|:`. Once a repeat has been
   played through, a `||` or `|]` starts a new section: a later `:|` comes back there (before
   any, it goes back to the tune's start). So does a `||` or `|]` closing a section's last ending
@@ -93,7 +94,8 @@ class AbcNote:
     pitch: int
     velocity: int = DEFAULT_VELOCITY
     grace: bool = False
-    letter: str = ""          # the letter it was written with (a tie keeps its accidental)
+    letter: str = ""          # the letter and octave marks it was written with
+    accidental: bool = False  # written with an accidental (a tie over the bar line keeps it)
     tied: bool = False        # a "-" follows: joined to the next note of its pitch
 
 
@@ -117,6 +119,7 @@ class TuneNotes:
     end: int | Fraction = 0
     title: str = ""
     meter: tuple[int, int] | None = None     # the first meter
+    end_meter: tuple[int, int] | None = None # the meter in force at the end
     tempo_qpm: float | None = None           # Q: in quarter notes per minute
 
     def quarters(self, ticks) -> float:
@@ -134,7 +137,7 @@ class NoteReader(BarTracker):
         self.bar_accidentals: dict[str, int] = {}
         self.velocity = DEFAULT_VELOCITY
         self.written_meter: tuple[int, int] | None = (4, 4)
-        self.chord_notes_read: list[tuple[int, str]] = []   # (pitch, letter) of the chord being read
+        self.chord_notes_read: list[tuple[int, str, bool]] = []  # `_pitch` of each note of the chord being read
         self.chord_ties: set[int] = set()
         self.open_ties: dict[int, AbcNote] = {}              # pitch -> the note a tie continues
         self.last_notes: list[AbcNote] = []                  # the notes of the last note or chord
@@ -167,8 +170,9 @@ class NoteReader(BarTracker):
 
     # pitches
 
-    def _pitch(self, written: str) -> tuple[int, str]:
-        """("^c'" ...) -> (MIDI pitch, letter); an accidental is remembered to the bar line."""
+    def _pitch(self, written: str) -> tuple[int, str, bool]:
+        """("^c'" ...) -> (MIDI pitch, letter and octave marks, written with an accidental); an
+        accidental is remembered to the bar line."""
         body = written.lstrip("^_=")
         accidental = written[: len(written) - len(body)]
         letter = body[:1]
@@ -183,10 +187,10 @@ class NoteReader(BarTracker):
         pitch = 60 + 12 * octave + NATURAL[upper] + steps
         if not accidental:
             for tied in self.open_ties.values():  # a note tied over the bar line keeps its accidental
-                if (tied.letter == letter + body[1:] and tied.start + tied.length == self.time
+                if (tied.accidental and tied.letter == letter + body[1:] and tied.start + tied.length == self.time
                         and upper not in self.bar_accidentals):
                     pitch = tied.pitch
-        return pitch, letter + body[1:]
+        return pitch, letter + body[1:], bool(accidental)
 
     # notes
 
@@ -212,11 +216,12 @@ class NoteReader(BarTracker):
             ties, self.chord_ties = self.chord_ties, set()
         else:
             pitches, ties = ([self._pitch(note.written)] if _sounds(note.written) else []), set()
-        self.last_notes = [self._sound(pitch, letter, length, pitch in ties) for pitch, letter in pitches]
+        self.last_notes = [self._sound(pitch, letter, length, pitch in ties, accidental)
+                           for pitch, letter, accidental in pitches]
         self.last_sounded = bool(pitches)
         self.time += length
 
-    def _sound(self, pitch: int, letter: str, length, tied: bool) -> AbcNote:
+    def _sound(self, pitch: int, letter: str, length, tied: bool, accidental: bool) -> AbcNote:
         held = self.open_ties.pop(pitch, None)
         if held is not None and held.start + held.length == self.time:
             held.length += length
@@ -224,7 +229,7 @@ class NoteReader(BarTracker):
             if tied:
                 self.open_ties[pitch] = held
             return held
-        note = AbcNote(self.time, length, pitch, self.velocity, letter=letter, tied=tied)
+        note = AbcNote(self.time, length, pitch, self.velocity, letter=letter, accidental=accidental, tied=tied)
         self.tune.notes.append(note)
         if tied:
             self.open_ties[pitch] = note
@@ -273,7 +278,7 @@ class NoteReader(BarTracker):
 
     def _grace_notes(self, text: str) -> None:
         for accidental, letter, octaves in _GRACE_NOTE.findall(text.lstrip("/")):
-            pitch, written = self._pitch((accidental or "") + letter + octaves)
+            pitch, written, _ = self._pitch((accidental or "") + letter + octaves)
             self.tune.notes.append(AbcNote(self.time, 0, pitch, self.velocity, grace=True, letter=written))
 
     # bar lines and endings
@@ -287,11 +292,15 @@ class NoteReader(BarTracker):
         self.tune.markers.append(Marker(self.time, "ending", number, self.written_meter))
         super()._ending(number)
 
+    def _ending_extended(self) -> None:
+        self.tune.markers[-1].value = self.ending
+
     def finish(self) -> TuneNotes:
         self.end()
         self.tune.end = self.time
         if self.tune.meter is None:
             self.tune.meter = self.written_meter
+        self.tune.end_meter = self.written_meter
         for note in self.tune.notes:  # a tie to nothing: the note keeps its written length
             note.tied = False
         self.tune.notes.sort(key=lambda n: (n.start, not n.grace))
@@ -322,24 +331,49 @@ def read_tune(text: str) -> TuneNotes:
     return reader.finish()
 
 
+def ending_numbers(value: str) -> set[int]:
+    """The passes an ending is played on: "1" -> {1}, "1-2" -> {1, 2}, "1,3" -> {1, 3}."""
+    numbers: set[int] = set()
+    for part in value.split(","):
+        first, _, last = part.partition("-")
+        try:
+            numbers.update(range(int(first), int(last or first) + 1))
+        except ValueError:
+            continue
+    return numbers or {1}
+
+
+def _next_endings(markers: list[Marker], i: int) -> set[int]:
+    """The numbers of the ending that starts where bar line i is (`:|2`, `:| [2`): {} when none does."""
+    j = i + 1
+    while j < len(markers) and markers[j].time == markers[i].time:
+        if markers[j].kind == "ending":
+            return ending_numbers(markers[j].value)
+        j += 1
+    return set()
+
+
 def play_order(markers: list[Marker], end) -> list[tuple]:
     """The spans (start, stop) of written time, in ticks, that a player plays in turn (module docstring)."""
     spans: list[tuple] = []
-    at, i, taken, pass_number, in_ending, armed = 0, 0, set(), 1, False, False
+    at, i, pass_number, in_ending, armed = 0, 0, 1, False, False
+    taken: dict[int, int] = {}   # repeat marks -> times gone back from them
     repeat_from, repeat_index = 0, 0
     passes: dict[int, int] = {}  # times through the section that begins at each repeat point
     while i < len(markers):
         mark = markers[i]
         if mark.kind == "bar":
             if mark.value.startswith(REPEAT_ENDS):
-                if i not in taken:
-                    taken.add(i)
+                following = _next_endings(markers, i)
+                closes_last_ending = in_ending and pass_number > 1 and not following
+                if not closes_last_ending and taken.get(i, 0) < max(1, max(following, default=2) - 1):
+                    taken[i] = taken.get(i, 0) + 1
                     spans.append((at, mark.time))
                     passes[repeat_index] = passes.get(repeat_index, 1) + 1
                     at, i, pass_number = repeat_from, repeat_index, passes[repeat_index]
                     in_ending = False
                     continue
-                pass_number, armed = 1, True
+                pass_number, armed, in_ending = 1, True, False
                 repeat_from, repeat_index = mark.time, i + 1
             elif mark.value.endswith(":"):
                 repeat_from, repeat_index, pass_number = mark.time, i + 1, 1
@@ -350,7 +384,7 @@ def play_order(markers: list[Marker], end) -> list[tuple]:
                     pass_number, in_ending = 1, False
             i += 1
             continue
-        if mark.value == str(pass_number):
+        if pass_number in ending_numbers(mark.value):
             in_ending = True
             i += 1
             continue
@@ -363,7 +397,7 @@ def play_order(markers: list[Marker], end) -> list[tuple]:
             return [s for s in spans if s[1] > s[0]]
         at = markers[j].time
         if markers[j].kind == "bar" and markers[j].value.startswith(REPEAT_ENDS):
-            taken.add(j)  # the skipped ending's own repeat was taken already; the next ending is this pass's
+            taken[j] = max(taken.get(j, 0), 1)  # the skipped ending's own repeat: not taken again this pass
             i = j + 1  # and a later :| still goes back to where this one did
         else:
             i = j
@@ -386,4 +420,4 @@ def played_out(tune: TuneNotes) -> TuneNotes:
                 markers.append(Marker(mark.time + shift, mark.kind, "|" if mark.time == stop else mark.value,
                                       mark.meter))
         offset += stop - start
-    return TuneNotes(notes, markers, offset, tune.title, tune.meter, tune.tempo_qpm)
+    return TuneNotes(notes, markers, offset, tune.title, tune.meter, tune.end_meter, tune.tempo_qpm)

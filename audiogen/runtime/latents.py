@@ -76,7 +76,8 @@ def without_group_means(fitted: dict, latents, groups) -> dict:
     z = np.asarray(latents.detach().cpu() if hasattr(latents, "detach") else latents, np.float64)
     labels = np.asarray(groups)
     means = np.stack([z[labels == g].mean(0) for g in np.unique(labels)]) - z.mean(0)
-    basis, _ = np.linalg.qr(means.T)
+    u, singular, _ = np.linalg.svd(means.T, full_matrices=False)
+    basis = u[:, singular > singular.max(initial=0.0) * 1e-9]  # G centred means span at most G - 1 dimensions
     out = {}
     for name, entry in fitted.items():
         d = np.asarray(entry["direction"], np.float64)
@@ -115,7 +116,7 @@ def parse_direction_amounts(settings, directions: dict | None, *, where: str = "
             if name in directions:
                 check = directions[name].get("check") or {}
                 figures = ", ".join(f"{k.replace('_share', '')} {v:.0%}" for k, v in check.items()
-                                    if k.endswith("_share") and isinstance(v, (int, float)))
+                                    if k.endswith("_share") and "unmoved" not in k and isinstance(v, (int, float)))
                 why = f" (measured, but it did not pass its check{': ' + figures if figures else ''})"
             raise AudiogenError(f"--direction {name}: not a direction of {where}{why}; choose from "
                                 f"{', '.join(sorted(shipped)) or 'none'}")
