@@ -38,6 +38,7 @@ def _family(name: str):
 def _directions(family: str, model, fit: bool, out, count: int, picture, show, *, device, json_out, quiet, force,
                 args: dict) -> None:
     """The body both commands share: list, or fit into --out; draw --picture; print."""
+    from audiogen.dsp.timbre import describe
     from audiogen.errors import AudiogenError, BadInputError
     from audiogen.plotting import check_picture_path, plot_grid, spectrogram_panels
     from audiogen.runtime.device import resolve_device
@@ -84,9 +85,9 @@ def _directions(family: str, model, fit: bool, out, count: int, picture, show, *
         what_kept = "pitch" if "pitch_kept_share" in check else "class"
         before = check.get("pitch_kept_unmoved_share")
         result_line(f"{name:10s} {'shipped' if entry.get('shipped') else 'not shipped':11s} one unit step: "
-                    f"{entry['per_unit']:.4g} {entry['unit']} ({module.ATTRIBUTES.get(name, ('', ''))[1]}); -2 -> +2 "
-                    f"moved it on {check.get('moved_share', float('nan')):.0%} of {check.get(counted, 0)} {counted}, "
-                    f"median {check.get('median_change')} {entry['unit']}; {what_kept} kept on "
+                    f"{describe(entry['per_unit'], entry['unit'])} ({module.ATTRIBUTES.get(name, ('', ''))[1]}); "
+                    f"-2 -> +2 moved it on {check.get('moved_share', float('nan')):.0%} of {check.get(counted, 0)} "
+                    f"{counted}, median {describe(check.get('median_change'), entry['unit'])}; {what_kept} kept on "
                     f"{'-' if kept is None else f'{kept:.0%}'}"
                     f"{'' if before is None else f' ({before:.0%} before moving)'}", json_mode=False)
     note(f"model {where}", quiet=quiet)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from audiogen.dsp.pitch import midi_to_hz
-from audiogen.dsp.timbre import measure_attributes, step_report
+from audiogen.dsp.timbre import describe, measure_attributes, step_report
 
 ATTRIBUTES = {  # name -> (unit, what "more" means)
     "brightness": ("harmonics", "a higher spectral centroid over f0"),
@@ -119,5 +119,5 @@ def direction_grid(bundle, name: str, *, pitches=CHECK_PITCHES, steps=(-2.0, -1.
     waves = generate_notes(bundle, z.to(bundle.device), chosen.to(bundle.device))
     values = measure_notes(waves.numpy(), chosen.numpy(), bundle.sample_rate)[name]
     unit, k = ATTRIBUTES[name][0], iter(range(len(values)))
-    return [[{"wave": waves[i], "title": f"MIDI {pitch}, {name} {amount:+g}: {values[i]:.3g} {unit}"}
+    return [[{"wave": waves[i], "title": f"MIDI {pitch}, {name} {amount:+g}: {describe(values[i], unit)}"}
              for amount in steps for i in [next(k)]] for pitch in pitches]

@@ -32,6 +32,7 @@ from fractions import Fraction
 
 from audiogen.notation.bars import GRACE, MUSIC, TICKS, BarTracker, meter_numbers
 
+QUARTER_TICKS = TICKS // 4
 NATURAL = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 SHARP_ORDER, FLAT_ORDER = "FCGDAEB", "BEADGCF"
 MAJOR_SHARPS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7,
@@ -123,7 +124,8 @@ class TuneNotes:
     tempo_qpm: float | None = None           # Q: in quarter notes per minute
 
     def quarters(self, ticks) -> float:
-        return float(Fraction(ticks) * 4 / TICKS)
+        """Ticks (an int, or a Fraction for lengths finer than the tick) -> quarter notes."""
+        return float(ticks) / QUARTER_TICKS
 
 
 class NoteReader(BarTracker):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from audiogen.dsp.timbre import measure_attributes, step_report
+from audiogen.dsp.timbre import describe, measure_attributes, step_report
 
 ATTRIBUTES = {
     "brightness": ("Hz", "a higher spectral centroid"),
@@ -114,4 +114,4 @@ def direction_grid(bundle, name: str, *, steps=(-2.0, -1.0, 0.0, 1.0, 2.0), seed
     values = measure_attributes(waves.numpy(), bundle.features.sample_rate)[name]
     unit, names = ATTRIBUTES[name][0], bundle.classes or ["sound"] * len(base)
     return [[{"wave": waves[r * len(steps) + c], "title": f"{names[labels[r]]}, {name} {a:+g}: "
-              f"{values[r * len(steps) + c]:.3g} {unit}"} for c, a in enumerate(steps)] for r in range(len(base))]
+              f"{describe(values[r * len(steps) + c], unit)}"} for c, a in enumerate(steps)] for r in range(len(base))]
