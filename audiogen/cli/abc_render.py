@@ -66,7 +66,7 @@ def render_abc_command(
         "--bpm", min=20.0, max=400.0, help="Tempo, quarter notes a minute (default: each tune's Q:, else 120).",
         show_default=False)] = None,
     program: Annotated[Optional[int], typer.Option(
-        "--program", min=0, max=127, help="General MIDI program for every tune (default: the tune's own %%MIDI program, else 0, piano).",
+        "--program", min=0, max=127, help="General MIDI program for every tune (default: with abc2midi the tune's own %%MIDI program, else 0, piano).",
         show_default=False)] = None,
     gain: GainOpt = 0.0,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first tune that does not convert.")] = False,

@@ -34,7 +34,7 @@ def melodies(
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unusable file instead of "
                                                           "skipping it.")] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=64, help="Worker processes (default: "
-                                                "the thread count (--threads), at most 4, from 200 inputs on).",
+                                                "the thread count (--threads), at most 4, from 200 MIDI files on; ABC reads fastest in one).",
                                                 show_default=False)] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,

@@ -109,7 +109,9 @@ def directions_gansynth_command(
 
     Use a shipped direction with --direction NAME=AMOUNT on sample, render, interpolate and export gansynth. The --picture rows are one timbre at MIDI 48, 60 and 72.
 
-    Example: audiogen directions gansynth --json
+    The bundled gansynth carries none that pass (its figures are in the model card); fit a model's with --fit.
+
+    Example: audiogen directions gansynth --model mine.safetensors --json
     """
     _directions("gansynth", model, fit, out, notes, picture, show, device=device, json_out=json_out, quiet=quiet,
                 force=force, args={"model": model, "fit": fit, "out": out, "notes": notes, "picture": picture,

@@ -116,7 +116,7 @@ def parse_direction_amounts(settings, directions: dict | None, *, where: str = "
             if name in directions:
                 check = directions[name].get("check") or {}
                 figures = ", ".join(f"{k.replace('_share', '')} {v:.0%}" for k, v in check.items()
-                                    if k.endswith("_share") and "unmoved" not in k and isinstance(v, (int, float)))
+                                    if k in ("moved_share", "pitch_kept_share") and isinstance(v, (int, float)))
                 why = f" (measured, but it did not pass its check{': ' + figures if figures else ''})"
             raise AudiogenError(f"--direction {name}: not a direction of {where}{why}; choose from "
                                 f"{', '.join(sorted(shipped)) or 'none'}")

@@ -5,7 +5,7 @@ Sounds are drawn from the prior and decoded; each is labelled by the class head'
 what it decodes to, and the directions are fitted with one intercept per class (a hat is
 brighter than a kick: that is not what "brighter" should move), then made orthogonal to the
 classes' mean latents (a brighter kick should stay a kick: on the bundled model this raised the
-share of sounds the class head still reads as their class at -2 and +2 from 27% to 50%). The check moves fresh latents,
+share of sounds the class head still reads as their class at -2 and +2 from 25% to 45%). The check moves fresh latents,
 `per_class` of each class, -2 and +2 along each direction, and counts the sounds whose attribute
 moved the named way and those the class head still reads as the same class at both ends.
 Brightness is the centroid in Hz.
