@@ -392,6 +392,21 @@ def test_index_of_another_model_is_refused_and_kept(tiny_model, library, tmp_pat
         cli(tmp_path, "similar", query, "--index", index, "--json").stdout).get("model_sha256", "")
 
 
+def test_an_index_still_serves_a_model_file_whose_weights_did_not_change(tiny_model, library, tmp_path):
+    """A copy of the model with new metadata only (e.g. latent directions) names the file it came
+    from as having the same weights, so the index made with that file is still good."""
+    from audiogen.runtime.modelfile import rewrite_model
+    from audiogen.samplevae.config import KIND
+
+    index = tmp_path / "idx"
+    cli(tmp_path, "index", library, "--index", index, "--model", tiny_model)
+    copy = rewrite_model(tiny_model, tmp_path / "steerable.safetensors", kind=KIND, extra={"directions": {}})
+    again = rewrite_model(copy, tmp_path / "again.safetensors", kind=KIND, extra={"note": "x"})
+    for model in (copy, again):
+        cli(tmp_path, "index", library, "--index", index, "--model", model)
+        cli(tmp_path, "similar", library / "hat" / "hat3.wav", "--index", index, "--model", model)
+
+
 def test_classify_sample_interpolate_map(tiny_model, library, tmp_path):
     out = json.loads(cli(tmp_path, "classify", library / "kick", library / "hat" / "hat0.wav", "--model", tiny_model,
                          "--json").stdout)

@@ -225,7 +225,7 @@ def test_samplevae_directions_are_fitted_checked_and_stored(tmp_path):
     from audiogen.samplevae.directions import fit_model_directions
     from audiogen.samplevae.load import load_samplevae_model
 
-    stored = fit_model_directions("samplevae-drums", tmp_path / "d.safetensors", sounds=160, per_class=3)
+    stored = fit_model_directions("samplevae-drums", tmp_path / "d.safetensors", sounds=100, per_class=3)
     assert set(stored) == {"brightness", "attack", "decay", "noisiness"}
     loaded = stored_directions(load_samplevae_model(tmp_path / "d.safetensors"))
     for name, entry in loaded.items():

@@ -253,7 +253,13 @@ def rewrite_model(path: str | os.PathLike, out: str | os.PathLike, *, kind: str,
                   extra: dict[str, object] | None = None, tensors: dict[str, torch.Tensor] | None = None) -> Path:
     """Write `out`: the model file `path` (of `kind`) with `extra` metadata entries and `tensors`
     added or replaced; every other tensor, the config and the rest of the record copied unchanged
-    (tensors keep the dtype they were stored with). Returns `out`."""
+    (tensors keep the dtype they were stored with). Without `tensors` the weights are the same, so
+    the new file lists the sha256 of `path` (and of the files it listed) under "same_weights_as":
+    what was computed with those files (a library index's embeddings) still holds. Returns `out`."""
     loaded = load_model(path, kind=kind)
-    return save_model(out, {**loaded.tensors, **(tensors or {})}, kind=kind, config=loaded.config,
-                      extra={**loaded.extra, **(extra or {})})
+    extra = {**loaded.extra, **(extra or {})}
+    if not tensors:
+        extra["same_weights_as"] = sorted(set(loaded.extra.get("same_weights_as") or []) | {loaded.sha256})
+    else:
+        extra.pop("same_weights_as", None)
+    return save_model(out, {**loaded.tensors, **(tensors or {})}, kind=kind, config=loaded.config, extra=extra)

@@ -126,7 +126,7 @@ def update_index(index: LibraryIndex, bundle, root: str | os.PathLike, *, skips,
     root_path = Path(os.path.expanduser(str(root))).resolve()
     if not root_path.is_dir():
         raise BadInputError(root, "no such folder" if not root_path.exists() else "not a folder")
-    index.check_model(bundle.sha256, str(bundle.path))
+    index.check_model(bundle.sha256, str(bundle.path), bundle.extra.get("same_weights_as"))
     report = UpdateReport(root=str(root_path))
     # Files are keyed, embedded and stored by their path under the resolved root (a symlinked
     # sample keeps its place in the library, wherever it points), so a re-run finds them again.

@@ -164,9 +164,10 @@ class LibraryIndex:
 
     # -- changing it ------------------------------------------------------------------------
 
-    def check_model(self, sha256: str, model_path: str) -> None:
-        """AudiogenError unless the index is empty or was made by the model with this hash."""
-        if self.model_sha256 and self.model_sha256 != sha256:
+    def check_model(self, sha256: str, model_path: str, same_weights_as=()) -> None:
+        """AudiogenError unless the index is empty or was made by the model with this hash, or by
+        one of `same_weights_as` (files with the same weights: the model file's own list)."""
+        if self.model_sha256 and self.model_sha256 != sha256 and self.model_sha256 not in set(same_weights_as or ()):
             raise AudiogenError(
                 f"{self.path}: this index was made by another model ({self.model_path}, sha256 "
                 f"{self.model_sha256[:12]}), not {model_path} ({sha256[:12]}); use that model, another --index, "

@@ -20,13 +20,13 @@ def model_for_index(index, model: str | os.PathLike | None, device):
     if model is not None or index is None or not index.model_path:
         bundle = load_samplevae_model(model, device)
         if index is not None:
-            index.check_model(bundle.sha256, str(bundle.path))
+            index.check_model(bundle.sha256, str(bundle.path), bundle.extra.get("same_weights_as"))
         return bundle
     if not Path(index.model_path).is_file():
         raise AudiogenError(f"{index.path}: the model it was made with, {index.model_path}, is gone; give it "
                             "with --model, or rebuild the index with `audiogen index DIR --rebuild`")
     bundle = load_samplevae_model(index.model_path, device)
-    index.check_model(bundle.sha256, str(bundle.path))
+    index.check_model(bundle.sha256, str(bundle.path), bundle.extra.get("same_weights_as"))
     return bundle
 
 
