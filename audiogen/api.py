@@ -255,7 +255,7 @@ class SampleVAEHandle(_Steerable, ModelHandle):
 
     @property
     def sample_rate(self) -> int:
-        return self.bundle.features.sample_rate
+        return self.bundle.sample_rate
 
     @property
     def classes(self) -> list[str]:

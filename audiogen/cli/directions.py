@@ -23,7 +23,8 @@ ShowOpt = Annotated[Optional[str], typer.Option("--show", help="The direction --
 
 
 def _family(name: str):
-    """(the family's model loader, its directions module, its default model, what a check counts)."""
+    """(the family's model loader, its directions module, its default model, what a check counts:
+    also the name of its fit's size argument)."""
     if name == "gansynth":
         from audiogen.gansynth import directions
         from audiogen.gansynth.load import load_gansynth_model as load
@@ -57,8 +58,7 @@ def _directions(family: str, model, fit: bool, out, count: int, picture, show, *
             raise BadInputError(out, "a model file ends in .safetensors")
         if out.exists() and not force:
             raise BadInputError(out, "already exists; use --force to replace it")
-        sizes = {"notes": count} if family == "gansynth" else {"sounds": count}
-        found = module.fit_model_directions(model or default, out, device=str(torch_device), **sizes)
+        found = module.fit_model_directions(model or default, out, device=str(torch_device), **{counted: count})
         where = out
     else:
         if out is not None:
@@ -70,8 +70,8 @@ def _directions(family: str, model, fit: bool, out, count: int, picture, show, *
                                        "--fit --out NEW.safetensors`")
     if picture is not None:
         bundle = load(where, torch_device)
-        rate = bundle.sample_rate if family == "gansynth" else bundle.features.sample_rate
-        cells = [[{**spectrogram_panels(cell["wave"], "mel", rate)[0], "title": cell["title"]} for cell in row]
+        cells = [[{**spectrogram_panels(cell["wave"], "mel", bundle.sample_rate)[0], "title": cell["title"]}
+                  for cell in row]
                  for row in module.direction_grid(bundle, show)]
         plot_grid(picture, cells, title=f"{Path(where).name}: stepped along {show}")
     if json_out:

@@ -65,11 +65,8 @@ def key_signature(value: str) -> dict[str, int]:
             fifths = 2
         elif tonic == "none":
             fifths = 0
-        else:
-            mode_key = mode.lower()[:3]
-            if mode.lower() == "m" or mode_key not in MODE_FIFTHS:
-                mode_key = "m" if mode.lower() == "m" else ("" if not mode_key or mode_key not in MODE_FIFTHS
-                                                            else mode_key)
+        else:  # "m" is minor; otherwise the mode's first three letters, major when unknown
+            mode_key = "m" if mode.lower() == "m" else mode.lower()[:3]
             fifths = MAJOR_SHARPS.get(tonic + accidental, 0) + MODE_FIFTHS.get(mode_key, 0)
         if "exp" in mode.lower()[:3]:
             fifths = 0

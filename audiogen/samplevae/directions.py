@@ -47,7 +47,7 @@ def fit_directions_for(bundle, *, sounds: int = 900, seed: int = 0) -> dict:
 
     z = torch.randn(sounds, bundle.latent, generator=torch.Generator().manual_seed(seed))
     labels = _labels(bundle, z)
-    fitted = fit_directions(z, measure_attributes(_decoded(bundle, z), bundle.features.sample_rate), groups=labels)
+    fitted = fit_directions(z, measure_attributes(_decoded(bundle, z), bundle.sample_rate), groups=labels)
     if len(np.unique(labels)) > 1:
         fitted = without_group_means(fitted, z, labels)
     return {name: {**entry, "unit": ATTRIBUTES[name][0]} for name, entry in fitted.items()}
@@ -69,7 +69,7 @@ def check_directions(bundle, directions: dict, *, per_class: int = 50, amount: f
     "by_class": {class: moved share}, "class_kept_share", "sounds", "shipped"}."""
     base, base_labels = check_latents(bundle, per_class=per_class, seed=seed)
     names = bundle.classes or ["all"]
-    rate = bundle.features.sample_rate
+    rate = bundle.sample_rate
     report = {}
     for name, entry in directions.items():
         unit = torch.tensor(entry["direction"], dtype=torch.float32)
@@ -111,7 +111,7 @@ def direction_grid(bundle, name: str, *, steps=(-2.0, -1.0, 0.0, 1.0, 2.0), seed
     base, labels = base[:3], labels[:3]
     z = torch.stack([apply_directions(b, directions, [(name, a)]) for b in base for a in steps])
     waves = torch.as_tensor(_decoded(bundle, z))
-    values = measure_attributes(waves.numpy(), bundle.features.sample_rate)[name]
+    values = measure_attributes(waves.numpy(), bundle.sample_rate)[name]
     unit, names = ATTRIBUTES[name][0], bundle.classes or ["sound"] * len(base)
     return [[{"wave": waves[r * len(steps) + c], "title": f"{names[labels[r]]}, {name} {a:+g}: "
               f"{describe(values[r * len(steps) + c], unit)}"} for c, a in enumerate(steps)] for r in range(len(base))]

@@ -30,6 +30,10 @@ class SampleVAEModel:
         return next(self.model.parameters()).device
 
     @property
+    def sample_rate(self) -> int:
+        return self.features.sample_rate
+
+    @property
     def latent(self) -> int:
         return self.model.config.latent
 
